@@ -1,0 +1,186 @@
+//! Server functions: thin adapters that read the request context, call a service and map the
+//! outcome to one `AppError` with the right HTTP status.
+
+use crate::error::AppError;
+use crate::validation::PasswordPolicy;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The signed-in person, as the browser may see them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub email: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountOverview {
+    pub email: String,
+    /// e.g. "27 Nov 2026"
+    pub member_since: String,
+    /// Sessions of this account other than the current one.
+    pub other_sessions: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordChanged {
+    pub other_sessions_signed_out: u64,
+}
+
+#[server]
+pub async fn get_password_policy() -> Result<PasswordPolicy, AppError> {
+    use crate::server::context;
+    context::respond(context::state().map(|state| state.settings.password_policy.clone()))
+}
+
+#[server]
+pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
+    use crate::server::{context, db::users};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let Some(session) = context::request_session()?.session else {
+                return Ok(None);
+            };
+            let user = users::find_by_id(&state.pool, session.user_id).await?;
+            Ok(user.map(|u| CurrentUser { email: u.email }))
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn sign_up(
+    email: String,
+    password: String,
+    password_confirm: String,
+) -> Result<(), AppError> {
+    use crate::server::{accounts, context, sessions};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let request = context::request_session()?;
+            let signed_in = accounts::sign_up(
+                &state,
+                &email,
+                &password,
+                &password_confirm,
+                &request.client,
+                context::now(),
+            )
+            .await?;
+            context::set_cookie(&sessions::session_cookie(
+                &state.settings,
+                &signed_in.session_secret,
+            ))?;
+            leptos_axum::redirect("/settings/account");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+    use crate::server::{accounts, context, sessions};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let request = context::request_session()?;
+            let signed_in = accounts::sign_in(
+                &state,
+                &email,
+                &password,
+                request.presented_secret.as_deref(),
+                &request.client,
+                context::now(),
+            )
+            .await?;
+            context::set_cookie(&sessions::session_cookie(
+                &state.settings,
+                &signed_in.session_secret,
+            ))?;
+            leptos_axum::redirect("/settings/account");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn sign_out() -> Result<(), AppError> {
+    use crate::server::{accounts, context, sessions};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let request = context::request_session()?;
+            if let Some(session) = &request.session {
+                accounts::sign_out(&state, session, &request.client, context::now()).await?;
+            } else if let Some(secret) = &request.presented_secret {
+                sessions::end(&state.pool, secret).await?;
+            }
+            context::set_cookie(&sessions::clearing_cookie(&state.settings))?;
+            leptos_axum::redirect("/signin");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
+    use crate::server::{context, db::sessions, db::users};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let (session, _) = context::require_session()?;
+            let user = users::find_by_id(&state.pool, session.user_id)
+                .await?
+                .ok_or(AppError::Unauthenticated)?;
+            let sessions = sessions::count_for_user(&state.pool, session.user_id).await?;
+            let format =
+                time::macros::format_description!("[day padding:none] [month repr:short] [year]");
+            Ok(AccountOverview {
+                email: user.email,
+                member_since: user
+                    .created_at
+                    .format(&format)
+                    .map_err(AppError::internal)?,
+                other_sessions: (sessions - 1).max(0),
+            })
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+    new_password_confirm: String,
+    #[server(default)] sign_out_other_sessions: bool,
+) -> Result<PasswordChanged, AppError> {
+    use crate::server::{accounts, context};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let (session, client) = context::require_session()?;
+            let ended = accounts::change_password(
+                &state,
+                &session,
+                accounts::PasswordChange {
+                    current_password: &current_password,
+                    new_password: &new_password,
+                    new_password_confirm: &new_password_confirm,
+                    sign_out_other_sessions,
+                },
+                &client,
+                context::now(),
+            )
+            .await?;
+            Ok(PasswordChanged {
+                other_sessions_signed_out: ended,
+            })
+        }
+        .await,
+    )
+}

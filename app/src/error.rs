@@ -1,0 +1,101 @@
+//! The one error type every server function returns. It crosses the wire as JSON, so the browser
+//! can show a message next to the field it names.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// A problem with one form field, shown next to that field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum AppError {
+    /// The user's input was refused; each entry names the field and says why.
+    #[error("Please correct the highlighted fields.")]
+    Validation(Vec<FieldError>),
+    /// Wrong email or password. Deliberately does not say which.
+    #[error("Incorrect email or password.")]
+    InvalidCredentials,
+    #[error("Please sign in to continue.")]
+    Unauthenticated,
+    #[error("This request was refused.")]
+    Forbidden,
+    /// Too many password checks are running; the client may retry after the given delay.
+    #[error("Keyward is busy right now. Please try again in a few seconds.")]
+    Busy { retry_after_secs: u32 },
+    /// Something failed on the server. The detail is logged, never sent to the browser.
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    /// The request did not reach the server function or its answer could not be read.
+    #[error("The request could not be completed ({0}). Please try again.")]
+    Transport(String),
+}
+
+impl AppError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        AppError::Validation(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
+    }
+
+    /// The message for one field, if the error names it.
+    pub fn message_for(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Validation(errors) => errors
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.message.clone()),
+            _ => None,
+        }
+    }
+
+    /// The message shown above a form: field errors are shown beside their fields instead.
+    pub fn form_message(&self) -> Option<String> {
+        match self {
+            AppError::Validation(_) => None,
+            other => Some(other.to_string()),
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_messages_are_found_by_name() {
+        let err = AppError::field("email", "Enter an email address.");
+        assert_eq!(
+            err.message_for("email").as_deref(),
+            Some("Enter an email address.")
+        );
+        assert_eq!(err.message_for("password"), None);
+        assert_eq!(err.form_message(), None);
+        assert_eq!(
+            AppError::InvalidCredentials.form_message().as_deref(),
+            Some("Incorrect email or password.")
+        );
+    }
+
+    #[test]
+    fn errors_round_trip_through_the_wire_format() {
+        let err = AppError::Busy {
+            retry_after_secs: 2,
+        };
+        let bytes = err.ser();
+        assert_eq!(AppError::de(bytes), err);
+    }
+}

@@ -1,0 +1,85 @@
+//! Keyward's application crate: pages and components, server functions, shared types and the one
+//! validation module, compiled for the browser (`hydrate`) and the server (`ssr`). Server-only
+//! code lives in [`server`].
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod pages;
+pub mod validation;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+use leptos::prelude::*;
+use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
+use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::path;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    provide_csp_nonce();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" href="/favicon.ico" sizes="any" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options=options.clone() />
+                <HashedStylesheet options id="leptos" />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Makes the nonce chosen by the security-headers middleware the one Leptos puts on its inline
+/// hydration script, so the Content-Security-Policy needs no `'unsafe-inline'`.
+#[cfg(feature = "ssr")]
+fn provide_csp_nonce() {
+    use crate::server::context::CspNonce;
+    let parts = use_context::<http::request::Parts>();
+    if let Some(CspNonce(nonce)) = parts.as_ref().and_then(|p| p.extensions.get::<CspNonce>()) {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    components::provide_auth();
+    components::provide_password_rules();
+
+    view! {
+        <Title formatter=|title: String| format!("{title} · Keyward") />
+        <Router>
+            <a class="skip-link" href="#main">
+                "Skip to content"
+            </a>
+            <components::SiteHeader />
+            <main id="main" class="main" tabindex="-1">
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/signin") view=pages::auth::SignInPage />
+                    <Route path=path!("/signup") view=pages::auth::SignUpPage />
+                    <ParentRoute path=path!("/settings") view=pages::settings::SettingsLayout>
+                        <Route
+                            path=path!("")
+                            view=|| view! { <Redirect path="/settings/account" /> }
+                        />
+                        <Route path=path!("account") view=pages::settings::AccountPage />
+                    </ParentRoute>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,238 @@
+//! Account services: sign-up, sign-in, password change. Server functions are thin adapters over
+//! these; tests call them directly with an injected `now`.
+
+use crate::error::AppError;
+use crate::server::AppState;
+use crate::server::db::events::{self, EventKind, NewEvent};
+use crate::server::db::{self, sessions as session_repo, users};
+use crate::server::sessions::{self, ClientInfo, CurrentSession};
+use crate::validation;
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The outcome of a successful sign-up or sign-in: the new session's secret, for the cookie.
+pub struct SignedIn {
+    pub user_id: Uuid,
+    pub session_secret: String,
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+const EMAIL_TAKEN: &str = "An account with this email already exists. Sign in instead?";
+
+pub async fn sign_up(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    password_confirm: &str,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<SignedIn, AppError> {
+    let valid = validation::validate_sign_up(
+        email,
+        password,
+        password_confirm,
+        &state.settings.password_policy,
+        state.common_passwords.as_ref(),
+    )?;
+    let password_hash = state.hasher.hash(password.to_owned()).await?;
+    let mut tx = state.pool.begin().await?;
+    // The unique index decides races: of two concurrent sign-ups with one address, exactly one
+    // insert succeeds and the other gets the field error.
+    let user = match users::insert(&mut *tx, &valid.email, &password_hash, now).await {
+        Ok(user) => user,
+        Err(err) if db::is_unique_violation(&err) => {
+            return Err(AppError::field("email", EMAIL_TAKEN));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let session_secret = sessions::start(&mut *tx, user.id, client, now).await?;
+    record(
+        &mut *tx,
+        user.id,
+        EventKind::SignedUp,
+        client,
+        json!({}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %user.id, "account created");
+    Ok(SignedIn {
+        user_id: user.id,
+        session_secret,
+    })
+}
+
+/// Checks the password and starts a new session. `previous_secret` is the session cookie the
+/// browser sent, if any: it is ended so the session id always changes at sign-in.
+pub async fn sign_in(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    previous_secret: Option<&str>,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<SignedIn, AppError> {
+    let email = validation::validate_sign_in(email, password)?;
+    let user = users::find_by_email(&state.pool, &email).await?;
+    // Unknown addresses are verified against a decoy hash: same cost, same answer.
+    let matches = state
+        .hasher
+        .verify(
+            password.to_owned(),
+            user.as_ref().map(|u| u.password_hash.clone()),
+        )
+        .await?;
+    let user = match user {
+        Some(user) if matches => user,
+        Some(user) => {
+            record(
+                &state.pool,
+                user.id,
+                EventKind::SignInFailed,
+                client,
+                json!({}),
+                now,
+            )
+            .await?;
+            return Err(AppError::InvalidCredentials);
+        }
+        None => return Err(AppError::InvalidCredentials),
+    };
+    let mut tx = state.pool.begin().await?;
+    if let Some(previous) = previous_secret {
+        session_repo::delete_by_token_hash(&mut *tx, &crate::server::token::hash(previous)).await?;
+    }
+    let session_secret = sessions::start(&mut *tx, user.id, client, now).await?;
+    record(
+        &mut *tx,
+        user.id,
+        EventKind::SignedIn,
+        client,
+        json!({}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(SignedIn {
+        user_id: user.id,
+        session_secret,
+    })
+}
+
+pub async fn sign_out(
+    state: &AppState,
+    session: &CurrentSession,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let mut tx = state.pool.begin().await?;
+    session_repo::delete(&mut *tx, session.session_id).await?;
+    record(
+        &mut *tx,
+        session.user_id,
+        EventKind::SignedOut,
+        client,
+        json!({}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A password change as the person submitted it.
+pub struct PasswordChange<'a> {
+    pub current_password: &'a str,
+    pub new_password: &'a str,
+    pub new_password_confirm: &'a str,
+    pub sign_out_other_sessions: bool,
+}
+
+/// Changes the password after checking the current one. Returns how many other sessions were
+/// signed out (none unless `sign_out_other_sessions`).
+pub async fn change_password(
+    state: &AppState,
+    session: &CurrentSession,
+    change: PasswordChange<'_>,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<u64, AppError> {
+    let PasswordChange {
+        current_password,
+        new_password,
+        new_password_confirm,
+        sign_out_other_sessions,
+    } = change;
+    let user = users::find_by_id(&state.pool, session.user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    validation::validate_password_change(
+        current_password,
+        new_password,
+        new_password_confirm,
+        &user.email,
+        &state.settings.password_policy,
+        state.common_passwords.as_ref(),
+    )?;
+    let current_ok = state
+        .hasher
+        .verify(current_password.to_owned(), Some(user.password_hash))
+        .await?;
+    if !current_ok {
+        return Err(AppError::field(
+            "current_password",
+            "That is not your current password.",
+        ));
+    }
+    let new_hash = state.hasher.hash(new_password.to_owned()).await?;
+    let mut tx = state.pool.begin().await?;
+    users::set_password_hash(&mut *tx, user.id, &new_hash, now).await?;
+    let ended = if sign_out_other_sessions {
+        session_repo::delete_others(&mut *tx, user.id, session.session_id).await?
+    } else {
+        0
+    };
+    record(
+        &mut *tx,
+        user.id,
+        EventKind::PasswordChanged,
+        client,
+        json!({ "other_sessions_signed_out": ended }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ended)
+}
+
+async fn record(
+    db: impl sqlx::PgExecutor<'_>,
+    user_id: Uuid,
+    kind: EventKind,
+    client: &ClientInfo,
+    details: serde_json::Value,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    events::record(
+        db,
+        NewEvent {
+            user_id,
+            kind,
+            ip: client.ip.as_deref(),
+            user_agent: client.user_agent.as_deref(),
+            details,
+            now,
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,228 @@
+//! Product settings: the `[keyward]` section of `Leptos.toml` holds the documented defaults, and
+//! each key can be overridden by an environment variable named `KEYWARD_` + the key in capitals.
+
+use crate::validation::{CompositionRules, PasswordPolicy};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The address people type, e.g. `https://keyward.example.com`. State-changing requests must
+    /// come from this origin.
+    pub public_url: String,
+    /// The issuer shown in authenticator apps.
+    pub issuer: String,
+    pub password_policy: PasswordPolicy,
+    pub session_idle_timeout: Duration,
+    pub session_absolute_timeout: Duration,
+    /// Password hashes computed at once; 0 means one per CPU core.
+    pub max_concurrent_hashes: usize,
+    /// Password checks allowed to wait for a free hasher before new ones get 503.
+    pub hash_queue_length: usize,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
+    pub trust_forwarded_for: bool,
+    pub database_max_connections: u32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid TOML: {source}")]
+    Parse {
+        path: String,
+        source: toml::de::Error,
+    },
+    #[error("setting `{key}` has an invalid value {value:?}: {reason}")]
+    Invalid {
+        key: String,
+        value: String,
+        reason: String,
+    },
+}
+
+impl Settings {
+    /// Reads `[keyward]` from the file at `path` (a missing file means built-in defaults), then
+    /// applies `KEYWARD_*` environment overrides.
+    pub fn load(path: &str) -> Result<Settings, ConfigError> {
+        let table = match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let doc: toml::Table = text.parse().map_err(|source| ConfigError::Parse {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                doc.get("keyward")
+                    .and_then(|v| v.as_table())
+                    .cloned()
+                    .unwrap_or_default()
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => toml::Table::new(),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
+        Settings::from_sources(&table, |key| std::env::var(key).ok())
+    }
+
+    pub fn from_sources(
+        table: &toml::Table,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
+        let source = Source { table, env: &env };
+        let min_length: usize = source.get("password_min_length", 8)?;
+        let max_length: usize = source.get("password_max_length", 128)?;
+        if min_length < 1 || max_length < min_length {
+            return Err(ConfigError::Invalid {
+                key: "password_max_length".into(),
+                value: max_length.to_string(),
+                reason: "must be at least password_min_length, which must be at least 1".into(),
+            });
+        }
+        let composition = match source
+            .get::<String>("password_composition", "none".into())?
+            .as_str()
+        {
+            "none" => CompositionRules::None,
+            "upper_lower_digit" => CompositionRules::UpperLowerDigit,
+            other => {
+                return Err(ConfigError::Invalid {
+                    key: "password_composition".into(),
+                    value: other.into(),
+                    reason: "expected \"none\" or \"upper_lower_digit\"".into(),
+                });
+            }
+        };
+        let public_url: String = source.get("public_url", "http://localhost:3000".into())?;
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError::Invalid {
+                key: "public_url".into(),
+                value: public_url,
+                reason: "must start with http:// or https://".into(),
+            });
+        }
+        Ok(Settings {
+            public_url,
+            issuer: source.get("issuer", "Keyward".into())?,
+            password_policy: PasswordPolicy {
+                min_length,
+                max_length,
+                composition,
+            },
+            session_idle_timeout: Duration::from_secs(
+                60 * source.get::<u64>("session_idle_minutes", 30)?,
+            ),
+            session_absolute_timeout: Duration::from_secs(
+                3600 * source.get::<u64>("session_absolute_hours", 8)?,
+            ),
+            max_concurrent_hashes: source.get("max_concurrent_hashes", 0)?,
+            hash_queue_length: source.get("hash_queue_length", 32)?,
+            trust_forwarded_for: source.get("trust_forwarded_for", false)?,
+            database_max_connections: source.get("database_max_connections", 10)?,
+        })
+    }
+
+    /// `__Host-` cookies must be `Secure`, which browsers accept only over HTTPS or on localhost.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+            || ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+                .iter()
+                .any(|local| self.public_url.starts_with(local))
+    }
+
+    pub fn hash_workers(&self) -> usize {
+        if self.max_concurrent_hashes > 0 {
+            self.max_concurrent_hashes
+        } else {
+            std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(1)
+        }
+    }
+}
+
+struct Source<'a, E: Fn(&str) -> Option<String>> {
+    table: &'a toml::Table,
+    env: &'a E,
+}
+
+impl<E: Fn(&str) -> Option<String>> Source<'_, E> {
+    fn get<T>(&self, key: &str, default: T) -> Result<T, ConfigError>
+    where
+        T: FromStr,
+        T::Err: std::fmt::Display,
+    {
+        let env_key = format!("KEYWARD_{}", key.to_uppercase());
+        let raw = match (self.env)(&env_key) {
+            Some(value) => value,
+            None => match self.table.get(key) {
+                Some(toml::Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => return Ok(default),
+            },
+        };
+        raw.trim()
+            .parse()
+            .map_err(|e: T::Err| ConfigError::Invalid {
+                key: key.to_owned(),
+                value: raw.clone(),
+                reason: e.to_string(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(text: &str) -> toml::Table {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn defaults_follow_nist_and_owasp() {
+        let s = Settings::from_sources(&toml::Table::new(), |_| None).unwrap();
+        assert_eq!(s.password_policy, PasswordPolicy::default());
+        assert_eq!(s.session_idle_timeout, Duration::from_secs(30 * 60));
+        assert_eq!(s.session_absolute_timeout, Duration::from_secs(8 * 3600));
+        assert_eq!(s.issuer, "Keyward");
+        assert!(s.secure_cookies());
+    }
+
+    #[test]
+    fn file_values_are_overridden_by_environment() {
+        let t = table("password_min_length = 12\npassword_composition = \"upper_lower_digit\"\n");
+        let s = Settings::from_sources(&t, |k| {
+            (k == "KEYWARD_PASSWORD_MIN_LENGTH").then(|| "10".to_owned())
+        })
+        .unwrap();
+        assert_eq!(s.password_policy.min_length, 10);
+        assert_eq!(
+            s.password_policy.composition,
+            CompositionRules::UpperLowerDigit
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_setting() {
+        let err = Settings::from_sources(&table("session_idle_minutes = \"soon\""), |_| None)
+            .unwrap_err();
+        assert!(err.to_string().contains("session_idle_minutes"), "{err}");
+        let err = Settings::from_sources(&table("password_composition = \"strict\""), |_| None)
+            .unwrap_err();
+        assert!(err.to_string().contains("password_composition"), "{err}");
+    }
+
+    #[test]
+    fn plain_http_off_localhost_cannot_use_secure_cookies() {
+        let s = Settings::from_sources(&table("public_url = \"http://10.0.0.5:3000\""), |_| None)
+            .unwrap();
+        assert!(!s.secure_cookies());
+    }
+}

@@ -1,0 +1,69 @@
+//! What a server function reads from its request context, and how its errors become responses.
+
+use crate::error::AppError;
+use crate::server::AppState;
+use crate::server::sessions::{ClientInfo, CurrentSession};
+use http::header::{HeaderValue, RETRY_AFTER, SET_COOKIE};
+use http::request::Parts;
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+
+/// The per-request result of the session middleware, stored in the request's extensions.
+#[derive(Clone, Debug, Default)]
+pub struct RequestSession {
+    pub session: Option<CurrentSession>,
+    /// The token the browser presented, valid or not (needed to end it at sign-in or sign-out).
+    pub presented_secret: Option<String>,
+    pub client: ClientInfo,
+}
+
+/// The CSP nonce generated for this response by the security-headers middleware.
+#[derive(Clone, Debug)]
+pub struct CspNonce(pub String);
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| AppError::internal("AppState missing from context"))
+}
+
+pub fn request_session() -> Result<RequestSession, AppError> {
+    let parts = use_context::<Parts>()
+        .ok_or_else(|| AppError::internal("request parts missing from context"))?;
+    Ok(parts
+        .extensions
+        .get::<RequestSession>()
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// The signed-in session, or `Unauthenticated`.
+pub fn require_session() -> Result<(CurrentSession, ClientInfo), AppError> {
+    let request = request_session()?;
+    let session = request.session.ok_or(AppError::Unauthenticated)?;
+    Ok((session, request.client))
+}
+
+pub fn set_cookie(value: &str) -> Result<(), AppError> {
+    let response = use_context::<ResponseOptions>()
+        .ok_or_else(|| AppError::internal("ResponseOptions missing from context"))?;
+    response.append_header(
+        SET_COOKIE,
+        HeaderValue::from_str(value).map_err(AppError::internal)?,
+    );
+    Ok(())
+}
+
+/// Gives a failed server function the HTTP status its error deserves (and `Retry-After` for
+/// `Busy`), so that nothing a user does wrong is answered with a 500.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let (Err(err), Some(response)) = (&result, use_context::<ResponseOptions>()) {
+        response.set_status(err.status());
+        if let AppError::Busy { retry_after_secs } = err {
+            response.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        }
+    }
+    result
+}
+
+pub fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}

@@ -1,0 +1,64 @@
+//! The security log. Events are written in the same transaction as the change they record, and
+//! their details never contain a secret.
+
+use sqlx::PgExecutor;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    SignedUp,
+    SignedIn,
+    SignInFailed,
+    SignedOut,
+    PasswordChanged,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::SignedUp => "signed_up",
+            EventKind::SignedIn => "signed_in",
+            EventKind::SignInFailed => "sign_in_failed",
+            EventKind::SignedOut => "signed_out",
+            EventKind::PasswordChanged => "password_changed",
+        }
+    }
+}
+
+pub struct NewEvent<'a> {
+    pub user_id: Uuid,
+    pub kind: EventKind,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub details: serde_json::Value,
+    pub now: OffsetDateTime,
+}
+
+pub async fn record(db: impl PgExecutor<'_>, event: NewEvent<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO security_events (user_id, kind, occurred_at, ip, user_agent, details)
+           VALUES ($1, $2, $3, $4, $5, $6)"#,
+        event.user_id,
+        event.kind.as_str(),
+        event.now,
+        event.ip,
+        event.user_agent,
+        event.details,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn kinds_for_user(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT kind FROM security_events WHERE user_id = $1 ORDER BY id",
+        user_id
+    )
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,14 @@
+//! Repositories, one per table. Rows that hold secrets are deliberately not `Serialize`.
+
+pub mod events;
+pub mod sessions;
+pub mod users;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// Postgres's code for a unique-constraint violation.
+pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    err.as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == "23505")
+}

@@ -1,0 +1,136 @@
+use sqlx::PgExecutor;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub const LEVEL_FULL: &str = "full";
+
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub level: String,
+    pub created_at: OffsetDateTime,
+    pub last_seen_at: OffsetDateTime,
+    pub authenticated_at: OffsetDateTime,
+}
+
+pub struct NewSession<'a> {
+    pub user_id: Uuid,
+    pub token_hash: &'a [u8],
+    pub level: &'a str,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub now: OffsetDateTime,
+}
+
+pub async fn insert(db: impl PgExecutor<'_>, new: NewSession<'_>) -> Result<Uuid, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO sessions
+             (user_id, token_hash, level, created_at, last_seen_at, authenticated_at, ip, user_agent)
+           VALUES ($1, $2, $3, $4, $4, $4, $5, $6)
+           RETURNING id"#,
+        new.user_id,
+        new.token_hash,
+        new.level,
+        new.now,
+        new.ip,
+        new.user_agent,
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// The session for `token_hash` unless it has been idle since `idle_cutoff` or was created
+/// before `absolute_cutoff`.
+pub async fn find_live(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+    idle_cutoff: OffsetDateTime,
+    absolute_cutoff: OffsetDateTime,
+) -> Result<Option<SessionRow>, sqlx::Error> {
+    sqlx::query_as!(
+        SessionRow,
+        r#"SELECT id, user_id, level, created_at, last_seen_at, authenticated_at
+           FROM sessions
+           WHERE token_hash = $1 AND last_seen_at > $2 AND created_at > $3"#,
+        token_hash,
+        idle_cutoff,
+        absolute_cutoff,
+    )
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn touch(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE sessions SET last_seen_at = $2 WHERE id = $1",
+        id,
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM sessions WHERE id = $1", id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_by_token_hash(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM sessions WHERE token_hash = $1", token_hash)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of the user except `keep`; returns how many ended.
+pub async fn delete_others(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    keep: Uuid,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        "DELETE FROM sessions WHERE user_id = $1 AND id <> $2",
+        user_id,
+        keep
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn count_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<i64, sqlx::Error> {
+    let count = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM sessions WHERE user_id = $1"#,
+        user_id
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(count)
+}
+
+/// Removes sessions past either timeout; returns how many.
+pub async fn delete_expired(
+    db: impl PgExecutor<'_>,
+    idle_cutoff: OffsetDateTime,
+    absolute_cutoff: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        "DELETE FROM sessions WHERE last_seen_at <= $1 OR created_at <= $2",
+        idle_cutoff,
+        absolute_cutoff,
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,41 @@
+//! Everything that runs only on the server: configuration, state, repositories, services and the
+//! glue between server functions and them. Compiled with the `ssr` feature only.
+
+pub mod accounts;
+pub mod config;
+pub mod context;
+pub mod db;
+pub mod password;
+pub mod sessions;
+pub mod state;
+pub mod token;
+
+pub use state::AppState;
+
+use crate::error::AppError;
+
+impl AppError {
+    /// Logs the detail of a server-side failure and returns the opaque error sent to the browser.
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %detail, "internal error");
+        AppError::Internal
+    }
+
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::InvalidCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Transport(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        AppError::internal(err)
+    }
+}

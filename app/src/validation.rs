@@ -1,0 +1,676 @@
+//! The one validation module. Forms run it in the browser (compiled to WASM) as the user types,
+//! and server functions run the very same code before anything is stored, so the two can never
+//! disagree about what is acceptable.
+
+use crate::error::{AppError, FieldError};
+use serde::{Deserialize, Serialize};
+
+pub const MAX_EMAIL_LENGTH: usize = 254;
+
+/// Which extra rules a password must satisfy beyond its length and the common-password list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CompositionRules {
+    /// NIST SP 800-63B: no composition rules at all (the default).
+    #[default]
+    None,
+    /// At least one upper-case letter, one lower-case letter and one digit, for customers whose
+    /// own policies still ask for it.
+    UpperLowerDigit,
+}
+
+/// The password policy, read from configuration on the server and sent to the browser so that
+/// forms give the same verdict before submitting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordPolicy {
+    /// Minimum length in Unicode code points after NFKC normalisation.
+    pub min_length: usize,
+    /// Maximum length in code points; long enough for passphrases, short enough to bound hashing.
+    pub max_length: usize,
+    pub composition: CompositionRules,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        PasswordPolicy {
+            min_length: 8,
+            max_length: 128,
+            composition: CompositionRules::None,
+        }
+    }
+}
+
+/// A set of passwords refused because attackers try them first.
+pub trait CommonPasswords {
+    /// `candidate` is already NFKC-normalised and lower-cased.
+    fn contains(&self, candidate: &str) -> bool;
+}
+
+/// Used in the browser until the list has been downloaded: the server still checks the list.
+pub struct NoCommonPasswords;
+
+impl CommonPasswords for NoCommonPasswords {
+    fn contains(&self, _candidate: &str) -> bool {
+        false
+    }
+}
+
+impl CommonPasswords for std::collections::HashSet<String> {
+    fn contains(&self, candidate: &str) -> bool {
+        std::collections::HashSet::contains(self, candidate)
+    }
+}
+
+/// Parses the shipped list (one password per line) into a set.
+pub fn parse_common_passwords(text: &str) -> std::collections::HashSet<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| normalize_password(line).to_lowercase())
+        .collect()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordProblem {
+    TooShort { min: usize },
+    TooLong { max: usize },
+    Common,
+    ContainsEmail,
+    MissingUpper,
+    MissingLower,
+    MissingDigit,
+}
+
+impl PasswordProblem {
+    pub fn message(&self) -> String {
+        match self {
+            PasswordProblem::TooShort { min } => format!("Use at least {min} characters."),
+            PasswordProblem::TooLong { max } => format!("Use at most {max} characters."),
+            PasswordProblem::Common => {
+                "This password is too common. Choose one that is harder to guess.".to_owned()
+            }
+            PasswordProblem::ContainsEmail => {
+                "Don't use your email address in your password.".to_owned()
+            }
+            PasswordProblem::MissingUpper => "Add an upper-case letter.".to_owned(),
+            PasswordProblem::MissingLower => "Add a lower-case letter.".to_owned(),
+            PasswordProblem::MissingDigit => "Add a digit.".to_owned(),
+        }
+    }
+}
+
+/// NFKC, as NIST SP 800-63B asks, so that a password typed with a different keyboard or input
+/// method (full-width digits, ligatures) still matches. The browser's own implementation is used
+/// in WASM to keep the Unicode tables out of the bundle; both follow the same Unicode standard.
+pub fn normalize_password(password: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        String::from(js_sys::JsString::from(password).normalize("NFKC"))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use unicode_normalization::UnicodeNormalization;
+        password.nfkc().collect()
+    }
+}
+
+/// Every rule of `policy` that `password` breaks, in the order a person should fix them.
+/// An empty list means the password is acceptable.
+pub fn password_problems(
+    password: &str,
+    email: Option<&str>,
+    policy: &PasswordPolicy,
+    common: &impl CommonPasswords,
+) -> Vec<PasswordProblem> {
+    let normalized = normalize_password(password);
+    let length = normalized.chars().count();
+    let lowered = normalized.to_lowercase();
+    let mut problems = Vec::new();
+    if length < policy.min_length {
+        problems.push(PasswordProblem::TooShort {
+            min: policy.min_length,
+        });
+    }
+    if length > policy.max_length {
+        problems.push(PasswordProblem::TooLong {
+            max: policy.max_length,
+        });
+    }
+    if policy.composition == CompositionRules::UpperLowerDigit {
+        if !normalized.chars().any(char::is_uppercase) {
+            problems.push(PasswordProblem::MissingUpper);
+        }
+        if !normalized.chars().any(char::is_lowercase) {
+            problems.push(PasswordProblem::MissingLower);
+        }
+        if !normalized.chars().any(|c| c.is_ascii_digit()) {
+            problems.push(PasswordProblem::MissingDigit);
+        }
+    }
+    if length > 0 && common.contains(&lowered) {
+        problems.push(PasswordProblem::Common);
+    }
+    if let Some(local_part) = email.and_then(email_local_part) {
+        // Short local parts ("jo@…") would refuse too many good passwords by accident.
+        if local_part.chars().count() >= 3 && lowered.contains(&local_part) {
+            problems.push(PasswordProblem::ContainsEmail);
+        }
+    }
+    problems
+}
+
+fn email_local_part(email: &str) -> Option<String> {
+    let (local, _) = email.trim().rsplit_once('@')?;
+    Some(normalize_password(local).to_lowercase())
+}
+
+/// One line of the live checklist shown under a new-password field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Requirement {
+    pub text: String,
+    pub met: bool,
+}
+
+/// The rules of `policy` as a checklist, each ticked when `password` satisfies it.
+pub fn password_requirements(
+    password: &str,
+    email: Option<&str>,
+    policy: &PasswordPolicy,
+    common: &impl CommonPasswords,
+) -> Vec<Requirement> {
+    let problems = password_problems(password, email, policy, common);
+    let has = |p: PasswordProblem| problems.contains(&p);
+    let mut list = vec![Requirement {
+        text: format!("At least {} characters", policy.min_length),
+        met: !has(PasswordProblem::TooShort {
+            min: policy.min_length,
+        }),
+    }];
+    if policy.composition == CompositionRules::UpperLowerDigit {
+        list.push(Requirement {
+            text: "An upper-case letter".into(),
+            met: !has(PasswordProblem::MissingUpper),
+        });
+        list.push(Requirement {
+            text: "A lower-case letter".into(),
+            met: !has(PasswordProblem::MissingLower),
+        });
+        list.push(Requirement {
+            text: "A digit".into(),
+            met: !has(PasswordProblem::MissingDigit),
+        });
+    }
+    list.push(Requirement {
+        text: "Not a commonly used password".into(),
+        met: !password.is_empty() && !has(PasswordProblem::Common),
+    });
+    list
+}
+
+/// A rough guess of how hard the password is to guess, for the hint shown while typing. It is
+/// advice only: acceptance is decided by [`password_problems`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Strength {
+    VeryWeak,
+    Weak,
+    Fair,
+    Strong,
+    VeryStrong,
+}
+
+impl Strength {
+    pub fn label(self) -> &'static str {
+        match self {
+            Strength::VeryWeak => "Very weak",
+            Strength::Weak => "Weak",
+            Strength::Fair => "Fair",
+            Strength::Strong => "Strong",
+            Strength::VeryStrong => "Very strong",
+        }
+    }
+
+    pub fn advice(self) -> &'static str {
+        match self {
+            Strength::VeryWeak | Strength::Weak => {
+                "Easy to guess. A few unrelated words make a strong, memorable password."
+            }
+            Strength::Fair => "Could be stronger: make it longer.",
+            Strength::Strong | Strength::VeryStrong => "Hard to guess. Nice.",
+        }
+    }
+
+    /// 0 to 4, for a `<meter>`.
+    pub fn score(self) -> u8 {
+        self as u8
+    }
+}
+
+pub fn estimate_strength(password: &str, common: &impl CommonPasswords) -> Strength {
+    let normalized = normalize_password(password);
+    if normalized.is_empty() || common.contains(&normalized.to_lowercase()) {
+        return Strength::VeryWeak;
+    }
+    let chars: Vec<char> = normalized.chars().collect();
+    let mut pool = 0u32;
+    if chars.iter().any(char::is_ascii_lowercase) {
+        pool += 26;
+    }
+    if chars.iter().any(char::is_ascii_uppercase) {
+        pool += 26;
+    }
+    if chars.iter().any(char::is_ascii_digit) {
+        pool += 10;
+    }
+    if chars
+        .iter()
+        .any(|c| c.is_ascii() && !c.is_ascii_alphanumeric())
+    {
+        pool += 33;
+    }
+    if chars.iter().any(|c| !c.is_ascii()) {
+        pool += 100;
+    }
+    // Repeats ("aaaa") and runs ("1234", "abcd") add almost nothing for a guesser.
+    let mut effective = 1.0f64;
+    for pair in chars.windows(2) {
+        let step = pair[1] as i64 - pair[0] as i64;
+        effective += if step == 0 || step.abs() == 1 {
+            0.25
+        } else {
+            1.0
+        };
+    }
+    let bits = effective * f64::from(pool.max(1)).log2();
+    match bits {
+        b if b < 28.0 => Strength::VeryWeak,
+        b if b < 40.0 => Strength::Weak,
+        b if b < 60.0 => Strength::Fair,
+        b if b < 80.0 => Strength::Strong,
+        _ => Strength::VeryStrong,
+    }
+}
+
+/// Trims the address and checks its shape. Returns the trimmed address as typed; accounts are
+/// matched case-insensitively by the database.
+pub fn validate_email(email: &str) -> Result<String, String> {
+    let email = email.trim();
+    if email.is_empty() {
+        return Err("Enter your email address.".into());
+    }
+    if email.chars().count() > MAX_EMAIL_LENGTH {
+        return Err(format!(
+            "Use an email address of at most {MAX_EMAIL_LENGTH} characters."
+        ));
+    }
+    let well_formed = match email.rsplit_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && local.chars().count() <= 64
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+                && domain.contains('.')
+                && domain
+                    .split('.')
+                    .all(|label| !label.is_empty() && !label.contains('@'))
+        }
+        None => false,
+    };
+    if well_formed {
+        Ok(email.to_owned())
+    } else {
+        Err("Enter an email address like name@example.com.".into())
+    }
+}
+
+/// A sign-up that passed validation.
+#[derive(Debug)]
+pub struct ValidSignUp {
+    pub email: String,
+}
+
+pub fn validate_sign_up(
+    email: &str,
+    password: &str,
+    password_confirm: &str,
+    policy: &PasswordPolicy,
+    common: &impl CommonPasswords,
+) -> Result<ValidSignUp, AppError> {
+    let mut errors = Vec::new();
+    let email = match validate_email(email) {
+        Ok(email) => Some(email),
+        Err(message) => {
+            errors.push(FieldError {
+                field: "email".into(),
+                message,
+            });
+            None
+        }
+    };
+    check_new_password(
+        "password",
+        "password_confirm",
+        password,
+        password_confirm,
+        email.as_deref(),
+        policy,
+        common,
+        &mut errors,
+    );
+    match email {
+        Some(email) if errors.is_empty() => Ok(ValidSignUp { email }),
+        _ => Err(AppError::Validation(errors)),
+    }
+}
+
+pub fn validate_sign_in(email: &str, password: &str) -> Result<String, AppError> {
+    let mut errors = Vec::new();
+    let email = validate_email(email)
+        .map_err(|message| {
+            errors.push(FieldError {
+                field: "email".into(),
+                message,
+            })
+        })
+        .ok();
+    if password.is_empty() {
+        errors.push(FieldError {
+            field: "password".into(),
+            message: "Enter your password.".into(),
+        });
+    }
+    match email {
+        Some(email) if errors.is_empty() => Ok(email),
+        _ => Err(AppError::Validation(errors)),
+    }
+}
+
+pub fn validate_password_change(
+    current_password: &str,
+    new_password: &str,
+    new_password_confirm: &str,
+    email: &str,
+    policy: &PasswordPolicy,
+    common: &impl CommonPasswords,
+) -> Result<(), AppError> {
+    let mut errors = Vec::new();
+    if current_password.is_empty() {
+        errors.push(FieldError {
+            field: "current_password".into(),
+            message: "Enter your current password.".into(),
+        });
+    }
+    check_new_password(
+        "new_password",
+        "new_password_confirm",
+        new_password,
+        new_password_confirm,
+        Some(email),
+        policy,
+        common,
+        &mut errors,
+    );
+    if errors.is_empty() && current_password == new_password {
+        errors.push(FieldError {
+            field: "new_password".into(),
+            message: "Choose a password different from your current one.".into(),
+        });
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Validation(errors))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_new_password(
+    field: &str,
+    confirm_field: &str,
+    password: &str,
+    confirm: &str,
+    email: Option<&str>,
+    policy: &PasswordPolicy,
+    common: &impl CommonPasswords,
+    errors: &mut Vec<FieldError>,
+) {
+    if password.is_empty() {
+        errors.push(FieldError {
+            field: field.into(),
+            message: "Choose a password.".into(),
+        });
+        return;
+    }
+    if let Some(problem) = password_problems(password, email, policy, common).first() {
+        errors.push(FieldError {
+            field: field.into(),
+            message: problem.message(),
+        });
+    } else if let Some(message) = confirmation_problem(password, confirm) {
+        errors.push(FieldError {
+            field: confirm_field.into(),
+            message: message.into(),
+        });
+    }
+}
+
+pub fn confirmation_problem(password: &str, confirm: &str) -> Option<&'static str> {
+    if confirm.is_empty() {
+        Some("Type the password again.")
+    } else if password != confirm {
+        Some("The passwords don't match.")
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn common() -> HashSet<String> {
+        parse_common_passwords("password\nbaseball\nqwertyuiop\n")
+    }
+
+    fn composition() -> PasswordPolicy {
+        PasswordPolicy {
+            composition: CompositionRules::UpperLowerDigit,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn nist_default_accepts_any_characters_of_adequate_length() {
+        let policy = PasswordPolicy::default();
+        for ok in [
+            "correct horse battery",
+            "ŝtupa-ĵaŭdo",
+            "🔑🔑🔑🔑🔑🔑🔑🔑",
+            "        x",
+        ] {
+            assert!(
+                password_problems(ok, None, &policy, &common()).is_empty(),
+                "{ok}"
+            );
+        }
+    }
+
+    #[test]
+    fn length_counts_code_points_after_nfkc() {
+        let policy = PasswordPolicy::default();
+        // Seven code points, but 28 bytes of UTF-8: still too short.
+        assert_eq!(
+            password_problems("🔑🔑🔑🔑🔑🔑🔑", None, &policy, &common()),
+            vec![PasswordProblem::TooShort { min: 8 }]
+        );
+        // "ﬀ" (U+FB00) becomes "ff" under NFKC, so six characters normalise to seven.
+        assert_eq!(normalize_password("ﬀabcde").chars().count(), 7);
+        // Full-width digits normalise to ASCII digits.
+        assert_eq!(normalize_password("１２３"), "123");
+        assert!(password_problems(&"a".repeat(128), None, &policy, &common()).is_empty());
+        assert_eq!(
+            password_problems(&"a".repeat(129), None, &policy, &common()),
+            vec![PasswordProblem::TooLong { max: 128 }]
+        );
+    }
+
+    #[test]
+    fn common_passwords_are_refused_whatever_their_case_or_width() {
+        let policy = PasswordPolicy::default();
+        for bad in ["password", "PassWord", "ＢＡＳＥＢＡＬＬ", "qwertyuiop"] {
+            assert_eq!(
+                password_problems(bad, None, &policy, &common()),
+                vec![PasswordProblem::Common],
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn composition_policy_needs_upper_lower_and_digit() {
+        let policy = composition();
+        assert_eq!(
+            password_problems("alllowercase", None, &policy, &common()),
+            vec![PasswordProblem::MissingUpper, PasswordProblem::MissingDigit]
+        );
+        assert_eq!(
+            password_problems("ALLUPPER99", None, &policy, &common()),
+            vec![PasswordProblem::MissingLower]
+        );
+        assert!(password_problems("Mixed3dCase", None, &policy, &common()).is_empty());
+        // Off by default, as NIST SP 800-63B rev. 4 requires.
+        assert!(
+            password_problems("alllowercase", None, &PasswordPolicy::default(), &common())
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn email_inside_the_password_is_refused() {
+        let policy = PasswordPolicy::default();
+        assert_eq!(
+            password_problems("Alice-2026!", Some("alice@example.com"), &policy, &common()),
+            vec![PasswordProblem::ContainsEmail]
+        );
+        assert!(
+            password_problems("jo-jo-jo-jo", Some("jo@example.com"), &policy, &common()).is_empty()
+        );
+    }
+
+    #[test]
+    fn requirements_tick_as_the_password_improves() {
+        let policy = composition();
+        let met = |pw: &str| {
+            password_requirements(pw, None, &policy, &common())
+                .into_iter()
+                .map(|r| r.met)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(met(""), vec![false, false, false, false, false]);
+        assert_eq!(met("abc"), vec![false, false, true, false, true]);
+        assert_eq!(met("Abcdefg1"), vec![true, true, true, true, true]);
+    }
+
+    #[test]
+    fn strength_grows_with_length_and_variety() {
+        let none = NoCommonPasswords;
+        assert_eq!(estimate_strength("", &none), Strength::VeryWeak);
+        assert_eq!(estimate_strength("password", &common()), Strength::VeryWeak);
+        assert_eq!(estimate_strength("aaaaaaaaaaaa", &none), Strength::VeryWeak);
+        assert_eq!(estimate_strength("12345678", &none), Strength::VeryWeak);
+        assert!(estimate_strength("kitchen", &none) <= Strength::Weak);
+        assert!(estimate_strength("purple monkey dishwasher", &none) >= Strength::Strong);
+        assert!(estimate_strength("xK9#mQ2$vL", &none) >= Strength::Fair);
+    }
+
+    #[test]
+    fn emails_are_trimmed_and_checked() {
+        assert_eq!(
+            validate_email("  Ann@Example.com ").as_deref(),
+            Ok("Ann@Example.com")
+        );
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "a@b..c",
+        ] {
+            assert!(validate_email(bad).is_err(), "{bad}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(validate_email(&long).is_err());
+    }
+
+    #[test]
+    fn sign_up_reports_every_field_at_once() {
+        let err = validate_sign_up("nope", "short", "", &PasswordPolicy::default(), &common())
+            .unwrap_err();
+        assert_eq!(
+            err.message_for("email").as_deref(),
+            Some("Enter an email address like name@example.com.")
+        );
+        assert_eq!(
+            err.message_for("password").as_deref(),
+            Some("Use at least 8 characters.")
+        );
+        let err = validate_sign_up(
+            "ann@example.com",
+            "long enough pass",
+            "long enough pasS",
+            &PasswordPolicy::default(),
+            &common(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.message_for("password_confirm").as_deref(),
+            Some("The passwords don't match.")
+        );
+        let ok = validate_sign_up(
+            " ann@example.com ",
+            "long enough pass",
+            "long enough pass",
+            &PasswordPolicy::default(),
+            &common(),
+        )
+        .unwrap();
+        assert_eq!(ok.email, "ann@example.com");
+    }
+
+    #[test]
+    fn password_change_needs_the_current_and_a_different_new_password() {
+        let policy = PasswordPolicy::default();
+        let err = validate_password_change(
+            "",
+            "new password 1",
+            "new password 1",
+            "a@b.co",
+            &policy,
+            &common(),
+        )
+        .unwrap_err();
+        assert!(err.message_for("current_password").is_some());
+        let err = validate_password_change(
+            "same password",
+            "same password",
+            "same password",
+            "a@b.co",
+            &policy,
+            &common(),
+        )
+        .unwrap_err();
+        assert!(err.message_for("new_password").is_some());
+        assert!(
+            validate_password_change(
+                "old password",
+                "new password 1",
+                "new password 1",
+                "a@b.co",
+                &policy,
+                &common()
+            )
+            .is_ok()
+        );
+    }
+}

@@ -1,0 +1,315 @@
+use crate::{PASSWORD, client, settings, state, state_with, t0};
+use app::error::AppError;
+use app::server::accounts::{self, PasswordChange};
+use app::server::db::events;
+use app::server::sessions;
+use sqlx::PgPool;
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn sign_up_then_sign_in_with_any_letter_case(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = accounts::sign_up(
+        &state,
+        " Ann@Example.com ",
+        PASSWORD,
+        PASSWORD,
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap();
+    let signed_in = accounts::sign_in(&state, "ann@EXAMPLE.com", PASSWORD, None, &client(), t0())
+        .await
+        .unwrap();
+    assert_eq!(signed_up.user_id, signed_in.user_id);
+    assert_ne!(signed_up.session_secret, signed_in.session_secret);
+    let kinds = events::kinds_for_user(&state.pool, signed_in.user_id)
+        .await
+        .unwrap();
+    assert_eq!(kinds, ["signed_up", "signed_in"]);
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn wrong_password_and_unknown_email_get_the_same_answer(pool: PgPool) {
+    let state = state(pool);
+    let user = accounts::sign_up(
+        &state,
+        "ann@example.com",
+        PASSWORD,
+        PASSWORD,
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap();
+    let wrong = accounts::sign_in(
+        &state,
+        "ann@example.com",
+        "not the password",
+        None,
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap_err();
+    let unknown = accounts::sign_in(&state, "bob@example.com", PASSWORD, None, &client(), t0())
+        .await
+        .unwrap_err();
+    assert_eq!(wrong, AppError::InvalidCredentials);
+    assert_eq!(unknown, AppError::InvalidCredentials);
+    let kinds = events::kinds_for_user(&state.pool, user.user_id)
+        .await
+        .unwrap();
+    assert_eq!(kinds, ["signed_up", "sign_in_failed"]);
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn concurrent_sign_ups_with_one_email_create_one_account(pool: PgPool) {
+    let state = state(pool);
+    let client = client();
+    let (a, b) = tokio::join!(
+        accounts::sign_up(
+            &state,
+            "race@example.com",
+            PASSWORD,
+            PASSWORD,
+            &client,
+            t0()
+        ),
+        accounts::sign_up(
+            &state,
+            "RACE@example.com",
+            PASSWORD,
+            PASSWORD,
+            &client,
+            t0()
+        ),
+    );
+    let (won, lost) = match (a, b) {
+        (Ok(won), Err(lost)) | (Err(lost), Ok(won)) => (won, lost),
+        other => panic!("expected one winner and one loser, got {other:?}"),
+    };
+    assert!(
+        lost.message_for("email")
+            .unwrap()
+            .contains("already exists"),
+        "{lost:?}"
+    );
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&state.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+    assert!(
+        accounts::sign_in(&state, "race@example.com", PASSWORD, None, &client, t0())
+            .await
+            .is_ok()
+    );
+    let _ = won;
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn weak_and_common_passwords_are_refused_by_the_server(pool: PgPool) {
+    let state = state(pool);
+    let short = accounts::sign_up(&state, "a@example.com", "short", "short", &client(), t0())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        short.message_for("password").as_deref(),
+        Some("Use at least 8 characters.")
+    );
+    let common = accounts::sign_up(
+        &state,
+        "a@example.com",
+        "Baseball",
+        "Baseball",
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        common
+            .message_for("password")
+            .unwrap()
+            .contains("too common")
+    );
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&state.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn composition_policy_is_one_setting_away(pool: PgPool) {
+    let state = state_with(
+        pool,
+        settings(&[("password_composition", "upper_lower_digit")]),
+    );
+    let err = accounts::sign_up(&state, "a@example.com", PASSWORD, PASSWORD, &client(), t0())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.message_for("password").as_deref(),
+        Some("Add an upper-case letter.")
+    );
+    accounts::sign_up(
+        &state,
+        "a@example.com",
+        "Correct horse 9",
+        "Correct horse 9",
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap();
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn password_change_signs_out_other_sessions_when_asked(pool: PgPool) {
+    let state = state(pool);
+    let first = accounts::sign_up(
+        &state,
+        "ann@example.com",
+        PASSWORD,
+        PASSWORD,
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap();
+    let second = accounts::sign_in(&state, "ann@example.com", PASSWORD, None, &client(), t0())
+        .await
+        .unwrap();
+    let third = accounts::sign_in(&state, "ann@example.com", PASSWORD, None, &client(), t0())
+        .await
+        .unwrap();
+    let current = sessions::authenticate(&state.pool, &state.settings, &first.session_secret, t0())
+        .await
+        .unwrap()
+        .unwrap();
+
+    let wrong_current = accounts::change_password(
+        &state,
+        &current,
+        PasswordChange {
+            current_password: "not my password",
+            new_password: "a brand new passphrase",
+            new_password_confirm: "a brand new passphrase",
+            sign_out_other_sessions: true,
+        },
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap_err();
+    assert!(wrong_current.message_for("current_password").is_some());
+
+    let ended = accounts::change_password(
+        &state,
+        &current,
+        PasswordChange {
+            current_password: PASSWORD,
+            new_password: "a brand new passphrase",
+            new_password_confirm: "a brand new passphrase",
+            sign_out_other_sessions: true,
+        },
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ended, 2);
+    for other in [&second, &third] {
+        let gone =
+            sessions::authenticate(&state.pool, &state.settings, &other.session_secret, t0())
+                .await
+                .unwrap();
+        assert!(gone.is_none());
+    }
+    let still = sessions::authenticate(&state.pool, &state.settings, &first.session_secret, t0())
+        .await
+        .unwrap();
+    assert!(still.is_some());
+    assert_eq!(
+        accounts::sign_in(&state, "ann@example.com", PASSWORD, None, &client(), t0())
+            .await
+            .unwrap_err(),
+        AppError::InvalidCredentials
+    );
+    accounts::sign_in(
+        &state,
+        "ann@example.com",
+        "a brand new passphrase",
+        None,
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap();
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn password_change_can_keep_other_sessions(pool: PgPool) {
+    let state = state(pool);
+    let first = accounts::sign_up(
+        &state,
+        "ann@example.com",
+        PASSWORD,
+        PASSWORD,
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap();
+    let second = accounts::sign_in(&state, "ann@example.com", PASSWORD, None, &client(), t0())
+        .await
+        .unwrap();
+    let current = sessions::authenticate(&state.pool, &state.settings, &first.session_secret, t0())
+        .await
+        .unwrap()
+        .unwrap();
+    let ended = accounts::change_password(
+        &state,
+        &current,
+        PasswordChange {
+            current_password: PASSWORD,
+            new_password: "a brand new passphrase",
+            new_password_confirm: "a brand new passphrase",
+            sign_out_other_sessions: false,
+        },
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ended, 0);
+    assert!(
+        sessions::authenticate(&state.pool, &state.settings, &second.session_secret, t0())
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn saturated_hashing_answers_busy_instead_of_queueing(pool: PgPool) {
+    let state = state_with(
+        pool,
+        settings(&[("max_concurrent_hashes", "1"), ("hash_queue_length", "0")]),
+    );
+    let client = client();
+    let attempts = (0..5)
+        .map(|_| accounts::sign_in(&state, "nobody@example.com", PASSWORD, None, &client, t0()));
+    let results = futures::future::join_all(attempts).await;
+    let busy = results
+        .iter()
+        .filter(|r| matches!(r, Err(AppError::Busy { .. })))
+        .count();
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Err(AppError::InvalidCredentials)))
+        .count();
+    assert_eq!((busy, refused), (4, 1), "{results:?}");
+}

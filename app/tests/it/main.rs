@@ -1,0 +1,52 @@
+//! Integration tests against a real PostgreSQL: each `#[sqlx::test]` gets a fresh database with
+//! the migrations applied. Time is injected, never read from the clock.
+
+// Test helpers may panic: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod accounts;
+mod sessions;
+
+use app::server::AppState;
+use app::server::config::Settings;
+use app::server::sessions::ClientInfo;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+pub fn settings(overrides: &[(&str, &str)]) -> Settings {
+    let overrides: Vec<(String, String)> = overrides
+        .iter()
+        .map(|(k, v)| (format!("KEYWARD_{}", k.to_uppercase()), v.to_string()))
+        .collect();
+    Settings::from_sources(&toml::Table::new(), |key| {
+        overrides
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap()
+}
+
+pub fn state_with(pool: PgPool, settings: Settings) -> AppState {
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("keyward")
+        .build();
+    AppState::new(options, pool, settings).unwrap()
+}
+
+pub fn state(pool: PgPool) -> AppState {
+    state_with(pool, settings(&[]))
+}
+
+pub fn client() -> ClientInfo {
+    ClientInfo {
+        ip: Some("127.0.0.1".into()),
+        user_agent: Some("integration test".into()),
+    }
+}
+
+pub fn t0() -> OffsetDateTime {
+    time::macros::datetime!(2026-11-27 12:00 UTC)
+}
+
+pub const PASSWORD: &str = "correct horse battery";

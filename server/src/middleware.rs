@@ -1,0 +1,246 @@
+//! The gates every request passes, outermost first: security headers (with the CSP nonce), the
+//! origin check for state-changing requests, session loading, and the page guard.
+
+use app::server::AppState;
+use app::server::context::{CspNonce, RequestSession};
+use app::server::sessions::{self, ClientInfo};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use rand_core::{OsRng, RngCore};
+use std::net::SocketAddr;
+
+const MAX_USER_AGENT_CHARS: usize = 512;
+
+pub async fn security_headers(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    let nonce = STANDARD.encode(bytes);
+    request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let mut response = next.run(request).await;
+
+    // In development `cargo leptos watch` reloads the page over a websocket on the reload port.
+    let reload = if state.leptos_options.env == leptos::config::Env::DEV {
+        let port = state.leptos_options.reload_port;
+        format!(" ws://localhost:{port} ws://127.0.0.1:{port}")
+    } else {
+        String::new()
+    };
+    let csp = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'{reload}; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    let headers = response.headers_mut();
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    };
+    set("content-security-policy", &csp);
+    set("x-content-type-options", "nosniff");
+    set("referrer-policy", "same-origin");
+    set("x-frame-options", "DENY");
+    set("cross-origin-opener-policy", "same-origin");
+    set(
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    );
+    if state.settings.public_url.starts_with("https://") {
+        set(
+            "strict-transport-security",
+            "max-age=63072000; includeSubDomains",
+        );
+    }
+    response
+}
+
+/// Refuses any state-changing request that a browser did not send from our own origin (OWASP
+/// CSRF prevention: verify `Origin`, else `Sec-Fetch-Site`). A request with neither header is
+/// refused too: every current browser sends at least one of them on a POST.
+pub async fn origin_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    if same_origin(request.headers(), &state.settings.public_url) {
+        next.run(request).await
+    } else {
+        tracing::warn!(
+            method = %request.method(),
+            path = %request.uri().path(),
+            origin = ?request.headers().get(header::ORIGIN),
+            "refused a cross-origin state-changing request"
+        );
+        (StatusCode::FORBIDDEN, "Cross-origin request refused.").into_response()
+    }
+}
+
+pub fn same_origin(headers: &HeaderMap, public_url: &str) -> bool {
+    let expected = origin_of(public_url);
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        return origin.to_str().is_ok_and(|origin| origin == expected);
+    }
+    headers
+        .get("sec-fetch-site")
+        .is_some_and(|site| site == "same-origin")
+}
+
+/// `scheme://host[:port]` of a URL, without path.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    match url[after_scheme..].find('/') {
+        Some(slash) => &url[..after_scheme + slash],
+        None => url,
+    }
+}
+
+/// Resolves the session cookie once per request and attaches the result for server functions.
+pub async fn load_session(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let client = client_info(&request, state.settings.trust_forwarded_for);
+    let presented_secret = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| sessions::token_from_cookie_header(&state.settings, value))
+        .map(str::to_owned);
+    let session = match &presented_secret {
+        Some(secret) => {
+            let now = time::OffsetDateTime::now_utc();
+            match sessions::authenticate(&state.pool, &state.settings, secret, now).await {
+                Ok(session) => session,
+                Err(_) => {
+                    return (StatusCode::SERVICE_UNAVAILABLE, "Please try again shortly.")
+                        .into_response();
+                }
+            }
+        }
+        None => None,
+    };
+    request.extensions_mut().insert(RequestSession {
+        session,
+        presented_secret,
+        client,
+    });
+    next.run(request).await
+}
+
+fn client_info(request: &Request, trust_forwarded_for: bool) -> ClientInfo {
+    let forwarded = trust_forwarded_for
+        .then(|| request.headers().get("x-forwarded-for"))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|ip| ip.trim().to_owned());
+    let ip = forwarded.or_else(|| {
+        request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip().to_string())
+    });
+    let user_agent = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect());
+    ClientInfo { ip, user_agent }
+}
+
+/// Server-side redirects for pages: settings need a session; sign-in and sign-up pages are
+/// skipped when already signed in. Server functions check the session themselves.
+pub async fn page_guard(request: Request, next: Next) -> Response {
+    if request.method() != Method::GET {
+        return next.run(request).await;
+    }
+    let signed_in = request
+        .extensions()
+        .get::<RequestSession>()
+        .is_some_and(|r| r.session.is_some());
+    let path = request.uri().path();
+    let needs_session = path == "/settings" || path.starts_with("/settings/");
+    let for_visitors = path == "/signin" || path == "/signup";
+    if needs_session && !signed_in {
+        return Redirect::to("/signin").into_response();
+    }
+    if for_visitors && signed_in {
+        return Redirect::to("/settings/account").into_response();
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn origin_must_match_the_public_url_exactly() {
+        let url = "http://localhost:3000";
+        assert!(same_origin(
+            &headers(&[("origin", "http://localhost:3000")]),
+            url
+        ));
+        assert!(!same_origin(
+            &headers(&[("origin", "http://localhost:3001")]),
+            url
+        ));
+        assert!(!same_origin(
+            &headers(&[("origin", "https://evil.example")]),
+            url
+        ));
+        assert!(!same_origin(&headers(&[("origin", "null")]), url));
+        // An Origin header wins over Sec-Fetch-Site.
+        assert!(!same_origin(
+            &headers(&[
+                ("origin", "https://evil.example"),
+                ("sec-fetch-site", "same-origin")
+            ]),
+            url
+        ));
+    }
+
+    #[test]
+    fn without_origin_only_same_origin_fetch_metadata_passes() {
+        let url = "https://keyward.example.com/";
+        assert!(same_origin(
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            url
+        ));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "same-site")]),
+            url
+        ));
+        assert!(!same_origin(
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            url
+        ));
+        assert!(!same_origin(&headers(&[]), url));
+    }
+
+    #[test]
+    fn origin_is_scheme_host_and_port() {
+        assert_eq!(origin_of("https://a.example/path/x"), "https://a.example");
+        assert_eq!(origin_of("http://localhost:3000"), "http://localhost:3000");
+    }
+}
