@@ -15,21 +15,23 @@ use leptos_router::components::{A, Outlet, Redirect};
 
 #[component]
 pub fn SettingsLayout() -> impl IntoView {
-    let auth = expect_context::<Auth>();
     // The server already redirects signed-out visitors; this covers navigation in the browser
-    // (after signing out, or when the session expires while the page is open).
+    // (after signing out, or when the session expired while the page was open). It asks the
+    // server afresh when the layout mounts: the header's copy of the user may still be the one
+    // from before a sign-in that has just navigated here.
+    let user = Resource::new(|| (), |_| api::get_current_user());
     let signed_out = move || {
         matches!(
-            auth.user.get(),
+            user.get(),
             Some(Ok(None)) | Some(Err(AppError::Unauthenticated))
         )
     };
     view! {
-        <Transition fallback=|| ()>
+        <Suspense fallback=|| ()>
             <Show when=signed_out>
                 <Redirect path="/signin" />
             </Show>
-        </Transition>
+        </Suspense>
         <div class="settings">
             <nav class="settings__nav" aria-label="Settings">
                 <h2 class="settings__nav-title">"Settings"</h2>
