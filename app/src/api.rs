@@ -2,7 +2,6 @@
 //! outcome to one `AppError` with the right HTTP status.
 
 use crate::error::AppError;
-use crate::validation::PasswordPolicy;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -24,12 +23,6 @@ pub struct AccountOverview {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordChanged {
     pub other_sessions_signed_out: u64,
-}
-
-#[server]
-pub async fn get_password_policy() -> Result<PasswordPolicy, AppError> {
-    use crate::server::context;
-    context::respond(context::state().map(|state| state.settings.password_policy.clone()))
 }
 
 #[server]

@@ -1,81 +1,39 @@
-//! Building blocks shared by the pages: the auth context, the header, form fields and alerts.
+//! Building blocks shared by the pages and islands: the header, form fields, password feedback
+//! and alerts.
 
-use crate::api::{self, CurrentUser, SignIn, SignOut, SignUp};
+use crate::api::{self, SignOut};
 use crate::error::AppError;
 use crate::validation::{
     CommonPasswords, PasswordPolicy, estimate_strength, password_requirements,
 };
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::components::A;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-/// The sign-in state of the page, shared by the header and the pages.
-#[derive(Clone, Copy)]
-pub struct Auth {
-    pub sign_in: ServerAction<SignIn>,
-    pub sign_up: ServerAction<SignUp>,
-    pub sign_out: ServerAction<SignOut>,
-    /// Refetched whenever one of the actions above completes.
-    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
-}
+/// The common-password list in the browser: empty until downloaded, then shared by the checks.
+pub type CommonList = RwSignal<Option<Arc<HashSet<String>>>>;
 
-pub fn provide_auth() {
-    let sign_in = ServerAction::<SignIn>::new();
-    let sign_up = ServerAction::<SignUp>::new();
-    let sign_out = ServerAction::<SignOut>::new();
-    let user = Resource::new(
-        move || {
-            (
-                sign_in.version().get(),
-                sign_up.version().get(),
-                sign_out.version().get(),
-            )
-        },
-        |_| api::get_current_user(),
-    );
-    provide_context(Auth {
-        sign_in,
-        sign_up,
-        sign_out,
-        user,
-    });
-}
-
-/// What forms need to judge a new password exactly as the server will.
-#[derive(Clone, Copy)]
-pub struct PasswordRules {
-    pub policy: Resource<Result<PasswordPolicy, AppError>>,
-    /// The common-password list, downloaded the first time someone types a new password.
-    pub common: RwSignal<Option<Arc<HashSet<String>>>>,
-}
-
-impl PasswordRules {
-    pub fn current_policy(&self) -> PasswordPolicy {
-        self.policy.get().and_then(Result::ok).unwrap_or_default()
+impl<T: CommonPasswords> CommonPasswords for Option<Arc<T>> {
+    fn contains(&self, candidate: &str) -> bool {
+        self.as_ref().is_some_and(|list| list.contains(candidate))
     }
-}
-
-pub fn provide_password_rules() {
-    provide_context(PasswordRules {
-        policy: Resource::new(|| (), |_| api::get_password_policy()),
-        common: RwSignal::new(None),
-    });
 }
 
 /// The shipped list is served as a static file rather than compiled into the WASM, so it costs
 /// nothing until a new password is typed, and is cached after that.
-pub fn load_common_passwords(rules: PasswordRules) {
+pub fn load_common_passwords(list: CommonList) {
     #[cfg(feature = "hydrate")]
-    if rules.common.get_untracked().is_none() {
+    if list.get_untracked().is_none() {
         leptos::task::spawn_local(async move {
-            if let Some(list) = fetch_common_passwords().await {
-                rules.common.set(Some(Arc::new(list)));
+            if let Some(loaded) = fetch_common_passwords().await {
+                list.set(Some(Arc::new(loaded)));
             }
         });
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = rules;
+    let _ = list;
 }
 
 #[cfg(feature = "hydrate")]
@@ -99,38 +57,51 @@ async fn fetch_common_passwords() -> Option<HashSet<String>> {
     Some(crate::validation::parse_common_passwords(&text))
 }
 
+/// The password policy in force. Pages render on the server only (islands mode), where it comes
+/// from the configuration; islands receive it as a prop.
+pub fn configured_password_policy() -> PasswordPolicy {
+    #[cfg(feature = "ssr")]
+    if let Some(state) = use_context::<crate::server::AppState>() {
+        return state.settings.password_policy.clone();
+    }
+    PasswordPolicy::default()
+}
+
+/// Rendered on the server. Signing out is a plain form post, so it works before (and without)
+/// the WASM.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
-    let auth = expect_context::<Auth>();
-    let signed_in_user = move || auth.user.get().and_then(Result::ok).flatten();
+    let user = Resource::new(|| (), |_| api::get_current_user());
     view! {
         <header class="site-header">
             <A href="/settings/account" attr:class="brand">
                 <img src="/favicon.svg" alt="" width="24" height="24" />
                 <span>"Keyward"</span>
             </A>
-            <Transition fallback=|| ()>
-                {move || {
-                    signed_in_user()
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    user.await
+                        .ok()
+                        .flatten()
                         .map(|user| {
                             view! {
-                                <div class="site-header__account">
+                                <form
+                                    class="site-header__account"
+                                    method="post"
+                                    action=SignOut::url()
+                                >
                                     <span class="site-header__email">{user.email}</span>
                                     <button
-                                        type="button"
+                                        type="submit"
                                         class="button button--secondary button--small"
-                                        on:click=move |_| {
-                                            auth.sign_out.dispatch(SignOut {});
-                                        }
-                                        disabled=move || auth.sign_out.pending().get()
                                     >
                                         "Sign out"
                                     </button>
-                                </div>
+                                </form>
                             }
                         })
-                }}
-            </Transition>
+                })}
+            </Suspense>
         </header>
     }
 }
@@ -158,7 +129,7 @@ pub fn TextField(
     /// Called on every keystroke (e.g. to clear a stale server error).
     #[prop(optional, into)]
     on_edit: Option<Callback<()>>,
-    /// Called when the field first receives focus.
+    /// Called when the field receives focus.
     #[prop(optional, into)]
     on_focus: Option<Callback<()>>,
     #[prop(optional)] autofocus: bool,
@@ -208,65 +179,51 @@ pub fn TextField(
 pub fn PasswordFeedback(
     id: &'static str,
     password: RwSignal<String>,
-    #[prop(into)] email: Signal<Option<String>>,
+    #[prop(into)] email: Signal<String>,
+    policy: PasswordPolicy,
+    common: CommonList,
 ) -> impl IntoView {
-    let rules = expect_context::<PasswordRules>();
     let requirements = move || {
-        let common = rules.common.get();
-        password_requirements(
-            &password.get(),
-            email.get().as_deref(),
-            &rules.current_policy(),
-            &common,
-        )
+        password_requirements(&password.get(), Some(&email.get()), &policy, &common.get())
+            .into_iter()
+            .map(|r| {
+                view! {
+                    <li class:met=r.met>
+                        <span class="checklist__mark" aria-hidden="true">
+                            {if r.met { "✓" } else { "○" }}
+                        </span>
+                        {r.text}
+                        <span class="visually-hidden">
+                            {if r.met { " (done)" } else { " (not yet)" }}
+                        </span>
+                    </li>
+                }
+            })
+            .collect_view()
     };
-    let strength = move || estimate_strength(&password.get(), &rules.common.get());
+    let strength = move || estimate_strength(&password.get(), &common.get());
     view! {
         <div id=id class="password-feedback">
             <ul class="checklist" aria-label="Password requirements">
-                <For
-                    each=requirements
-                    key=|r| (r.text.clone(), r.met)
-                    children=|r| {
-                        view! {
-                            <li class:met=r.met>
-                                <span class="checklist__mark" aria-hidden="true">
-                                    {if r.met { "✓" } else { "○" }}
-                                </span>
-                                {r.text.clone()}
-                                <span class="visually-hidden">
-                                    {if r.met { " (done)" } else { " (not yet)" }}
-                                </span>
-                            </li>
-                        }
-                    }
-                />
+                {requirements}
             </ul>
-            <Show when=move || !password.get().is_empty()>
-                <div class="strength" data-strength=move || strength().score()>
-                    <meter
-                        min="0"
-                        max="4"
-                        low="2"
-                        high="3"
-                        optimum="4"
-                        value=move || strength().score()
-                        aria-label="Password strength"
-                    ></meter>
-                    <p class="strength__text">
-                        <strong>{move || strength().label()}</strong>
-                        ". "
-                        {move || strength().advice()}
-                    </p>
-                </div>
-            </Show>
+            <div class="strength" class:strength--hidden=move || password.get().is_empty()>
+                <meter
+                    min="0"
+                    max="4"
+                    low="2"
+                    high="3"
+                    optimum="4"
+                    value=move || strength().score()
+                    aria-label="Password strength"
+                ></meter>
+                <p class="strength__text">
+                    <strong>{move || strength().label()}</strong>
+                    ". "
+                    {move || strength().advice()}
+                </p>
+            </div>
         </div>
-    }
-}
-
-impl<T: CommonPasswords> CommonPasswords for Option<Arc<T>> {
-    fn contains(&self, candidate: &str) -> bool {
-        self.as_ref().is_some_and(|list| list.contains(candidate))
     }
 }
 

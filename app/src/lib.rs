@@ -1,6 +1,9 @@
 //! Keyward's application crate: pages and components, server functions, shared types and the one
 //! validation module, compiled for the browser (`hydrate`) and the server (`ssr`). Server-only
 //! code lives in [`server`].
+//!
+//! Leptos runs in islands mode: pages render on the server, and only the components marked
+//! `#[island]` (the forms) are hydrated and ship WebAssembly. Navigation is plain links.
 
 #![recursion_limit = "256"]
 
@@ -15,7 +18,7 @@ pub mod server;
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
-use leptos_router::components::{ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
 /// The HTML document around the app, rendered on the server only.
@@ -32,7 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.ico" sizes="any" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options=options.clone() />
+                <HydrationScripts options=options.clone() islands=true />
                 <HashedStylesheet options id="leptos" />
                 <MetaTags />
             </head>
@@ -57,8 +60,6 @@ fn provide_csp_nonce() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    components::provide_auth();
-    components::provide_password_rules();
 
     view! {
         <Title formatter=|title: String| format!("{title} · Keyward") />
@@ -72,10 +73,6 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signin") view=pages::auth::SignInPage />
                     <Route path=path!("/signup") view=pages::auth::SignUpPage />
                     <ParentRoute path=path!("/settings") view=pages::settings::SettingsLayout>
-                        <Route
-                            path=path!("")
-                            view=|| view! { <Redirect path="/settings/account" /> }
-                        />
                         <Route path=path!("account") view=pages::settings::AccountPage />
                     </ParentRoute>
                 </Routes>

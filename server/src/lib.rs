@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
     let app_state = state.clone();
     Router::new()
         .route("/", get(home))
+        .route("/settings", get(home))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .leptos_routes_with_context(
@@ -63,10 +64,10 @@ pub fn router(state: AppState) -> Router {
         )
         .nest_service(&format!("/{}", state.leptos_options.site_pkg_dir), pkg)
         .fallback_service(assets)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::page_guard,
+        .layer(axum::middleware::from_fn(
+            middleware::malformed_requests_are_client_errors,
         ))
+        .layer(axum::middleware::from_fn(middleware::page_guard))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::load_session,
@@ -83,7 +84,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `/` leads to the settings; the page guard sends visitors without a session to sign in.
+/// `/` and `/settings` lead to the account settings; the page guard sends visitors without a
+/// session to sign in.
 async fn home() -> Redirect {
     Redirect::to("/settings/account")
 }

@@ -1,6 +1,8 @@
 //! The gates every request passes, outermost first: security headers (with the CSP nonce), the
-//! origin check for state-changing requests, session loading, and the page guard.
+//! origin check for state-changing requests, session loading, and the page guard; and the
+//! mapping of undecodable server-function requests to 400.
 
+use app::error::AppError;
 use app::server::AppState;
 use app::server::context::{CspNonce, RequestSession};
 use app::server::sessions::{self, ClientInfo};
@@ -158,6 +160,25 @@ fn client_info(request: &Request, trust_forwarded_for: bool) -> ClientInfo {
         .and_then(|v| v.to_str().ok())
         .map(|ua| ua.chars().take(MAX_USER_AGENT_CHARS).collect());
     ClientInfo { ip, user_agent }
+}
+
+/// Server functions answer 500 when the framework cannot even decode a request (a missing or
+/// malformed argument) because it cannot know better. That is the client's mistake: say 400.
+/// Our own failures are never `Transport`, so a real 500 stays a 500.
+pub async fn malformed_requests_are_client_errors(request: Request, next: Next) -> Response {
+    let is_server_fn = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if !is_server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response();
+    };
+    if let Ok(AppError::Transport(_)) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::BAD_REQUEST;
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Server-side redirects for pages: settings need a session; sign-in and sign-up pages are

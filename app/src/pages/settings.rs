@@ -1,37 +1,21 @@
 //! Settings: a left navigation (Account for now) and the account page with the password change.
+//! Visitors without a session never get here: the server's page guard redirects them.
 
-use crate::api::{self, ChangePassword};
+use crate::api::{self, AccountOverview, ChangePassword};
 use crate::components::{
-    Auth, FormAlert, PasswordFeedback, PasswordRules, TextField, focus_first_invalid,
-    load_common_passwords, server_field_error,
+    CommonList, FormAlert, PasswordFeedback, TextField, configured_password_policy,
+    focus_first_invalid, load_common_passwords, server_field_error,
 };
-use crate::error::AppError;
-use crate::validation::validate_password_change;
+use crate::validation::{PasswordPolicy, validate_password_change};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::components::{A, Outlet, Redirect};
+use leptos_router::components::{A, Outlet};
 
 #[component]
 pub fn SettingsLayout() -> impl IntoView {
-    // The server already redirects signed-out visitors; this covers navigation in the browser
-    // (after signing out, or when the session expired while the page was open). It asks the
-    // server afresh when the layout mounts: the header's copy of the user may still be the one
-    // from before a sign-in that has just navigated here.
-    let user = Resource::new(|| (), |_| api::get_current_user());
-    let signed_out = move || {
-        matches!(
-            user.get(),
-            Some(Ok(None)) | Some(Err(AppError::Unauthenticated))
-        )
-    };
     view! {
-        <Suspense fallback=|| ()>
-            <Show when=signed_out>
-                <Redirect path="/signin" />
-            </Show>
-        </Suspense>
         <div class="settings">
             <nav class="settings__nav" aria-label="Settings">
                 <h2 class="settings__nav-title">"Settings"</h2>
@@ -50,96 +34,102 @@ pub fn SettingsLayout() -> impl IntoView {
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
-    let change = ServerAction::<ChangePassword>::new();
-    let overview = Resource::new(
-        move || change.version().get(),
-        |_| api::get_account_overview(),
-    );
-
+    let overview = Resource::new(|| (), |_| api::get_account_overview());
+    let policy = configured_password_policy();
     view! {
         <Title text="Account settings" />
         <h1 class="page-title">"Account"</h1>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let policy = policy.clone();
+                Suspend::new(async move {
+                    match overview.await {
+                        Ok(overview) => view! { <AccountSettings overview policy /> }.into_any(),
+                        Err(e) => {
+                            view! {
+                                <p class="alert alert--danger" role="alert">
+                                    {e.to_string()}
+                                </p>
+                            }
+                                .into_any()
+                        }
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// The account facts and the password form. One island, because a password change that signs
+/// out other sessions changes the session count shown above it.
+#[island]
+fn AccountSettings(overview: AccountOverview, policy: PasswordPolicy) -> impl IntoView {
+    let other_sessions = RwSignal::new(overview.other_sessions);
+    view! {
         <section class="card" aria-labelledby="account-title">
             <h2 id="account-title">"Your account"</h2>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || {
-                    overview
-                        .get()
-                        .map(|result| match result {
-                            Ok(o) => {
-                                view! {
-                                    <dl class="facts">
-                                        <div>
-                                            <dt>"Email address"</dt>
-                                            <dd data-testid="account-email">{o.email}</dd>
-                                        </div>
-                                        <div>
-                                            <dt>"Member since"</dt>
-                                            <dd>{o.member_since}</dd>
-                                        </div>
-                                        <div>
-                                            <dt>"Other signed-in sessions"</dt>
-                                            <dd data-testid="other-sessions">{o.other_sessions}</dd>
-                                        </div>
-                                    </dl>
-                                }
-                                    .into_any()
-                            }
-                            Err(e) => {
-                                view! {
-                                    <p class="alert alert--danger" role="alert">
-                                        {e.to_string()}
-                                    </p>
-                                }
-                                    .into_any()
-                            }
-                        })
-                }}
-            </Transition>
+            <dl class="facts">
+                <div>
+                    <dt>"Email address"</dt>
+                    <dd data-testid="account-email">{overview.email.clone()}</dd>
+                </div>
+                <div>
+                    <dt>"Member since"</dt>
+                    <dd>{overview.member_since}</dd>
+                </div>
+                <div>
+                    <dt>"Other signed-in sessions"</dt>
+                    <dd data-testid="other-sessions">{move || other_sessions.get()}</dd>
+                </div>
+            </dl>
         </section>
-        <ChangePasswordCard action=change />
+        <ChangePasswordCard email=overview.email policy other_sessions />
     }
 }
 
 #[component]
-fn ChangePasswordCard(action: ServerAction<ChangePassword>) -> impl IntoView {
-    let rules = expect_context::<PasswordRules>();
-    let auth = expect_context::<Auth>();
+fn ChangePasswordCard(
+    email: String,
+    policy: PasswordPolicy,
+    other_sessions: RwSignal<i64>,
+) -> impl IntoView {
+    let action = ServerAction::<ChangePassword>::new();
+    let common: CommonList = RwSignal::new(None);
+    let email = Signal::stored(email);
     let current = RwSignal::new(String::new());
     let new_password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let sign_out_others = RwSignal::new(true);
     let submitted = RwSignal::new(false);
     let value: Signal<_> = action.value().into();
-    let email = Signal::derive(move || {
-        auth.user
-            .get()
-            .and_then(Result::ok)
-            .flatten()
-            .map(|u| u.email)
-    });
 
-    let client_errors = move || {
-        let common = rules.common.get();
-        validate_password_change(
-            &current.get(),
-            &new_password.get(),
-            &confirm.get(),
-            &email.get().unwrap_or_default(),
-            &rules.current_policy(),
-            &common,
-        )
-        .err()
+    let client_errors = {
+        let policy = policy.clone();
+        move || {
+            validate_password_change(
+                &current.get(),
+                &new_password.get(),
+                &confirm.get(),
+                &email.get(),
+                &policy,
+                &common.get(),
+            )
+            .err()
+        }
     };
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || {
-            server_field_error(value, field).or_else(|| {
-                submitted
-                    .get()
-                    .then(|| client_errors().and_then(|e| e.message_for(field)))
-                    .flatten()
+    let field_error = {
+        let client_errors = client_errors.clone();
+        move |field: &'static str| {
+            let client_errors = client_errors.clone();
+            Signal::derive(move || {
+                server_field_error(value, field).or_else(|| {
+                    submitted
+                        .get()
+                        .then(|| client_errors().and_then(|e| e.message_for(field)))
+                        .flatten()
+                })
             })
-        })
+        }
     };
     let alert = Signal::derive(move || match value.get() {
         Some(Ok(done)) => {
@@ -155,11 +145,13 @@ fn ChangePasswordCard(action: ServerAction<ChangePassword>) -> impl IntoView {
     });
     // A successful change empties the form, so the passwords do not linger in the page.
     Effect::new(move |_| {
-        if matches!(value.get(), Some(Ok(_))) {
+        if let Some(Ok(done)) = value.get() {
             current.set(String::new());
             new_password.set(String::new());
             confirm.set(String::new());
             submitted.set(false);
+            let ended = i64::try_from(done.other_sessions_signed_out).unwrap_or(i64::MAX);
+            other_sessions.update(|n| *n = n.saturating_sub(ended).max(0));
         }
     });
     let on_submit = move |ev: SubmitEvent| {
@@ -177,7 +169,7 @@ fn ChangePasswordCard(action: ServerAction<ChangePassword>) -> impl IntoView {
         });
     };
     let clear = Callback::new(move |()| action.clear());
-    let load_list = Callback::new(move |()| load_common_passwords(rules));
+    let load_list = Callback::new(move |()| load_common_passwords(common));
 
     view! {
         <section class="card" aria-labelledby="password-title">
@@ -208,6 +200,8 @@ fn ChangePasswordCard(action: ServerAction<ChangePassword>) -> impl IntoView {
                         id="new-password-feedback"
                         password=new_password
                         email=email
+                        policy=policy
+                        common=common
                     />
                 </TextField>
                 <TextField

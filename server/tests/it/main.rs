@@ -1,0 +1,32 @@
+//! HTTP-level tests of the router: middleware order, statuses and headers, against a real
+//! PostgreSQL (a fresh database per test).
+
+// Test helpers may panic: a failed set-up is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod router;
+
+use app::server::AppState;
+use app::server::config::Settings;
+use axum::Router;
+use sqlx::PgPool;
+
+pub const ORIGIN: &str = "http://localhost:3000";
+
+pub fn router_with(pool: PgPool, overrides: &[(&str, &str)]) -> Router {
+    let overrides: Vec<(String, String)> = overrides
+        .iter()
+        .map(|(k, v)| (format!("KEYWARD_{}", k.to_uppercase()), v.to_string()))
+        .collect();
+    let settings = Settings::from_sources(&toml::Table::new(), |key| {
+        overrides
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    let options = leptos::config::LeptosOptions::builder()
+        .output_name("keyward")
+        .build();
+    server::router(AppState::new(options, pool, settings).unwrap())
+}

@@ -1,0 +1,201 @@
+use crate::{ORIGIN, router_with};
+use app::api::{SignIn, SignUp};
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use leptos::server_fn::ServerFn;
+use sqlx::PgPool;
+use tower::ServiceExt;
+
+fn form_post(url: &str, origin: Option<&str>, body: &str) -> Request<Body> {
+    let mut builder = Request::post(url)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json");
+    if let Some(origin) = origin {
+        builder = builder.header(header::ORIGIN, origin);
+    }
+    builder.body(Body::from(body.to_owned())).unwrap()
+}
+
+async fn body_text(response: axum::response::Response) -> String {
+    String::from_utf8(
+        response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap()
+}
+
+const SIGN_UP_BODY: &str =
+    "email=ann%40example.com&password=good+passphrase+1&password_confirm=good+passphrase+1";
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn sign_up_sets_a_host_prefixed_session_cookie(pool: PgPool) {
+    let app = router_with(pool, &[]);
+    let response = app
+        .oneshot(form_post(SignUp::url(), Some(ORIGIN), SIGN_UP_BODY))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("__Host-keyward_session="), "{cookie}");
+    for attribute in ["Path=/", "HttpOnly", "SameSite=Lax", "Secure"] {
+        assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
+    }
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn cross_origin_posts_are_refused_before_reaching_the_function(pool: PgPool) {
+    let app = router_with(pool.clone(), &[]);
+    for origin in [
+        Some("https://evil.example"),
+        Some("http://localhost:3001"),
+        None,
+    ] {
+        let response = app
+            .clone()
+            .oneshot(form_post(SignUp::url(), origin, SIGN_UP_BODY))
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "origin {origin:?}"
+        );
+    }
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(users, 0);
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn bad_input_is_a_422_naming_the_field_never_a_500(pool: PgPool) {
+    let app = router_with(pool, &[]);
+    let response = app
+        .clone()
+        .oneshot(form_post(
+            SignUp::url(),
+            Some(ORIGIN),
+            "email=nope&password=x&password_confirm=x",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = body_text(response).await;
+    assert!(body.contains("\"field\":\"email\""), "{body}");
+    assert!(body.contains("Use at least 8 characters."), "{body}");
+
+    // A missing argument is the client's mistake too.
+    let response = app
+        .oneshot(form_post(SignIn::url(), Some(ORIGIN), "email=a%40b.co"))
+        .await
+        .unwrap();
+    let status = response.status();
+    assert!(
+        status.is_client_error(),
+        "{status}: {}",
+        body_text(response).await
+    );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn saturated_hashing_answers_503_with_retry_after(pool: PgPool) {
+    let app = router_with(
+        pool,
+        &[("max_concurrent_hashes", "1"), ("hash_queue_length", "0")],
+    );
+    let body = "email=nobody%40example.com&password=some+passphrase";
+    let requests = (0..12).map(|_| {
+        app.clone()
+            .oneshot(form_post(SignIn::url(), Some(ORIGIN), body))
+    });
+    let responses = futures::future::join_all(requests).await;
+    let mut busy = 0;
+    for response in responses {
+        let response = response.unwrap();
+        match response.status() {
+            StatusCode::UNAUTHORIZED => {}
+            StatusCode::SERVICE_UNAVAILABLE => {
+                busy += 1;
+                assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(
+        busy >= 1,
+        "12 simultaneous sign-ins with one hasher and no queue: none was refused"
+    );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn pages_carry_a_csp_whose_nonce_is_on_the_hydration_script(pool: PgPool) {
+    let app = router_with(pool, &[]);
+    let response = app
+        .oneshot(Request::get("/signin").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .unwrap();
+    let html = body_text(response).await;
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "hydration script lacks the nonce"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn settings_redirect_visitors_without_a_session(pool: PgPool) {
+    let app = router_with(pool, &[]);
+    for path in ["/", "/settings/account", "/settings"] {
+        let response = app
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_redirection(),
+            "{path}: {}",
+            response.status()
+        );
+    }
+    let response = app
+        .oneshot(
+            Request::get("/settings/account")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.headers()[header::LOCATION], "/signin");
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn health_and_readiness(pool: PgPool) {
+    let app = router_with(pool, &[]);
+    for path in ["/healthz", "/readyz"] {
+        let response = app
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+}
