@@ -23,7 +23,7 @@ trap cleanup EXIT
 db_up "$bench_db" >/dev/null
 
 cores=$(nproc)
-hash_ms=$(target/release/examples/hash_time 20)
+hash_ms=$(target/release/examples/hash_time 30)
 ceiling=$(awk -v c="$cores" -v ms="$hash_ms" 'BEGIN { printf "%.1f", c * 1000 / ms }')
 
 LEPTOS_SITE_ADDR="127.0.0.1:$PORT" KEYWARD_PUBLIC_URL="http://localhost:$PORT" \
@@ -35,11 +35,11 @@ origin="http://localhost:$PORT"
 page=$(curl -sf "http://127.0.0.1:$PORT/signup")
 signup_url=$(grep -o 'action="/api/sign_up[^"]*"' <<<"$page" | cut -d'"' -f2)
 signin_url="${signup_url/sign_up/sign_in}"
-password="bench passphrase 1"
+password="correct horse battery staple"
 curl -sf -o /dev/null -X POST -H "Origin: $origin" -H "Accept: application/json" \
-  --data-urlencode "email=bench@example.com" --data-urlencode "password=$password" \
+  --data-urlencode "email=load-test@example.com" --data-urlencode "password=$password" \
   --data-urlencode "password_confirm=$password" "http://127.0.0.1:$PORT$signup_url"
-body="email=bench%40example.com&password=bench+passphrase+1"
+body="email=load-test%40example.com&password=correct+horse+battery+staple"
 
 peak_rss() { awk '/VmHWM/ { print $2 }' "/proc/$server_pid/status"; }
 

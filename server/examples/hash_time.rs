@@ -1,5 +1,5 @@
 //! Prints the mean wall-clock time of one Argon2id hash with Keyward's parameters, in ms, over N
-//! sequential hashes (default 20). Used by bench/signin_load.sh to compute the ceiling.
+//! sequential hashes (default 30). Used by bench/signin_load.sh to compute the ceiling.
 
 use app::server::password::PasswordHasher;
 use std::time::Instant;
@@ -9,7 +9,7 @@ async fn main() -> Result<(), String> {
     let runs: u32 = std::env::args()
         .nth(1)
         .and_then(|n| n.parse().ok())
-        .unwrap_or(20);
+        .unwrap_or(30);
     let hasher = PasswordHasher::new(1, 0).map_err(|e| e.to_string())?;
     let phc = hasher
         .hash("warm-up password".into())

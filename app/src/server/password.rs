@@ -1,10 +1,11 @@
-//! Argon2id password hashing, off the async runtime and with a bound on the work in flight.
+//! Argon2id password hashing, off the async runtime, with a bound on the work in flight and on
+//! the memory it uses.
 
 use crate::error::AppError;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand_core::OsRng;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
 
 /// OWASP's first Argon2id row: m = 19 MiB, t = 2, p = 1.
@@ -16,55 +17,113 @@ pub const PARALLELISM: u32 = 1;
 const RETRY_AFTER_SECS: u32 = 1;
 
 /// Hashes and verifies passwords on the blocking thread pool. At most `workers` hashes run at
-/// once (each holds 19 MiB), and at most `workers + queue` requests wait or run: beyond that a
-/// request is refused with [`AppError::Busy`] at once, so a flood of sign-ins cannot queue
-/// without limit or exhaust memory.
+/// once, each in one of `workers` preallocated 19 MiB work areas (so memory stays at
+/// `workers × 19 MiB` however many sign-ins arrive), and at most `workers + queue` requests wait
+/// or run: beyond that a request is refused with [`AppError::Busy`] at once, so a flood of
+/// sign-ins can neither queue without limit nor exhaust memory.
 #[derive(Clone)]
 pub struct PasswordHasher {
     admission: Arc<Semaphore>,
     workers: Arc<Semaphore>,
+    /// One work area per worker permit: whoever holds a permit finds one here.
+    work_areas: Arc<Mutex<Vec<Vec<Block>>>>,
     /// A real hash of a random password, verified against when the account does not exist, so an
     /// unknown email costs the same time as a wrong password.
     decoy_hash: Arc<str>,
 }
 
-fn argon2() -> Result<Argon2<'static>, AppError> {
-    let params =
-        Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).map_err(AppError::internal)?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+fn params() -> Result<Params, AppError> {
+    Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).map_err(AppError::internal)
 }
 
-fn hash_blocking(password: &str) -> Result<String, AppError> {
+fn work_area(params: &Params) -> Vec<Block> {
+    vec![Block::default(); params.block_count()]
+}
+
+fn hash_with(password: &str, memory: &mut [Block]) -> Result<String, AppError> {
+    let params = params()?;
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let salt = SaltString::generate(&mut OsRng);
-    Ok(argon2()?
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(AppError::internal)?
-        .to_string())
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt
+        .as_salt()
+        .decode_b64(&mut salt_bytes)
+        .map_err(AppError::internal)?;
+    let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
+        argon2
+            .hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, &mut *memory)
+            .map_err(|_| argon2::password_hash::Error::Crypto)
+    })
+    .map_err(AppError::internal)?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(&params).map_err(AppError::internal)?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
 }
 
-fn verify_blocking(password: &str, phc: &str) -> Result<bool, AppError> {
+/// Recomputes the hash with the algorithm, version, parameters and salt stored in `phc` (so
+/// hashes made under older parameters keep verifying) and compares in constant time.
+fn verify_with(password: &str, phc: &str, memory: &mut Vec<Block>) -> Result<bool, AppError> {
     let parsed = PasswordHash::new(phc).map_err(AppError::internal)?;
-    // Parameters come from the stored hash, so older hashes keep verifying after a change.
-    match Argon2::default().verify_password(password.as_bytes(), &parsed) {
-        Ok(()) => Ok(true),
-        Err(argon2::password_hash::Error::Password) => Ok(false),
-        Err(other) => Err(AppError::internal(other)),
+    let params = Params::try_from(&parsed).map_err(AppError::internal)?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(AppError::internal)?;
+    let version = parsed
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(AppError::internal)?
+        .unwrap_or_default();
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return Err(AppError::internal(
+            "stored password hash lacks salt or output",
+        ));
+    };
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt
+        .decode_b64(&mut salt_bytes)
+        .map_err(AppError::internal)?;
+    if memory.len() < params.block_count() {
+        memory.resize(params.block_count(), Block::default());
     }
+    let argon2 = Argon2::new(algorithm, version, params.clone());
+    let computed = Output::init_with(expected.len(), |out| {
+        argon2
+            .hash_password_into_with_memory(
+                password.as_bytes(),
+                salt_bytes,
+                out,
+                &mut memory[..params.block_count()],
+            )
+            .map_err(|_| argon2::password_hash::Error::Crypto)
+    })
+    .map_err(AppError::internal)?;
+    // `Output`'s equality is constant-time.
+    Ok(computed == expected)
 }
 
 impl PasswordHasher {
     pub fn new(workers: usize, queue: usize) -> Result<Self, AppError> {
         let workers = workers.max(1);
-        let decoy_hash = hash_blocking(&crate::server::token::generate().secret)?;
+        let params = params()?;
+        let mut areas: Vec<Vec<Block>> = (0..workers).map(|_| work_area(&params)).collect();
+        let decoy_hash = match areas.first_mut() {
+            Some(area) => hash_with(&crate::server::token::generate().secret, area)?,
+            None => return Err(AppError::internal("no hashing work area")),
+        };
         Ok(PasswordHasher {
             admission: Arc::new(Semaphore::new(workers + queue)),
             workers: Arc::new(Semaphore::new(workers)),
+            work_areas: Arc::new(Mutex::new(areas)),
             decoy_hash: decoy_hash.into(),
         })
     }
 
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
-        self.run(move || hash_blocking(&password)).await
+        self.run(move |memory| hash_with(&password, memory)).await
     }
 
     /// Verifies `password` against `phc`, or against the decoy when there is no account, in
@@ -72,13 +131,15 @@ impl PasswordHasher {
     pub async fn verify(&self, password: String, phc: Option<String>) -> Result<bool, AppError> {
         let exists = phc.is_some();
         let phc = phc.unwrap_or_else(|| self.decoy_hash.to_string());
-        let matches = self.run(move || verify_blocking(&password, &phc)).await?;
+        let matches = self
+            .run(move |memory| verify_with(&password, &phc, memory))
+            .await?;
         Ok(exists && matches)
     }
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+        work: impl FnOnce(&mut Vec<Block>) -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
         let _admitted = self
             .admission
@@ -93,15 +154,32 @@ impl PasswordHasher {
             .acquire_owned()
             .await
             .map_err(AppError::internal)?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(AppError::internal)?
+        let areas = self.work_areas.clone();
+        tokio::task::spawn_blocking(move || {
+            // Holding a worker permit guarantees an area is free; the fallback only allocates if
+            // that invariant were ever broken.
+            let mut area = lock(&areas)?.pop().unwrap_or_default();
+            let result = work(&mut area);
+            lock(&areas)?.push(area);
+            result
+        })
+        .await
+        .map_err(AppError::internal)?
     }
+}
+
+fn lock(
+    areas: &Mutex<Vec<Vec<Block>>>,
+) -> Result<std::sync::MutexGuard<'_, Vec<Vec<Block>>>, AppError> {
+    areas
+        .lock()
+        .map_err(|_| AppError::internal("hashing work areas poisoned"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use argon2::PasswordVerifier as _;
 
     #[tokio::test]
     async fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
@@ -121,6 +199,40 @@ mod tests {
                 .unwrap()
         );
         assert!(!hasher.verify("correct horse".into(), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn hashes_interoperate_with_the_reference_implementation() {
+        // Ours verify with the argon2 crate's own verifier...
+        let hasher = PasswordHasher::new(1, 0).unwrap();
+        let ours = hasher.hash("interop".into()).await.unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"interop", &parsed)
+                .is_ok()
+        );
+        // ...and a hash made elsewhere with other parameters verifies with ours.
+        let params = Params::new(8 * 1024, 3, 1, None).unwrap();
+        let theirs = argon2::PasswordHasher::hash_password(
+            &Argon2::new(Algorithm::Argon2id, Version::V0x13, params),
+            b"interop",
+            &SaltString::generate(&mut OsRng),
+        )
+        .unwrap()
+        .to_string();
+        assert!(
+            hasher
+                .verify("interop".into(), Some(theirs.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify("interop!".into(), Some(theirs))
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
