@@ -47,7 +47,7 @@ pub async fn sign_up(
     password: String,
     password_confirm: String,
 ) -> Result<(), AppError> {
-    use crate::server::{accounts, context, sessions};
+    use crate::server::{accounts, context};
     context::respond(
         async {
             let state = context::state()?;
@@ -61,12 +61,7 @@ pub async fn sign_up(
                 context::now(),
             )
             .await?;
-            context::set_cookie(&sessions::session_cookie(
-                &state.settings,
-                &signed_in.session_secret,
-            ))?;
-            leptos_axum::redirect("/settings/account");
-            Ok(())
+            context::enter_session(&state.settings, &signed_in.session_secret)
         }
         .await,
     )
@@ -74,7 +69,7 @@ pub async fn sign_up(
 
 #[server]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::server::{accounts, context, sessions};
+    use crate::server::{accounts, context};
     context::respond(
         async {
             let state = context::state()?;
@@ -88,12 +83,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                 context::now(),
             )
             .await?;
-            context::set_cookie(&sessions::session_cookie(
-                &state.settings,
-                &signed_in.session_secret,
-            ))?;
-            leptos_axum::redirect("/settings/account");
-            Ok(())
+            context::enter_session(&state.settings, &signed_in.session_secret)
         }
         .await,
     )

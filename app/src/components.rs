@@ -106,15 +106,76 @@ pub fn SiteHeader() -> impl IntoView {
     }
 }
 
-/// The message of a server error for one field, if the last submission produced one.
-pub fn server_field_error<T: Clone + Send + Sync + 'static>(
-    value: Signal<Option<Result<T, AppError>>>,
-    field: &'static str,
-) -> Option<String> {
-    value
-        .get()
-        .and_then(|r| r.err())
-        .and_then(|e| e.message_for(field))
+/// The error state of one form island: the server's last answer, whether the person has tried
+/// to submit, and the shared validator's verdict on what is typed now.
+pub struct FormFeedback<T: Send + Sync + 'static> {
+    answer: Signal<Option<Result<T, AppError>>>,
+    submitted: RwSignal<bool>,
+    verdict: Signal<Option<AppError>>,
+}
+
+impl<T: Send + Sync> Clone for FormFeedback<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync> Copy for FormFeedback<T> {}
+
+impl<T: Clone + Send + Sync + 'static> FormFeedback<T> {
+    pub fn new(
+        answer: impl Into<Signal<Option<Result<T, AppError>>>>,
+        validate: impl Fn() -> Option<AppError> + Send + Sync + 'static,
+    ) -> Self {
+        FormFeedback {
+            answer: answer.into(),
+            submitted: RwSignal::new(false),
+            verdict: Signal::derive(validate),
+        }
+    }
+
+    /// The message beside `field`: the server's, else the validator's once a submit was tried
+    /// (so nobody is scolded for a field they have not finished).
+    pub fn field(self, field: &'static str) -> Signal<Option<String>> {
+        Signal::derive(move || {
+            let server = self
+                .answer
+                .get()
+                .and_then(|r| r.err())
+                .and_then(|e| e.message_for(field));
+            server.or_else(|| {
+                self.submitted
+                    .get()
+                    .then(|| self.verdict.get()?.message_for(field))
+                    .flatten()
+            })
+        })
+    }
+
+    /// An error that belongs to no field, for the alert above the form.
+    pub fn failure(self) -> Option<(bool, String)> {
+        self.answer
+            .get()
+            .and_then(|r| r.err())
+            .and_then(|e| e.form_message())
+            .map(|m| (false, m))
+    }
+
+    /// For `on:submit`: records the attempt and says whether the typed values may be sent; when
+    /// not, focus moves to the first field marked invalid.
+    pub fn ready_to_send(self) -> bool {
+        self.submitted.set(true);
+        let ready = self.verdict.get_untracked().is_none();
+        if !ready {
+            focus_first_invalid();
+        }
+        ready
+    }
+
+    /// After a success: the next attempt starts with a clean slate.
+    pub fn reset(self) {
+        self.submitted.set(false);
+    }
 }
 
 /// A labelled input with its error announced to screen readers.

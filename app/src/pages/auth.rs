@@ -3,8 +3,8 @@
 
 use crate::api::{SignIn, SignUp};
 use crate::components::{
-    CommonList, FormAlert, PasswordFeedback, TextField, configured_password_policy,
-    focus_first_invalid, load_common_passwords, server_field_error,
+    CommonList, FormAlert, FormFeedback, PasswordFeedback, TextField, configured_password_policy,
+    load_common_passwords,
 };
 use crate::validation::{PasswordPolicy, validate_sign_in, validate_sign_up};
 use leptos::ev::SubmitEvent;
@@ -30,51 +30,30 @@ fn SignInForm() -> impl IntoView {
     let action = ServerAction::<SignIn>::new();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let submitted = RwSignal::new(false);
-    let value: Signal<_> = action.value().into();
-
-    let client_errors = move || validate_sign_in(&email.get(), &password.get()).err();
-    let field_error = move |field: &'static str| {
-        Signal::derive(move || {
-            server_field_error(value, field).or_else(|| {
-                submitted
-                    .get()
-                    .then(|| client_errors().and_then(|e| e.message_for(field)))
-                    .flatten()
-            })
-        })
-    };
-    let alert = Signal::derive(move || {
-        value
-            .get()
-            .and_then(|r| r.err())
-            .and_then(|e| e.form_message())
-            .map(|m| (false, m))
+    let feedback = FormFeedback::new(action.value(), move || {
+        validate_sign_in(&email.get(), &password.get()).err()
     });
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        submitted.set(true);
-        if client_errors().is_some() {
-            focus_first_invalid();
-            return;
+        if feedback.ready_to_send() {
+            action.dispatch(SignIn {
+                email: email.get_untracked(),
+                password: password.get_untracked(),
+            });
         }
-        action.dispatch(SignIn {
-            email: email.get_untracked(),
-            password: password.get_untracked(),
-        });
     };
     let clear = Callback::new(move |()| action.clear());
 
     view! {
         <form method="post" action=SignIn::url() on:submit=on_submit novalidate>
-            <FormAlert message=alert />
+            <FormAlert message=Signal::derive(move || feedback.failure()) />
             <TextField
                 label="Email address"
                 name="email"
                 input_type="email"
                 autocomplete="username"
                 value=email
-                error=field_error("email")
+                error=feedback.field("email")
                 on_edit=clear
                 autofocus=true
             />
@@ -84,7 +63,7 @@ fn SignInForm() -> impl IntoView {
                 input_type="password"
                 autocomplete="current-password"
                 value=password
-                error=field_error("password")
+                error=feedback.field("password")
                 on_edit=clear
             />
             <button
@@ -117,12 +96,9 @@ fn SignUpForm(policy: PasswordPolicy) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
-    let submitted = RwSignal::new(false);
-    let value: Signal<_> = action.value().into();
-
-    let client_errors = {
+    let feedback = {
         let policy = policy.clone();
-        move || {
+        FormFeedback::new(action.value(), move || {
             validate_sign_up(
                 &email.get(),
                 &password.get(),
@@ -131,55 +107,31 @@ fn SignUpForm(policy: PasswordPolicy) -> impl IntoView {
                 &common.get(),
             )
             .err()
-        }
+        })
     };
-    let field_error = {
-        let client_errors = client_errors.clone();
-        move |field: &'static str| {
-            let client_errors = client_errors.clone();
-            Signal::derive(move || {
-                server_field_error(value, field).or_else(|| {
-                    submitted
-                        .get()
-                        .then(|| client_errors().and_then(|e| e.message_for(field)))
-                        .flatten()
-                })
-            })
-        }
-    };
-    let alert = Signal::derive(move || {
-        value
-            .get()
-            .and_then(|r| r.err())
-            .and_then(|e| e.form_message())
-            .map(|m| (false, m))
-    });
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        submitted.set(true);
-        if client_errors().is_some() {
-            focus_first_invalid();
-            return;
+        if feedback.ready_to_send() {
+            action.dispatch(SignUp {
+                email: email.get_untracked(),
+                password: password.get_untracked(),
+                password_confirm: confirm.get_untracked(),
+            });
         }
-        action.dispatch(SignUp {
-            email: email.get_untracked(),
-            password: password.get_untracked(),
-            password_confirm: confirm.get_untracked(),
-        });
     };
     let clear = Callback::new(move |()| action.clear());
     let load_list = Callback::new(move |()| load_common_passwords(common));
 
     view! {
         <form method="post" action=SignUp::url() on:submit=on_submit novalidate>
-            <FormAlert message=alert />
+            <FormAlert message=Signal::derive(move || feedback.failure()) />
             <TextField
                 label="Email address"
                 name="email"
                 input_type="email"
                 autocomplete="email"
                 value=email
-                error=field_error("email")
+                error=feedback.field("email")
                 on_edit=clear
                 autofocus=true
             />
@@ -189,7 +141,7 @@ fn SignUpForm(policy: PasswordPolicy) -> impl IntoView {
                 input_type="password"
                 autocomplete="new-password"
                 value=password
-                error=field_error("password")
+                error=feedback.field("password")
                 on_edit=clear
                 on_focus=load_list
                 describedby="password-feedback"
@@ -208,7 +160,7 @@ fn SignUpForm(policy: PasswordPolicy) -> impl IntoView {
                 input_type="password"
                 autocomplete="new-password"
                 value=confirm
-                error=field_error("password_confirm")
+                error=feedback.field("password_confirm")
                 on_edit=clear
             />
             <button

@@ -3,8 +3,8 @@
 
 use crate::api::{self, AccountOverview, ChangePassword};
 use crate::components::{
-    CommonList, FormAlert, PasswordFeedback, TextField, configured_password_policy,
-    focus_first_invalid, load_common_passwords, server_field_error,
+    CommonList, FormAlert, FormFeedback, PasswordFeedback, TextField, configured_password_policy,
+    load_common_passwords,
 };
 use crate::validation::{PasswordPolicy, validate_password_change};
 use leptos::ev::SubmitEvent;
@@ -100,12 +100,10 @@ fn ChangePasswordCard(
     let new_password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
     let sign_out_others = RwSignal::new(true);
-    let submitted = RwSignal::new(false);
     let value: Signal<_> = action.value().into();
-
-    let client_errors = {
+    let feedback = {
         let policy = policy.clone();
-        move || {
+        FormFeedback::new(value, move || {
             validate_password_change(
                 &current.get(),
                 &new_password.get(),
@@ -115,21 +113,7 @@ fn ChangePasswordCard(
                 &common.get(),
             )
             .err()
-        }
-    };
-    let field_error = {
-        let client_errors = client_errors.clone();
-        move |field: &'static str| {
-            let client_errors = client_errors.clone();
-            Signal::derive(move || {
-                server_field_error(value, field).or_else(|| {
-                    submitted
-                        .get()
-                        .then(|| client_errors().and_then(|e| e.message_for(field)))
-                        .flatten()
-                })
-            })
-        }
+        })
     };
     let alert = Signal::derive(move || match value.get() {
         Some(Ok(done)) => {
@@ -140,8 +124,7 @@ fn ChangePasswordCard(
             };
             Some((true, format!("Your password has been changed.{others}")))
         }
-        Some(Err(e)) => e.form_message().map(|m| (false, m)),
-        None => None,
+        _ => feedback.failure(),
     });
     // A successful change empties the form, so the passwords do not linger in the page.
     Effect::new(move |_| {
@@ -149,24 +132,21 @@ fn ChangePasswordCard(
             current.set(String::new());
             new_password.set(String::new());
             confirm.set(String::new());
-            submitted.set(false);
+            feedback.reset();
             let ended = i64::try_from(done.other_sessions_signed_out).unwrap_or(i64::MAX);
             other_sessions.update(|n| *n = n.saturating_sub(ended).max(0));
         }
     });
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        submitted.set(true);
-        if client_errors().is_some() {
-            focus_first_invalid();
-            return;
+        if feedback.ready_to_send() {
+            action.dispatch(ChangePassword {
+                current_password: current.get_untracked(),
+                new_password: new_password.get_untracked(),
+                new_password_confirm: confirm.get_untracked(),
+                sign_out_other_sessions: sign_out_others.get_untracked(),
+            });
         }
-        action.dispatch(ChangePassword {
-            current_password: current.get_untracked(),
-            new_password: new_password.get_untracked(),
-            new_password_confirm: confirm.get_untracked(),
-            sign_out_other_sessions: sign_out_others.get_untracked(),
-        });
     };
     let clear = Callback::new(move |()| action.clear());
     let load_list = Callback::new(move |()| load_common_passwords(common));
@@ -182,7 +162,7 @@ fn ChangePasswordCard(
                     input_type="password"
                     autocomplete="current-password"
                     value=current
-                    error=field_error("current_password")
+                    error=feedback.field("current_password")
                     on_edit=clear
                 />
                 <TextField
@@ -191,7 +171,7 @@ fn ChangePasswordCard(
                     input_type="password"
                     autocomplete="new-password"
                     value=new_password
-                    error=field_error("new_password")
+                    error=feedback.field("new_password")
                     on_edit=clear
                     on_focus=load_list
                     describedby="new-password-feedback"
@@ -210,7 +190,7 @@ fn ChangePasswordCard(
                     input_type="password"
                     autocomplete="new-password"
                     value=confirm
-                    error=field_error("new_password_confirm")
+                    error=feedback.field("new_password_confirm")
                     on_edit=clear
                 />
                 <div class="checkbox">

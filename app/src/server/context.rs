@@ -2,6 +2,8 @@
 
 use crate::error::AppError;
 use crate::server::AppState;
+use crate::server::config::Settings;
+use crate::server::sessions;
 use crate::server::sessions::{ClientInfo, CurrentSession};
 use http::header::{HeaderValue, RETRY_AFTER, SET_COOKIE};
 use http::request::Parts;
@@ -49,6 +51,14 @@ pub fn set_cookie(value: &str) -> Result<(), AppError> {
         SET_COOKIE,
         HeaderValue::from_str(value).map_err(AppError::internal)?,
     );
+    Ok(())
+}
+
+/// Hands a new session to the browser and sends it to the settings: the end of every successful
+/// sign-up or sign-in.
+pub fn enter_session(settings: &Settings, session_secret: &str) -> Result<(), AppError> {
+    set_cookie(&sessions::session_cookie(settings, session_secret))?;
+    leptos_axum::redirect("/settings/account");
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-use crate::{PASSWORD, client, settings, state, state_with, t0};
+use crate::{PASSWORD, client, is_live, settings, sign_up, state, state_with, t0};
 use app::error::AppError;
 use app::server::accounts::{self, PasswordChange};
 use app::server::db::events;
@@ -32,16 +32,7 @@ async fn sign_up_then_sign_in_with_any_letter_case(pool: PgPool) {
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
 async fn wrong_password_and_unknown_email_get_the_same_answer(pool: PgPool) {
     let state = state(pool);
-    let user = accounts::sign_up(
-        &state,
-        "ann@example.com",
-        PASSWORD,
-        PASSWORD,
-        &client(),
-        t0(),
-    )
-    .await
-    .unwrap();
+    let user = sign_up(&state, "ann@example.com").await;
     let wrong = accounts::sign_in(
         &state,
         "ann@example.com",
@@ -169,36 +160,15 @@ async fn composition_policy_is_one_setting_away(pool: PgPool) {
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
 async fn password_change_signs_out_other_sessions_when_asked(pool: PgPool) {
     let state = state(pool);
-    let first = accounts::sign_up(
-        &state,
-        "ann@example.com",
-        PASSWORD,
-        PASSWORD,
-        &client(),
-        t0(),
-    )
-    .await
-    .unwrap();
-    let second = accounts::sign_in(&state, "ann@example.com", PASSWORD, None, &client(), t0())
-        .await
-        .unwrap();
-    let third = accounts::sign_in(&state, "ann@example.com", PASSWORD, None, &client(), t0())
-        .await
-        .unwrap();
-    let current = sessions::authenticate(&state.pool, &state.settings, &first.session_secret, t0())
-        .await
-        .unwrap()
-        .unwrap();
+    let first = sign_up(&state, "ann@example.com").await;
+    let second = sign_in(&state, "ann@example.com").await;
+    let third = sign_in(&state, "ann@example.com").await;
+    let current = current_session(&state, &first).await;
 
     let wrong_current = accounts::change_password(
         &state,
         &current,
-        PasswordChange {
-            current_password: "not my password",
-            new_password: "a brand new passphrase",
-            new_password_confirm: "a brand new passphrase",
-            sign_out_other_sessions: true,
-        },
+        change("not my password", "a brand new passphrase", true),
         &client(),
         t0(),
     )
@@ -209,12 +179,7 @@ async fn password_change_signs_out_other_sessions_when_asked(pool: PgPool) {
     let ended = accounts::change_password(
         &state,
         &current,
-        PasswordChange {
-            current_password: PASSWORD,
-            new_password: "a brand new passphrase",
-            new_password_confirm: "a brand new passphrase",
-            sign_out_other_sessions: true,
-        },
+        change(PASSWORD, "a brand new passphrase", true),
         &client(),
         t0(),
     )
@@ -222,16 +187,9 @@ async fn password_change_signs_out_other_sessions_when_asked(pool: PgPool) {
     .unwrap();
     assert_eq!(ended, 2);
     for other in [&second, &third] {
-        let gone =
-            sessions::authenticate(&state.pool, &state.settings, &other.session_secret, t0())
-                .await
-                .unwrap();
-        assert!(gone.is_none());
+        assert!(!is_live(&state, &other.session_secret, t0()).await);
     }
-    let still = sessions::authenticate(&state.pool, &state.settings, &first.session_secret, t0())
-        .await
-        .unwrap();
-    assert!(still.is_some());
+    assert!(is_live(&state, &first.session_secret, t0()).await);
     assert_eq!(
         accounts::sign_in(&state, "ann@example.com", PASSWORD, None, &client(), t0())
             .await
@@ -253,44 +211,20 @@ async fn password_change_signs_out_other_sessions_when_asked(pool: PgPool) {
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
 async fn password_change_can_keep_other_sessions(pool: PgPool) {
     let state = state(pool);
-    let first = accounts::sign_up(
-        &state,
-        "ann@example.com",
-        PASSWORD,
-        PASSWORD,
-        &client(),
-        t0(),
-    )
-    .await
-    .unwrap();
-    let second = accounts::sign_in(&state, "ann@example.com", PASSWORD, None, &client(), t0())
-        .await
-        .unwrap();
-    let current = sessions::authenticate(&state.pool, &state.settings, &first.session_secret, t0())
-        .await
-        .unwrap()
-        .unwrap();
+    let first = sign_up(&state, "ann@example.com").await;
+    let second = sign_in(&state, "ann@example.com").await;
+    let current = current_session(&state, &first).await;
     let ended = accounts::change_password(
         &state,
         &current,
-        PasswordChange {
-            current_password: PASSWORD,
-            new_password: "a brand new passphrase",
-            new_password_confirm: "a brand new passphrase",
-            sign_out_other_sessions: false,
-        },
+        change(PASSWORD, "a brand new passphrase", false),
         &client(),
         t0(),
     )
     .await
     .unwrap();
     assert_eq!(ended, 0);
-    assert!(
-        sessions::authenticate(&state.pool, &state.settings, &second.session_secret, t0())
-            .await
-            .unwrap()
-            .is_some()
-    );
+    assert!(is_live(&state, &second.session_secret, t0()).await);
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
@@ -312,4 +246,34 @@ async fn saturated_hashing_answers_busy_instead_of_queueing(pool: PgPool) {
         .filter(|r| matches!(r, Err(AppError::InvalidCredentials)))
         .count();
     assert_eq!((busy, refused), (4, 1), "{results:?}");
+}
+
+fn change<'a>(current: &'a str, new: &'a str, sign_out_other_sessions: bool) -> PasswordChange<'a> {
+    PasswordChange {
+        current_password: current,
+        new_password: new,
+        new_password_confirm: new,
+        sign_out_other_sessions,
+    }
+}
+
+async fn sign_in(state: &app::server::AppState, email: &str) -> accounts::SignedIn {
+    accounts::sign_in(state, email, PASSWORD, None, &client(), t0())
+        .await
+        .unwrap()
+}
+
+async fn current_session(
+    state: &app::server::AppState,
+    signed_in: &accounts::SignedIn,
+) -> sessions::CurrentSession {
+    sessions::authenticate(
+        &state.pool,
+        &state.settings,
+        &signed_in.session_secret,
+        t0(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
 }

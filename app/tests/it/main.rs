@@ -50,3 +50,17 @@ pub fn t0() -> OffsetDateTime {
 }
 
 pub const PASSWORD: &str = "correct horse battery";
+
+/// Whether `secret` still opens a session at `now`.
+pub async fn is_live(state: &AppState, secret: &str, now: OffsetDateTime) -> bool {
+    app::server::sessions::authenticate(&state.pool, &state.settings, secret, now)
+        .await
+        .unwrap()
+        .is_some()
+}
+
+pub async fn sign_up(state: &AppState, email: &str) -> app::server::accounts::SignedIn {
+    app::server::accounts::sign_up(state, email, PASSWORD, PASSWORD, &client(), t0())
+        .await
+        .unwrap()
+}
