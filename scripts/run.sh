@@ -10,6 +10,7 @@ cd "$ROOT"
 bash scripts/setup.sh
 db_up keyward
 trap db_down EXIT
+trap "exit 130" INT TERM
 if [ "${1:-}" = "--watch" ]; then
   export SQLX_OFFLINE=true LEPTOS_ENV=DEV
   step "watch: cargo leptos watch (http://localhost:3000, reloads on change)"

@@ -18,6 +18,7 @@ cleanup() {
   db_down
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM
 
 if [ "$only" = all ]; then
   step "check: cargo fmt"
