@@ -462,6 +462,24 @@ pub fn confirmation_problem(password: &str, confirm: &str) -> Option<&'static st
     }
 }
 
+/// Reads a 6-digit authenticator code as people type or paste it ("123 456", "123-456",
+/// full-width digits). Returns the six ASCII digits, or the message to show beside the field.
+pub fn normalize_otp(input: &str) -> Result<String, String> {
+    let normalized = normalize_password(input);
+    let digits: String = normalized
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect::<String>();
+    if digits.is_empty() {
+        return Err("Enter the 6-digit code from your authenticator app.".into());
+    }
+    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(digits)
+    } else {
+        Err("The code is 6 digits, like 123 456.".into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,6 +598,21 @@ mod tests {
         assert!(estimate_strength("kitchen", &none) <= Strength::Weak);
         assert!(estimate_strength("purple monkey dishwasher", &none) >= Strength::Strong);
         assert!(estimate_strength("xK9#mQ2$vL", &none) >= Strength::Fair);
+    }
+
+    #[test]
+    fn otp_codes_are_read_as_typed_or_pasted() {
+        for typed in ["123456", "123 456", " 123-456 ", "１２３４５６"] {
+            assert_eq!(normalize_otp(typed).as_deref(), Ok("123456"), "{typed}");
+        }
+        assert!(normalize_otp("").unwrap_err().contains("6-digit"));
+        for bad in ["12345", "1234567", "12345a", "١٢٣٤٥٦"] {
+            assert_eq!(
+                normalize_otp(bad),
+                Err("The code is 6 digits, like 123 456.".into()),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -2,13 +2,16 @@
 //! glue between server functions and them. Compiled with the `ssr` feature only.
 
 pub mod accounts;
+pub mod backup_codes;
 pub mod config;
 pub mod context;
+pub mod crypto;
 pub mod db;
 pub mod password;
 pub mod sessions;
 pub mod state;
 pub mod token;
+pub mod totp;
 
 pub use state::AppState;
 

@@ -1,0 +1,147 @@
+//! Backup (look-up) codes: ten single-use codes shown once, stored only as keyed hashes.
+
+use hmac::{Hmac, Mac};
+use rand_core::{OsRng, RngCore};
+use sha2::Sha256;
+
+pub const CODES_PER_SET: usize = 10;
+/// Crockford's base32 symbols: digits and letters without i, l, o and u, 5 bits each. The
+/// look-alikes are read as the digits they resemble when typed.
+const ALPHABET: &[u8; 32] = b"23456789abcdefghjkmnpqrstvwxyz01";
+const CHARS_PER_CODE: usize = 10;
+/// 10 characters × 5 bits: above the 50 bits the issue asks for, far above NIST's 20.
+pub const BITS_PER_CODE: usize = CHARS_PER_CODE * 5;
+
+/// A freshly generated code, to be shown to the person once. Not `Debug`-printable.
+pub struct BackupCode(String);
+
+impl std::fmt::Debug for BackupCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BackupCode(<redacted>)")
+    }
+}
+
+impl BackupCode {
+    /// As shown: `xxxxx-xxxxx`.
+    pub fn display(&self) -> &str {
+        &self.0
+    }
+}
+
+pub fn generate_set() -> Vec<BackupCode> {
+    (0..CODES_PER_SET).map(|_| generate()).collect()
+}
+
+fn generate() -> BackupCode {
+    let mut code = String::with_capacity(CHARS_PER_CODE + 1);
+    for i in 0..CHARS_PER_CODE {
+        if i == CHARS_PER_CODE / 2 {
+            code.push('-');
+        }
+        // 32 symbols: the low five bits of a random byte are uniform.
+        let mut byte = [0u8; 1];
+        OsRng.fill_bytes(&mut byte);
+        code.push(ALPHABET[usize::from(byte[0] & 31)] as char);
+    }
+    BackupCode(code)
+}
+
+/// Reads what a person typed: case, spaces and dashes do not matter, and the look-alikes we never
+/// issue (o, i, l, u) are read as the symbols they resemble. `None` when it cannot be a code.
+pub fn normalize(input: &str) -> Option<String> {
+    let mut out = String::with_capacity(CHARS_PER_CODE);
+    for c in input.chars() {
+        let c = match c.to_ascii_lowercase() {
+            ' ' | '-' => continue,
+            'o' => '0',
+            'i' | 'l' => '1',
+            'u' => 'v',
+            other => other,
+        };
+        if !ALPHABET.contains(&(c as u8)) || !c.is_ascii() {
+            return None;
+        }
+        out.push(c);
+    }
+    (out.chars().count() == CHARS_PER_CODE).then_some(out)
+}
+
+/// The stored form: HMAC-SHA256 keyed with a server secret over the user id and the normalised
+/// code. A database dump alone is not enough to brute-force the codes, and equal codes of two
+/// users hash differently. Deterministic, so a code is found and consumed by one atomic
+/// `UPDATE … WHERE code_hash = $1 AND used_at IS NULL`.
+pub fn hash(server_key: &[u8], user_id: &[u8], normalized: &str) -> Vec<u8> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(server_key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(&(user_id.len() as u64).to_be_bytes());
+    mac.update(user_id);
+    mac.update(normalized.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn a_set_is_ten_distinct_codes_in_the_shown_format() {
+        let set = generate_set();
+        assert_eq!(set.len(), 10);
+        let distinct: HashSet<&str> = set.iter().map(BackupCode::display).collect();
+        assert_eq!(distinct.len(), 10);
+        for code in &set {
+            let shown = code.display();
+            assert_eq!(shown.len(), 11);
+            assert_eq!(&shown[5..6], "-");
+            assert!(
+                shown
+                    .chars()
+                    .filter(|c| *c != '-')
+                    .all(|c| ALPHABET.contains(&(c as u8)))
+            );
+            assert!(!format!("{code:?}").contains(shown));
+        }
+        const { assert!(BITS_PER_CODE >= 50) };
+    }
+
+    #[test]
+    fn symbols_are_uniformly_used() {
+        // 20,000 symbols over 32 buckets: each expected 625; allow a wide margin.
+        let mut counts = [0usize; 32];
+        for code in (0..2000).map(|_| generate()) {
+            for c in code.display().chars().filter(|c| *c != '-') {
+                let index = ALPHABET.iter().position(|a| *a as char == c).unwrap();
+                counts[index] += 1;
+            }
+        }
+        assert!(counts.iter().all(|n| (450..800).contains(n)), "{counts:?}");
+    }
+
+    #[test]
+    fn typing_variations_normalise_to_the_same_code() {
+        let code = "a2b3c-d4e5f";
+        let expected = normalize(code).unwrap();
+        for typed in ["A2B3C-D4E5F", "a2b3c d4e5f", " a2b3cd4e5f ", "a2b3c--d4e5f"] {
+            assert_eq!(
+                normalize(typed).as_deref(),
+                Some(expected.as_str()),
+                "{typed}"
+            );
+        }
+        assert_eq!(normalize("OOOO0-ILLU1").as_deref(), Some("00000111v1"));
+        for bad in ["", "a2b3c", "a2b3c-d4e5f6", "a2b3c-d4e5!", "ä2b3c-d4e5f"] {
+            assert_eq!(normalize(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn hashes_are_keyed_and_per_user() {
+        let code = normalize("a2b3c-d4e5f").unwrap();
+        let h = hash(b"server key", b"user-1", &code);
+        assert_eq!(h.len(), 32);
+        assert_eq!(h, hash(b"server key", b"user-1", &code));
+        assert_ne!(h, hash(b"server key", b"user-2", &code));
+        assert_ne!(h, hash(b"other key", b"user-1", &code));
+    }
+}
