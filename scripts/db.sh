@@ -28,7 +28,11 @@ _pg_dirs() {
     PG_SUPERUSER=$(id -un)
   fi
   PG_DATA="$PG_HOME/data"
-  PG_SOCKET="$PG_HOME"
+  # Unix socket paths are limited to 107 bytes and must not contain spaces: keep the socket in
+  # /tmp, named after the checkout so two checkouts do not meet.
+  PG_SOCKET="/tmp/keyward-pg-$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)"
+  mkdir -p "$PG_SOCKET"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$PG_SOCKET"; fi
   PG_PORT="${KEYWARD_PG_PORT:-5433}"
 }
 

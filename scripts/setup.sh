@@ -14,6 +14,11 @@ BINARYEN_VERSION=132 # Debian's binaryen 108 emits WASM that Chromium rejects
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
+if ! command -v cargo >/dev/null 2>&1 || ! command -v rustup >/dev/null 2>&1; then
+  echo "Keyward needs Rust 1.95 installed with rustup (https://rustup.rs), then run this again." >&2
+  exit 1
+fi
+
 apt_packages=()
 need_cmd() { command -v "$1" >/dev/null 2>&1 || apt_packages+=("$2"); }
 need_cmd node nodejs
@@ -22,11 +27,19 @@ need_cmd chromium chromium
 need_cmd curl curl
 need_cmd pkg-config pkg-config
 need_cmd cc build-essential
+need_cmd make make
 if ! pg_bin_dir >/dev/null 2>&1; then apt_packages+=(postgresql); fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
   step "apt: installing ${apt_packages[*]}"
   $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${apt_packages[@]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${apt_packages[@]}"
+fi
+
+# Playwright needs Node.js 20 or newer.
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "Node.js $(node --version) is too old for Playwright: install Node.js 20 or newer." >&2
+  exit 1
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then

@@ -52,11 +52,12 @@ pub async fn sign_up(
         async {
             let state = context::state()?;
             let request = context::request_session()?;
-            let signed_in = accounts::sign_up(
+            let signed_in = accounts::sign_up_replacing(
                 &state,
                 &email,
                 &password,
                 &password_confirm,
+                request.presented_secret.as_deref(),
                 &request.client,
                 context::now(),
             )
@@ -119,7 +120,10 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
             let user = users::find_by_id(&state.pool, session.user_id)
                 .await?
                 .ok_or(AppError::Unauthenticated)?;
-            let sessions = sessions::count_for_user(&state.pool, session.user_id).await?;
+            let (idle, absolute) =
+                crate::server::sessions::cutoffs(&state.settings, context::now());
+            let sessions =
+                sessions::count_live_for_user(&state.pool, session.user_id, idle, absolute).await?;
             let format =
                 time::macros::format_description!("[day padding:none] [month repr:short] [year]");
             Ok(AccountOverview {

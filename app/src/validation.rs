@@ -361,6 +361,9 @@ pub fn validate_sign_up(
     }
 }
 
+/// No policy allows more than this; anything longer is refused before it reaches the hasher.
+pub const MAX_PASSWORD_BYTES: usize = 4096;
+
 pub fn validate_sign_in(email: &str, password: &str) -> Result<String, AppError> {
     let mut errors = Vec::new();
     let email = validate_email(email)
@@ -375,6 +378,11 @@ pub fn validate_sign_in(email: &str, password: &str) -> Result<String, AppError>
         errors.push(FieldError {
             field: "password".into(),
             message: "Enter your password.".into(),
+        });
+    } else if password.len() > MAX_PASSWORD_BYTES {
+        errors.push(FieldError {
+            field: "password".into(),
+            message: "That password is too long.".into(),
         });
     }
     match email {
@@ -397,6 +405,11 @@ pub fn validate_password_change(
             field: "current_password".into(),
             message: "Enter your current password.".into(),
         });
+    } else if current_password.len() > MAX_PASSWORD_BYTES {
+        errors.push(FieldError {
+            field: "current_password".into(),
+            message: "That is not your current password.".into(),
+        });
     }
     check_new_password(
         "new_password",
@@ -408,7 +421,8 @@ pub fn validate_password_change(
         common,
         &mut errors,
     );
-    if errors.is_empty() && current_password == new_password {
+    if errors.is_empty() && normalize_password(current_password) == normalize_password(new_password)
+    {
         errors.push(FieldError {
             field: "new_password".into(),
             message: "Choose a password different from your current one.".into(),

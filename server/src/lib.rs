@@ -15,6 +15,9 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+const MAX_REQUEST_BODY_BYTES: usize = 64 * 1024;
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Hashed build output never changes under the same name, so browsers may keep it for a year.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Unhashed assets (favicon, the common-password list) are revalidated daily.
@@ -80,6 +83,15 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::security_headers,
         ))
+        // Server functions read whole bodies; none of ours needs more than a few KiB.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_REQUEST_BODY_BYTES,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

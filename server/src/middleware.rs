@@ -41,22 +41,29 @@ pub async fn security_headers(
          object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     );
     let headers = response.headers_mut();
-    let mut set = |name: &'static str, value: &str| {
+    let set = |headers: &mut HeaderMap, name: &'static str, value: &str| {
         if let Ok(value) = HeaderValue::from_str(value) {
             headers.insert(name, value);
         }
     };
-    set("content-security-policy", &csp);
-    set("x-content-type-options", "nosniff");
-    set("referrer-policy", "same-origin");
-    set("x-frame-options", "DENY");
-    set("cross-origin-opener-policy", "same-origin");
+    set(headers, "content-security-policy", &csp);
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "referrer-policy", "same-origin");
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "cross-origin-opener-policy", "same-origin");
     set(
+        headers,
         "permissions-policy",
         "camera=(), microphone=(), geolocation=(), payment=()",
     );
+    // Pages and server-function answers carry personal data: never store them (the Back button
+    // after signing out must not show the account). Static files set their own lifetimes.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if state.settings.public_url.starts_with("https://") {
         set(
+            headers,
             "strict-transport-security",
             "max-age=63072000; includeSubDomains",
         );
@@ -142,12 +149,15 @@ pub async fn load_session(
 }
 
 fn client_info(request: &Request, trust_forwarded_for: bool) -> ClientInfo {
+    // The right-most entry is the one our own proxy appended; anything left of it came from the
+    // client and can be forged.
     let forwarded = trust_forwarded_for
         .then(|| request.headers().get("x-forwarded-for"))
         .flatten()
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|ip| ip.trim().to_owned());
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|ip| ip.trim().parse::<std::net::IpAddr>().ok())
+        .map(|ip| ip.to_string());
     let ip = forwarded.or_else(|| {
         request
             .extensions()
@@ -184,7 +194,7 @@ pub async fn malformed_requests_are_client_errors(request: Request, next: Next) 
 /// Server-side redirects for pages: settings need a session; sign-in and sign-up pages are
 /// skipped when already signed in. Server functions check the session themselves.
 pub async fn page_guard(request: Request, next: Next) -> Response {
-    if request.method() != Method::GET {
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }
     let signed_in = request

@@ -35,6 +35,20 @@ pub async fn sign_up(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<SignedIn, AppError> {
+    sign_up_replacing(state, email, password, password_confirm, None, client, now).await
+}
+
+/// Sign-up that also ends the session cookie the browser presented, if any, so whoever signs
+/// up in a browser never inherits an earlier session there.
+pub async fn sign_up_replacing(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    password_confirm: &str,
+    previous_secret: Option<&str>,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<SignedIn, AppError> {
     let valid = validation::validate_sign_up(
         email,
         password,
@@ -53,6 +67,9 @@ pub async fn sign_up(
         }
         Err(err) => return Err(err.into()),
     };
+    if let Some(previous) = previous_secret {
+        session_repo::delete_by_token_hash(&mut *tx, &crate::server::token::hash(previous)).await?;
+    }
     let session_secret = sessions::start(&mut *tx, user.id, client, now).await?;
     record(
         &mut *tx,
@@ -94,15 +111,23 @@ pub async fn sign_in(
     let user = match user {
         Some(user) if matches => user,
         Some(user) => {
-            record(
-                &state.pool,
-                user.id,
-                EventKind::SignInFailed,
-                client,
-                json!({}),
-                now,
-            )
-            .await?;
+            // Logged off the request path: answering only after a database write would make a
+            // wrong password on a real account slower than an unknown address.
+            let (pool, client) = (state.pool.clone(), client.clone());
+            tokio::spawn(async move {
+                if let Err(err) = record(
+                    &pool,
+                    user.id,
+                    EventKind::SignInFailed,
+                    &client,
+                    json!({}),
+                    now,
+                )
+                .await
+                {
+                    tracing::warn!(error = %err, "could not record a failed sign-in");
+                }
+            });
             return Err(AppError::InvalidCredentials);
         }
         None => return Err(AppError::InvalidCredentials),
@@ -111,7 +136,12 @@ pub async fn sign_in(
     if let Some(previous) = previous_secret {
         session_repo::delete_by_token_hash(&mut *tx, &crate::server::token::hash(previous)).await?;
     }
-    let session_secret = sessions::start(&mut *tx, user.id, client, now).await?;
+    let Some(session_secret) =
+        sessions::start_if_password_is(&mut *tx, user.id, &user.password_hash, client, now).await?
+    else {
+        // The password changed between the check and now: the old one no longer signs in.
+        return Err(AppError::InvalidCredentials);
+    };
     record(
         &mut *tx,
         user.id,
@@ -185,9 +215,22 @@ pub async fn change_password(
     )?;
     let current_ok = state
         .hasher
-        .verify(current_password.to_owned(), Some(user.password_hash))
+        .verify(
+            current_password.to_owned(),
+            Some(user.password_hash.clone()),
+        )
         .await?;
     if !current_ok {
+        // Someone holding this session is guessing the password: leave a trace.
+        record(
+            &state.pool,
+            user.id,
+            EventKind::PasswordChangeRefused,
+            client,
+            json!({}),
+            now,
+        )
+        .await?;
         return Err(AppError::field(
             "current_password",
             "That is not your current password.",
@@ -195,7 +238,15 @@ pub async fn change_password(
     }
     let new_hash = state.hasher.hash(new_password.to_owned()).await?;
     let mut tx = state.pool.begin().await?;
-    users::set_password_hash(&mut *tx, user.id, &new_hash, now).await?;
+    // Compare-and-set on the hash just verified: of two concurrent changes, one wins.
+    if !users::replace_password_hash(&mut *tx, user.id, &user.password_hash, &new_hash, now).await?
+    {
+        return Err(AppError::field(
+            "current_password",
+            "Your password was just changed in another session. Sign in again to continue.",
+        ));
+    }
+    session_repo::mark_authenticated(&mut *tx, session.session_id, now).await?;
     let ended = if sign_out_other_sessions {
         session_repo::delete_others(&mut *tx, user.id, session.session_id).await?
     } else {

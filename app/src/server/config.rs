@@ -99,7 +99,8 @@ impl Settings {
             }
         };
         let public_url: String = source.get("public_url", "http://localhost:3000".into())?;
-        let public_url = public_url.trim_end_matches('/').to_owned();
+        // Browsers send the Origin lower-cased; compare like with like.
+        let public_url = public_url.trim_end_matches('/').to_lowercase();
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             return Err(ConfigError::Invalid {
                 key: "public_url".into(),
@@ -116,10 +117,10 @@ impl Settings {
                 composition,
             },
             session_idle_timeout: Duration::from_secs(
-                60 * source.get::<u64>("session_idle_minutes", 30)?,
+                60 * source.get_in_range::<u64>("session_idle_minutes", 30, 1..=7 * 24 * 60)?,
             ),
             session_absolute_timeout: Duration::from_secs(
-                3600 * source.get::<u64>("session_absolute_hours", 8)?,
+                3600 * source.get_in_range::<u64>("session_absolute_hours", 8, 1..=365 * 24)?,
             ),
             max_concurrent_hashes: source.get("max_concurrent_hashes", 0)?,
             hash_queue_length: source.get("hash_queue_length", 32)?,
@@ -130,10 +131,17 @@ impl Settings {
 
     /// `__Host-` cookies must be `Secure`, which browsers accept only over HTTPS or on localhost.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.starts_with("https://")
-            || ["http://localhost", "http://127.0.0.1", "http://[::1]"]
-                .iter()
-                .any(|local| self.public_url.starts_with(local))
+        match self.public_url.strip_prefix("http://") {
+            None => self.public_url.starts_with("https://"),
+            // Browsers treat plain-http loopback as secure, so Secure cookies work there.
+            Some(authority) => {
+                let host = match authority.strip_prefix('[') {
+                    Some(v6) => v6.split(']').next().unwrap_or_default(),
+                    None => authority.split([':', '/']).next().unwrap_or_default(),
+                };
+                matches!(host, "localhost" | "127.0.0.1" | "::1")
+            }
+        }
     }
 
     pub fn hash_workers(&self) -> usize {
@@ -153,6 +161,28 @@ struct Source<'a, E: Fn(&str) -> Option<String>> {
 }
 
 impl<E: Fn(&str) -> Option<String>> Source<'_, E> {
+    fn get_in_range<T>(
+        &self,
+        key: &str,
+        default: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<T, ConfigError>
+    where
+        T: FromStr + PartialOrd + std::fmt::Display,
+        T::Err: std::fmt::Display,
+    {
+        let value = self.get(key, default)?;
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(ConfigError::Invalid {
+                key: key.to_owned(),
+                value: value.to_string(),
+                reason: format!("must be between {} and {}", range.start(), range.end()),
+            })
+        }
+    }
+
     fn get<T>(&self, key: &str, default: T) -> Result<T, ConfigError>
     where
         T: FromStr,
@@ -217,6 +247,35 @@ mod tests {
         let err = Settings::from_sources(&table("password_composition = \"strict\""), |_| None)
             .unwrap_err();
         assert!(err.to_string().contains("password_composition"), "{err}");
+    }
+
+    #[test]
+    fn timeouts_are_range_checked() {
+        let err = Settings::from_sources(&table("session_idle_minutes = 0"), |_| None).unwrap_err();
+        assert!(err.to_string().contains("between 1 and"), "{err}");
+        let huge = "session_absolute_hours = 99999999999";
+        assert!(Settings::from_sources(&table(huge), |_| None).is_err());
+    }
+
+    #[test]
+    fn only_real_loopback_hosts_count_as_local() {
+        for (url, secure) in [
+            ("http://localhost:3000", true),
+            ("http://LOCALHOST", true),
+            ("http://[::1]:8080", true),
+            ("http://127.0.0.1", true),
+            ("http://localhost.example.com", false),
+            ("https://keyward.example.com", true),
+        ] {
+            let t = table(&format!("public_url = \"{url}\""));
+            assert_eq!(
+                Settings::from_sources(&t, |_| None)
+                    .unwrap()
+                    .secure_cookies(),
+                secure,
+                "{url}"
+            );
+        }
     }
 
     #[test]

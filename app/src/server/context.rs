@@ -64,7 +64,16 @@ pub fn enter_session(settings: &Settings, session_secret: &str) -> Result<(), Ap
 
 /// Gives a failed server function the HTTP status its error deserves (and `Retry-After` for
 /// `Busy`), so that nothing a user does wrong is answered with a 500.
+///
+/// A plain HTML form post (before the WebAssembly has loaded) keeps the framework's redirect back
+/// to the form instead: a status here would replace it with a page of raw JSON.
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    let native_form_post = use_context::<Parts>()
+        .and_then(|parts| parts.headers.get(http::header::ACCEPT).cloned())
+        .is_some_and(|accept| accept.to_str().is_ok_and(|a| a.contains("text/html")));
+    if native_form_post {
+        return result;
+    }
     if let (Err(err), Some(response)) = (&result, use_context::<ResponseOptions>()) {
         response.set_status(err.status());
         if let AppError::Busy { retry_after_secs } = err {

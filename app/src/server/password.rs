@@ -2,6 +2,7 @@
 //! the memory it uses.
 
 use crate::error::AppError;
+use crate::validation::normalize_password;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand_core::OsRng;
@@ -27,6 +28,7 @@ pub struct PasswordHasher {
     workers: Arc<Semaphore>,
     /// One work area per worker permit: whoever holds a permit finds one here.
     work_areas: Arc<Mutex<Vec<Vec<Block>>>>,
+    worker_count: usize,
     /// A real hash of a random password, verified against when the account does not exist, so an
     /// unknown email costs the same time as a wrong password.
     decoy_hash: Arc<str>,
@@ -118,11 +120,16 @@ impl PasswordHasher {
             admission: Arc::new(Semaphore::new(workers + queue)),
             workers: Arc::new(Semaphore::new(workers)),
             work_areas: Arc::new(Mutex::new(areas)),
+            worker_count: workers,
             decoy_hash: decoy_hash.into(),
         })
     }
 
+    /// Passwords are NFKC-normalised before hashing and verifying (NIST SP 800-63B), so the same
+    /// password typed on another keyboard or OS still matches, and the length rules (counted
+    /// after normalisation) describe what is actually hashed.
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
+        let password = normalize_password(&password);
         self.run(move |memory| hash_with(&password, memory)).await
     }
 
@@ -130,6 +137,7 @@ impl PasswordHasher {
     /// which case the answer is always `false`.
     pub async fn verify(&self, password: String, phc: Option<String>) -> Result<bool, AppError> {
         let exists = phc.is_some();
+        let password = normalize_password(&password);
         let phc = phc.unwrap_or_else(|| self.decoy_hash.to_string());
         let matches = self
             .run(move |memory| verify_with(&password, &phc, memory))
@@ -141,26 +149,36 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce(&mut Vec<Block>) -> Result<T, AppError> + Send + 'static,
     ) -> Result<T, AppError> {
-        let _admitted = self
+        let admitted = self
             .admission
             .clone()
             .try_acquire_owned()
             .map_err(|_| AppError::Busy {
                 retry_after_secs: RETRY_AFTER_SECS,
             })?;
-        let _worker = self
+        let worker = self
             .workers
             .clone()
             .acquire_owned()
             .await
             .map_err(AppError::internal)?;
         let areas = self.work_areas.clone();
+        let workers = self.worker_count;
         tokio::task::spawn_blocking(move || {
+            // The permits live as long as the hash, not as long as the request: a client that
+            // hangs up must not free a slot while its hash still runs.
+            let _permits = (admitted, worker);
             // Holding a worker permit guarantees an area is free; the fallback only allocates if
-            // that invariant were ever broken.
-            let mut area = lock(&areas)?.pop().unwrap_or_default();
+            // that invariant were ever broken, and the pool never grows past one per worker.
+            let mut area = match lock(&areas)?.pop() {
+                Some(area) => area,
+                None => work_area(&params()?),
+            };
             let result = work(&mut area);
-            lock(&areas)?.push(area);
+            let mut pool = lock(&areas)?;
+            if pool.len() < workers {
+                pool.push(area);
+            }
             result
         })
         .await
@@ -233,6 +251,18 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[tokio::test]
+    async fn equivalent_unicode_forms_verify() {
+        let hasher = PasswordHasher::new(1, 0).unwrap();
+        // "é" precomposed (NFC, Windows/Linux) and decomposed (NFD, macOS/iOS); full-width digits.
+        let phc = hasher
+            .hash("caf\u{e9} 2026 r\u{e9}sum\u{e9}".into())
+            .await
+            .unwrap();
+        let nfd = "cafe\u{301} \u{ff12}\u{ff10}\u{ff12}\u{ff16} re\u{301}sume\u{301}";
+        assert!(hasher.verify(nfd.into(), Some(phc)).await.unwrap());
     }
 
     #[tokio::test]

@@ -81,19 +81,43 @@ pub async fn start(
     now: OffsetDateTime,
 ) -> Result<String, AppError> {
     let new_token = token::generate();
-    repo::insert(
+    repo::insert(db, new_session(user_id, &new_token, client, now)).await?;
+    Ok(new_token.secret)
+}
+
+/// As [`start`], but only if the password the person just proved is still the account's: a
+/// sign-in racing a password change must not leave a session behind it. `None` otherwise.
+pub async fn start_if_password_is(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    verified_hash: &str,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<Option<String>, AppError> {
+    let new_token = token::generate();
+    let created = repo::insert_if_password_is(
         db,
-        NewSession {
-            user_id,
-            token_hash: &new_token.hash,
-            level: LEVEL_FULL,
-            ip: client.ip.as_deref(),
-            user_agent: client.user_agent.as_deref(),
-            now,
-        },
+        new_session(user_id, &new_token, client, now),
+        verified_hash,
     )
     .await?;
-    Ok(new_token.secret)
+    Ok(created.map(|_| new_token.secret))
+}
+
+fn new_session<'a>(
+    user_id: Uuid,
+    token: &'a token::NewToken,
+    client: &'a ClientInfo,
+    now: OffsetDateTime,
+) -> NewSession<'a> {
+    NewSession {
+        user_id,
+        token_hash: &token.hash,
+        level: LEVEL_FULL,
+        ip: client.ip.as_deref(),
+        user_agent: client.user_agent.as_deref(),
+        now,
+    }
 }
 
 /// The live session for `secret`, refreshing its last-seen time; `None` when unknown or expired.

@@ -199,3 +199,40 @@ async fn health_and_readiness(pool: PgPool) {
         assert_eq!(response.status(), StatusCode::OK, "{path}");
     }
 }
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn oversized_bodies_are_refused(pool: PgPool) {
+    let app = router_with(pool, &[]);
+    let huge = format!("email=a%40b.co&password={}", "x".repeat(200 * 1024));
+    for declare_length in [true, false] {
+        let mut request = form_post(SignIn::url(), Some(ORIGIN), &huge);
+        if declare_length {
+            request
+                .headers_mut()
+                .insert(header::CONTENT_LENGTH, huge.len().into());
+        }
+        let response = app.clone().oneshot(request).await.unwrap();
+        // Reading stops at the limit; the request is the client's mistake, never a 500.
+        assert!(response.status().is_client_error(), "{}", response.status());
+    }
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn personal_pages_are_never_cached_and_head_is_guarded_too(pool: PgPool) {
+    let app = router_with(pool, &[]);
+    let response = app
+        .clone()
+        .oneshot(Request::get("/signin").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-store");
+    let response = app
+        .oneshot(
+            Request::head("/settings/account")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.headers()[header::LOCATION], "/signin");
+}

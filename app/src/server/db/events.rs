@@ -12,6 +12,7 @@ pub enum EventKind {
     SignInFailed,
     SignedOut,
     PasswordChanged,
+    PasswordChangeRefused,
 }
 
 impl EventKind {
@@ -22,6 +23,7 @@ impl EventKind {
             EventKind::SignInFailed => "sign_in_failed",
             EventKind::SignedOut => "signed_out",
             EventKind::PasswordChanged => "password_changed",
+            EventKind::PasswordChangeRefused => "password_change_refused",
         }
     }
 }

@@ -40,6 +40,33 @@ pub async fn insert(db: impl PgExecutor<'_>, new: NewSession<'_>) -> Result<Uuid
     .await
 }
 
+/// Like [`insert`], but only while the user's password hash is still `password_hash`. The user
+/// row is share-locked, so a concurrent password change either commits first (and this inserts
+/// nothing) or waits until this session exists (and its "sign out other sessions" ends it).
+pub async fn insert_if_password_is(
+    db: impl PgExecutor<'_>,
+    new: NewSession<'_>,
+    password_hash: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO sessions
+             (user_id, token_hash, level, created_at, last_seen_at, authenticated_at, ip, user_agent)
+           SELECT id, $2, $3, $4, $4, $4, $5, $6
+           FROM users WHERE id = $1 AND password_hash = $7
+           FOR SHARE
+           RETURNING id"#,
+        new.user_id,
+        new.token_hash,
+        new.level,
+        new.now,
+        new.ip,
+        new.user_agent,
+        password_hash,
+    )
+    .fetch_optional(db)
+    .await
+}
+
 /// The session for `token_hash` unless it has been idle since `idle_cutoff` or was created
 /// before `absolute_cutoff`.
 pub async fn find_live(
@@ -109,14 +136,39 @@ pub async fn delete_others(
     Ok(done.rows_affected())
 }
 
-pub async fn count_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<i64, sqlx::Error> {
+/// Live sessions of the user (expired ones not yet swept do not count).
+pub async fn count_live_for_user(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    idle_cutoff: OffsetDateTime,
+    absolute_cutoff: OffsetDateTime,
+) -> Result<i64, sqlx::Error> {
     let count = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM sessions WHERE user_id = $1"#,
-        user_id
+        r#"SELECT count(*) AS "count!" FROM sessions
+           WHERE user_id = $1 AND last_seen_at > $2 AND created_at > $3"#,
+        user_id,
+        idle_cutoff,
+        absolute_cutoff,
     )
     .fetch_one(db)
     .await?;
     Ok(count)
+}
+
+/// Marks a fresh password or factor check on this session (for step-up re-authentication).
+pub async fn mark_authenticated(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE sessions SET authenticated_at = $2 WHERE id = $1",
+        id,
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Removes sessions past either timeout; returns how many.

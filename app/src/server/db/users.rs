@@ -59,19 +59,24 @@ pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User
     .await
 }
 
-pub async fn set_password_hash(
+/// Replaces the password hash if it is still `verified_hash` (the one the current password was
+/// checked against). Returns false when another change got there first.
+pub async fn replace_password_hash(
     db: impl PgExecutor<'_>,
     id: Uuid,
-    password_hash: &str,
+    verified_hash: &str,
+    new_hash: &str,
     now: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE users SET password_hash = $2, password_changed_at = $3 WHERE id = $1",
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"UPDATE users SET password_hash = $3, password_changed_at = $4
+           WHERE id = $1 AND password_hash = $2"#,
         id,
-        password_hash,
+        verified_hash,
+        new_hash,
         now,
     )
     .execute(db)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
