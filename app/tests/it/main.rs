@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod authenticator;
 mod sessions;
 
 use app::server::AppState;

@@ -1,6 +1,7 @@
 //! Repositories, one per table. Rows that hold secrets are deliberately not `Serialize`.
 
 pub mod events;
+pub mod factors;
 pub mod sessions;
 pub mod users;
 

@@ -1,0 +1,153 @@
+//! Authenticator-app factors: enrollment (a pending secret that becomes active only once a code
+//! from it is verified) and verification of codes at sign-in. Services take `now` from the caller.
+
+use crate::error::AppError;
+use crate::server::crypto::{KeyRing, Sealed};
+use crate::server::db::factors::{self, NewPendingTotp, TotpFactorRow};
+use crate::server::totp::TotpSecret;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// An abandoned wizard's secret stops working after this long.
+pub const PENDING_LIFETIME: time::Duration = time::Duration::minutes(15);
+/// Wrong codes a pending factor tolerates before the wizard must start again.
+pub const MAX_ENROLLMENT_ATTEMPTS: i32 = 5;
+
+/// A secret waiting for its first code. The secret is shown to the person once (QR code and
+/// manual key) and never again.
+#[derive(Debug)]
+pub struct PendingTotp {
+    pub factor_id: Uuid,
+    pub secret: TotpSecret,
+}
+
+/// Starts (or restarts) enrollment: any earlier pending secret of this user is discarded. An
+/// active authenticator keeps working until the new one is verified.
+pub async fn begin(
+    pool: &PgPool,
+    keys: &KeyRing,
+    user_id: Uuid,
+    label: &str,
+    now: OffsetDateTime,
+) -> Result<PendingTotp, AppError> {
+    let factor_id = Uuid::new_v4();
+    let secret = TotpSecret::generate();
+    let sealed = keys
+        .seal(secret.as_bytes(), factor_id.as_bytes())
+        .map_err(AppError::internal)?;
+    let mut tx = pool.begin().await?;
+    factors::delete_pending_totp(&mut *tx, user_id).await?;
+    factors::insert_pending_totp(
+        &mut *tx,
+        NewPendingTotp {
+            id: factor_id,
+            user_id,
+            label,
+            key_id: &sealed.key_id,
+            nonce: &sealed.nonce,
+            ciphertext: &sealed.ciphertext,
+            expires_at: now + PENDING_LIFETIME,
+            now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(PendingTotp { factor_id, secret })
+}
+
+/// Verifies the first code of a pending secret and makes it the account's authenticator,
+/// replacing the previous one. Wrong codes are counted; after the last allowed one the pending
+/// secret is discarded.
+pub async fn confirm(
+    pool: &PgPool,
+    keys: &KeyRing,
+    user_id: Uuid,
+    factor_id: Uuid,
+    code: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let expired = || {
+        AppError::field(
+            "code",
+            "This setup has expired. Start again to get a new QR code.",
+        )
+    };
+    let factor = factors::find_totp(pool, user_id, factor_id)
+        .await?
+        .ok_or_else(expired)?;
+    if factor.state != "pending" || factor.expires_at.is_none_or(|at| at <= now) {
+        return Err(expired());
+    }
+    let secret = open(keys, &factor)?;
+    let Some(step) = secret.matching_step(code, unix(now)?, None) else {
+        let failed = factors::count_failed_attempt(pool, factor.id).await?;
+        let left = MAX_ENROLLMENT_ATTEMPTS - failed;
+        if left <= 0 {
+            factors::delete(pool, factor.id).await?;
+            return Err(AppError::field(
+                "code",
+                "Too many wrong codes. Start again to get a new QR code.",
+            ));
+        }
+        let plural = if left == 1 { "attempt" } else { "attempts" };
+        return Err(AppError::field(
+            "code",
+            format!("That code didn't match. {left} {plural} left."),
+        ));
+    };
+    let mut tx = pool.begin().await?;
+    factors::delete_active_totp(&mut *tx, user_id).await?;
+    if !factors::activate_totp(&mut *tx, factor.id, to_i64(step)?, now).await? {
+        return Err(expired());
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Checks a code from the account's authenticator. A code is accepted once: its time step is
+/// consumed by a compare-and-set, so a replay, or the same code sent twice at once, fails.
+pub async fn verify(
+    pool: &PgPool,
+    keys: &KeyRing,
+    user_id: Uuid,
+    code: &str,
+    now: OffsetDateTime,
+) -> Result<bool, AppError> {
+    let Some(factor) = factors::find_active_totp(pool, user_id).await? else {
+        return Ok(false);
+    };
+    let secret = open(keys, &factor)?;
+    let last_used = factor.totp_last_step.and_then(|s| u64::try_from(s).ok());
+    let Some(step) = secret.matching_step(code, unix(now)?, last_used) else {
+        return Ok(false);
+    };
+    Ok(factors::consume_totp_step(pool, factor.id, to_i64(step)?, now).await?)
+}
+
+fn open(keys: &KeyRing, factor: &TotpFactorRow) -> Result<TotpSecret, AppError> {
+    let (Some(key_id), Some(nonce), Some(ciphertext)) = (
+        &factor.totp_key_id,
+        &factor.totp_nonce,
+        &factor.totp_ciphertext,
+    ) else {
+        return Err(AppError::internal("TOTP factor without a sealed secret"));
+    };
+    let sealed = Sealed {
+        key_id: key_id.clone(),
+        nonce: nonce.clone(),
+        ciphertext: ciphertext.clone(),
+    };
+    let bytes = keys
+        .open(&sealed, factor.id.as_bytes())
+        .map_err(AppError::internal)?;
+    Ok(TotpSecret::from_bytes(bytes))
+}
+
+fn unix(now: OffsetDateTime) -> Result<u64, AppError> {
+    u64::try_from(now.unix_timestamp()).map_err(AppError::internal)
+}
+
+fn to_i64(step: u64) -> Result<i64, AppError> {
+    i64::try_from(step).map_err(AppError::internal)
+}
