@@ -22,8 +22,6 @@ pub enum AppError {
     InvalidCredentials,
     #[error("Please sign in to continue.")]
     Unauthenticated,
-    #[error("This request was refused.")]
-    Forbidden,
     /// Too many password checks are running; the client may retry after the given delay.
     #[error("Keyward is busy right now. Please try again in a few seconds.")]
     Busy { retry_after_secs: u32 },

@@ -9,6 +9,30 @@ fn keys() -> KeyRing {
     KeyRing::parse(&KeyRing::generate_key_spec("test")).unwrap()
 }
 
+/// A verified authenticator: begin, then confirm with the code of `at`.
+async fn enroll(
+    state: &app::server::AppState,
+    keys: &KeyRing,
+    user: uuid::Uuid,
+    label: &str,
+    at: OffsetDateTime,
+) -> TotpSecret {
+    let pending = authenticator::begin(&state.pool, keys, user, label, at)
+        .await
+        .unwrap();
+    authenticator::confirm(
+        &state.pool,
+        keys,
+        user,
+        pending.factor_id,
+        &code(&pending.secret, at),
+        at,
+    )
+    .await
+    .unwrap();
+    pending.secret
+}
+
 fn code(secret: &TotpSecret, at: OffsetDateTime) -> String {
     secret.code_at(at.unix_timestamp() as u64)
 }
@@ -89,21 +113,9 @@ async fn one_code_sent_twenty_times_at_once_is_accepted_exactly_once(pool: PgPoo
     let state = state(pool);
     let keys = std::sync::Arc::new(keys());
     let user = sign_up(&state, "ann@example.com").await.user_id;
-    let pending = authenticator::begin(&state.pool, &keys, user, "Phone", t0())
-        .await
-        .unwrap();
-    authenticator::confirm(
-        &state.pool,
-        &keys,
-        user,
-        pending.factor_id,
-        &code(&pending.secret, t0()),
-        t0(),
-    )
-    .await
-    .unwrap();
+    let secret = enroll(&state, &keys, user, "Phone", t0()).await;
     let now = t0() + Duration::seconds(60);
-    let the_code = code(&pending.secret, now);
+    let the_code = code(&secret, now);
     let attempts: Vec<_> = (0..20)
         .map(|_| {
             let (pool, keys, code) = (state.pool.clone(), keys.clone(), the_code.clone());
@@ -182,26 +194,14 @@ async fn a_replacement_takes_over_only_once_verified(pool: PgPool) {
     let state = state(pool);
     let keys = keys();
     let user = sign_up(&state, "ann@example.com").await.user_id;
-    let old = authenticator::begin(&state.pool, &keys, user, "Old phone", t0())
-        .await
-        .unwrap();
-    authenticator::confirm(
-        &state.pool,
-        &keys,
-        user,
-        old.factor_id,
-        &code(&old.secret, t0()),
-        t0(),
-    )
-    .await
-    .unwrap();
+    let old = enroll(&state, &keys, user, "Old phone", t0()).await;
     let t1 = t0() + Duration::seconds(60);
     let new = authenticator::begin(&state.pool, &keys, user, "New phone", t1)
         .await
         .unwrap();
     // Until the new one is verified, the old one still signs in.
     assert!(
-        authenticator::verify(&state.pool, &keys, user, &code(&old.secret, t1), t1)
+        authenticator::verify(&state.pool, &keys, user, &code(&old, t1), t1)
             .await
             .unwrap()
     );
@@ -218,7 +218,7 @@ async fn a_replacement_takes_over_only_once_verified(pool: PgPool) {
     .unwrap();
     let t3 = t2 + Duration::seconds(60);
     assert!(
-        !authenticator::verify(&state.pool, &keys, user, &code(&old.secret, t3), t3)
+        !authenticator::verify(&state.pool, &keys, user, &code(&old, t3), t3)
             .await
             .unwrap()
     );
