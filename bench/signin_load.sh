@@ -21,6 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 db_up "$bench_db" >/dev/null
+ensure_encryption_keys
 
 cores=$(nproc)
 hash_ms=$(target/release/examples/hash_time 30)

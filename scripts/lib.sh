@@ -18,3 +18,17 @@ pg_bin_dir() {
   done
   return 1
 }
+
+# Exports KEYWARD_ENCRYPTION_KEYS (the keys that seal two-factor secrets) unless already set:
+# for local use, one key generated once into .data/encryption-keys (mode 600) and kept, so
+# secrets stay readable across restarts. Production sets the variable itself.
+ensure_encryption_keys() {
+  if [ -n "${KEYWARD_ENCRYPTION_KEYS:-}" ]; then return 0; fi
+  local file="$ROOT/.data/encryption-keys"
+  if [ ! -s "$file" ]; then
+    mkdir -p "$ROOT/.data"
+    (umask 077 && printf 'local-%s:%s\n' "$(date +%Y%m%d)" "$(head -c 32 /dev/urandom | base64 -w0)" >"$file")
+  fi
+  KEYWARD_ENCRYPTION_KEYS="$(cat "$file")"
+  export KEYWARD_ENCRYPTION_KEYS
+}

@@ -9,6 +9,7 @@ source "$ROOT/scripts/db.sh"
 cd "$ROOT"
 bash scripts/setup.sh
 db_up keyward
+ensure_encryption_keys
 trap db_down EXIT
 trap "exit 130" INT TERM
 if [ "${1:-}" = "--watch" ]; then

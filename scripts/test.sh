@@ -49,4 +49,5 @@ step "test: Playwright end-to-end suite (Chromium, release build, throw-away dat
 e2e_db="keyward_e2e_$$"
 db_create "$e2e_db"
 E2E_DATABASE_URL="$(db_url_for "$e2e_db")"
+ensure_encryption_keys
 (cd end2end && E2E_DATABASE_URL="$E2E_DATABASE_URL" npx playwright test)

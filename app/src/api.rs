@@ -1,6 +1,8 @@
 //! Server functions: thin adapters that read the request context, call a service and map the
 //! outcome to one `AppError` with the right HTTP status.
 
+pub mod two_factor;
+
 use crate::error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -75,16 +77,26 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
         async {
             let state = context::state()?;
             let request = context::request_session()?;
-            let signed_in = accounts::sign_in(
+            let signed_in = accounts::sign_in_from(
                 &state,
                 &email,
                 &password,
                 request.presented_secret.as_deref(),
+                request.trusted_browser_secret.as_deref(),
                 &request.client,
                 context::now(),
             )
             .await?;
-            context::enter_session(&state.settings, &signed_in.session_secret)
+            if signed_in.needs_second_factor {
+                context::set_cookie(&crate::server::sessions::session_cookie(
+                    &state.settings,
+                    &signed_in.session_secret,
+                ))?;
+                leptos_axum::redirect(crate::api::two_factor::CHALLENGE_PATH);
+                Ok(())
+            } else {
+                context::enter_session(&state.settings, &signed_in.session_secret)
+            }
         }
         .await,
     )

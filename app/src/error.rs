@@ -22,6 +22,13 @@ pub enum AppError {
     InvalidCredentials,
     #[error("Please sign in to continue.")]
     Unauthenticated,
+    /// A sensitive change needs a fresh password check (step-up re-authentication).
+    #[error("Confirm it's you to continue.")]
+    StepUpRequired,
+    /// Too many wrong codes: wait `retry_after_secs`, or, when `None`, the account's second
+    /// factor is locked.
+    #[error("{}", too_many_attempts(*retry_after_secs))]
+    TooManyAttempts { retry_after_secs: Option<u32> },
     /// Too many password checks are running; the client may retry after the given delay.
     #[error("Keyward is busy right now. Please try again in a few seconds.")]
     Busy { retry_after_secs: u32 },
@@ -31,6 +38,23 @@ pub enum AppError {
     /// The request did not reach the server function or its answer could not be read.
     #[error("The request could not be completed ({0}). Please try again.")]
     Transport(String),
+}
+
+fn too_many_attempts(retry_after_secs: Option<u32>) -> String {
+    match retry_after_secs {
+        None => "Too many wrong codes: two-factor sign-in is locked for this account. \
+                 Contact your administrator."
+            .to_owned(),
+        Some(secs) if secs < 60 => {
+            let unit = if secs == 1 { "second" } else { "seconds" };
+            format!("Too many wrong codes. Try again in {secs} {unit}.")
+        }
+        Some(secs) => {
+            let minutes = secs.div_ceil(60);
+            let unit = if minutes == 1 { "minute" } else { "minutes" };
+            format!("Too many wrong codes. Try again in {minutes} {unit}.")
+        }
+    }
 }
 
 impl AppError {
@@ -86,6 +110,29 @@ mod tests {
             AppError::InvalidCredentials.form_message().as_deref(),
             Some("Incorrect email or password.")
         );
+    }
+
+    #[test]
+    fn waits_are_said_in_words() {
+        let wait = |secs| {
+            AppError::TooManyAttempts {
+                retry_after_secs: secs,
+            }
+            .to_string()
+        };
+        assert_eq!(
+            wait(Some(1)),
+            "Too many wrong codes. Try again in 1 second."
+        );
+        assert_eq!(
+            wait(Some(30)),
+            "Too many wrong codes. Try again in 30 seconds."
+        );
+        assert_eq!(
+            wait(Some(61)),
+            "Too many wrong codes. Try again in 2 minutes."
+        );
+        assert!(wait(None).contains("locked"));
     }
 
     #[test]

@@ -494,10 +494,60 @@ pub fn normalize_otp(input: &str) -> Result<String, String> {
     }
 }
 
+/// Backup-code symbols: Crockford's base32 (digits and letters without i, l, o and u), 5 bits
+/// each. The look-alikes are read as the digits they resemble when typed.
+pub const BACKUP_CODE_ALPHABET: &[u8; 32] = b"23456789abcdefghjkmnpqrstvwxyz01";
+/// Symbols per backup code, shown as `xxxxx-xxxxx`.
+pub const BACKUP_CODE_CHARS: usize = 10;
+
+/// Reads a backup code as people type it: case, spaces and dashes do not matter, and the
+/// look-alikes never issued (o, i, l, u) count as the symbols they resemble. Returns the ten
+/// symbols, or the message to show beside the field.
+pub fn normalize_backup_code(input: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(BACKUP_CODE_CHARS);
+    for c in input.chars() {
+        let c = match c.to_ascii_lowercase() {
+            ' ' | '-' => continue,
+            'o' => '0',
+            'i' | 'l' => '1',
+            'u' => 'v',
+            other => other,
+        };
+        if !c.is_ascii() || !BACKUP_CODE_ALPHABET.contains(&(c as u8)) {
+            return Err("Backup codes use only letters and digits, like a2b3c-d4e5f.".into());
+        }
+        out.push(c);
+    }
+    match out.len() {
+        0 => Err("Enter one of your backup codes.".into()),
+        BACKUP_CODE_CHARS => Ok(out),
+        _ => Err("A backup code has 10 letters and digits, like a2b3c-d4e5f.".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn backup_codes_are_read_forgivingly_and_refused_with_a_reason() {
+        assert_eq!(
+            normalize_backup_code(" A2B3C-d4e5f ").as_deref(),
+            Ok("a2b3cd4e5f")
+        );
+        assert!(normalize_backup_code("").unwrap_err().contains("Enter"));
+        assert!(
+            normalize_backup_code("a2b3c")
+                .unwrap_err()
+                .contains("10 letters")
+        );
+        assert!(
+            normalize_backup_code("a2b3c-d4e5!")
+                .unwrap_err()
+                .contains("only letters")
+        );
+    }
 
     fn common() -> HashSet<String> {
         parse_common_passwords("password\nbaseball\nqwertyuiop\n")

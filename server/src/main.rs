@@ -15,6 +15,12 @@ const SESSION_SWEEP_INTERVAL: Duration = Duration::from_secs(600);
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("--generate-encryption-key") {
+        // A key for KEYWARD_ENCRYPTION_KEYS, named after today (ids only need to differ).
+        let id = time::OffsetDateTime::now_utc().date().to_string();
+        println!("{}", app::server::crypto::KeyRing::generate_key_spec(&id));
+        return ExitCode::SUCCESS;
+    }
     let json_logs = std::env::var("KEYWARD_LOG_FORMAT").is_ok_and(|f| f == "json");
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,sqlx=warn"));

@@ -2,10 +2,12 @@
 //! origin check for state-changing requests, session loading, and the page guard; and the
 //! mapping of undecodable server-function requests to 400.
 
+use app::api::two_factor::CHALLENGE_PATH;
 use app::error::AppError;
 use app::server::AppState;
+use app::server::config::Settings;
 use app::server::context::{CspNonce, RequestSession};
-use app::server::sessions::{self, ClientInfo};
+use app::server::sessions::{self, Authenticated, ClientInfo};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -120,18 +122,27 @@ pub async fn load_session(
     next: Next,
 ) -> Response {
     let client = client_info(&request, state.settings.trust_forwarded_for);
-    let presented_secret = request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find_map(|value| sessions::token_from_cookie_header(&state.settings, value))
-        .map(str::to_owned);
-    let session = match &presented_secret {
+    // In a block: nothing borrowed from the request may be held across the await below.
+    let (presented_secret, trusted_browser_secret) = {
+        let cookie = |find: for<'a> fn(&Settings, &'a str) -> Option<&'a str>| {
+            request
+                .headers()
+                .get_all(header::COOKIE)
+                .iter()
+                .filter_map(|value| value.to_str().ok())
+                .find_map(|value| find(&state.settings, value))
+                .map(str::to_owned)
+        };
+        (
+            cookie(sessions::token_from_cookie_header),
+            cookie(sessions::trusted_token_from_cookie_header),
+        )
+    };
+    let authenticated = match &presented_secret {
         Some(secret) => {
             let now = time::OffsetDateTime::now_utc();
-            match sessions::authenticate(&state.pool, &state.settings, secret, now).await {
-                Ok(session) => session,
+            match sessions::authenticate_any(&state.pool, &state.settings, secret, now).await {
+                Ok(authenticated) => authenticated,
                 Err(_) => {
                     return (StatusCode::SERVICE_UNAVAILABLE, "Please try again shortly.")
                         .into_response();
@@ -140,8 +151,15 @@ pub async fn load_session(
         }
         None => None,
     };
+    let (session, challenge) = match authenticated {
+        Some(Authenticated::Full(session)) => (Some(session), None),
+        Some(Authenticated::Challenge(challenge)) => (None, Some(challenge)),
+        None => (None, None),
+    };
     request.extensions_mut().insert(RequestSession {
         session,
+        challenge,
+        trusted_browser_secret,
         presented_secret,
         client,
     });
@@ -191,24 +209,32 @@ pub async fn malformed_requests_are_client_errors(request: Request, next: Next) 
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-/// Server-side redirects for pages: settings need a session; sign-in and sign-up pages are
-/// skipped when already signed in. Server functions check the session themselves.
+/// Server-side redirects for pages: settings need a full session (a half-authenticated one is
+/// sent back to its challenge); the challenge page needs a half-authenticated one; sign-in and
+/// sign-up pages are skipped when already signed in. Server functions check the session
+/// themselves.
 pub async fn page_guard(request: Request, next: Next) -> Response {
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }
-    let signed_in = request
+    let (signed_in, in_challenge) = request
         .extensions()
         .get::<RequestSession>()
-        .is_some_and(|r| r.session.is_some());
+        .map_or((false, false), |r| {
+            (r.session.is_some(), r.challenge.is_some())
+        });
     let path = request.uri().path();
     let needs_session = path == "/settings" || path.starts_with("/settings/");
     let for_visitors = path == "/signin" || path == "/signup";
-    if needs_session && !signed_in {
-        return Redirect::to("/signin").into_response();
-    }
-    if for_visitors && signed_in {
+    let challenge = path == CHALLENGE_PATH;
+    if signed_in && (for_visitors || challenge) {
         return Redirect::to("/settings/account").into_response();
+    }
+    if in_challenge && needs_session {
+        return Redirect::to(CHALLENGE_PATH).into_response();
+    }
+    if !signed_in && !in_challenge && (needs_session || challenge) {
+        return Redirect::to("/signin").into_response();
     }
     next.run(request).await
 }

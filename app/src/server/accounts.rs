@@ -4,8 +4,9 @@
 use crate::error::AppError;
 use crate::server::AppState;
 use crate::server::db::events::{self, EventKind, NewEvent};
-use crate::server::db::{self, sessions as session_repo, users};
-use crate::server::sessions::{self, ClientInfo, CurrentSession};
+use crate::server::db::{self, sessions as session_repo, trusted_browsers, users};
+use crate::server::sessions::{self, ClientInfo, CurrentSession, Level};
+use crate::server::two_factor;
 use crate::validation;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -15,12 +16,15 @@ use uuid::Uuid;
 pub struct SignedIn {
     pub user_id: Uuid,
     pub session_secret: String,
+    /// The session is only half authenticated: the second-factor challenge comes next.
+    pub needs_second_factor: bool,
 }
 
 impl std::fmt::Debug for SignedIn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SignedIn")
             .field("user_id", &self.user_id)
+            .field("needs_second_factor", &self.needs_second_factor)
             .finish_non_exhaustive()
     }
 }
@@ -85,6 +89,7 @@ pub async fn sign_up_replacing(
     Ok(SignedIn {
         user_id: user.id,
         session_secret,
+        needs_second_factor: false,
     })
 }
 
@@ -95,6 +100,21 @@ pub async fn sign_in(
     email: &str,
     password: &str,
     previous_secret: Option<&str>,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<SignedIn, AppError> {
+    sign_in_from(state, email, password, previous_secret, None, client, now).await
+}
+
+/// [`sign_in`] from a browser that may present a trusted-browser token. An account with a second
+/// factor gets a half-authenticated session (the challenge comes next) unless the token is
+/// valid for it.
+pub async fn sign_in_from(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    previous_secret: Option<&str>,
+    trusted_secret: Option<&str>,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<SignedIn, AppError> {
@@ -132,29 +152,35 @@ pub async fn sign_in(
         }
         None => return Err(AppError::InvalidCredentials),
     };
+    let level = two_factor::challenge_needed(&state.pool, user.id, trusted_secret, now).await?;
     let mut tx = state.pool.begin().await?;
     if let Some(previous) = previous_secret {
         session_repo::delete_by_token_hash(&mut *tx, &crate::server::token::hash(previous)).await?;
     }
     let Some(session_secret) =
-        sessions::start_if_password_is(&mut *tx, user.id, &user.password_hash, client, now).await?
+        sessions::start_if_password_is(&mut *tx, user.id, level, &user.password_hash, client, now)
+            .await?
     else {
         // The password changed between the check and now: the old one no longer signs in.
         return Err(AppError::InvalidCredentials);
     };
-    record(
-        &mut *tx,
-        user.id,
-        EventKind::SignedIn,
-        client,
-        json!({}),
-        now,
-    )
-    .await?;
+    let needs_second_factor = level == Level::PasswordOnly;
+    if !needs_second_factor {
+        record(
+            &mut *tx,
+            user.id,
+            EventKind::SignedIn,
+            client,
+            json!({}),
+            now,
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(SignedIn {
         user_id: user.id,
         session_secret,
+        needs_second_factor,
     })
 }
 
@@ -247,6 +273,8 @@ pub async fn change_password(
         ));
     }
     session_repo::mark_authenticated(&mut *tx, session.session_id, now).await?;
+    // Whoever learned the old password must not keep skipping the second factor.
+    let untrusted = trusted_browsers::delete_for_user(&mut *tx, user.id).await?;
     let ended = if sign_out_other_sessions {
         session_repo::delete_others(&mut *tx, user.id, session.session_id).await?
     } else {
@@ -257,7 +285,7 @@ pub async fn change_password(
         user.id,
         EventKind::PasswordChanged,
         client,
-        json!({ "other_sessions_signed_out": ended }),
+        json!({ "other_sessions_signed_out": ended, "trusted_browsers_revoked": untrusted }),
         now,
     )
     .await?;

@@ -22,7 +22,27 @@ pub struct Settings {
     /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
     pub trust_forwarded_for: bool,
     pub database_max_connections: u32,
+    /// Sensitive changes (second factors, backup codes) need a password or code check this
+    /// recent; older sessions are asked again (step-up re-authentication).
+    pub step_up_window: Duration,
+    /// How long "Don't ask again on this browser" lasts.
+    pub trusted_browser_lifetime: Duration,
+    /// The AES-256-GCM key ring, `id:base64,…` with the current key first. Read from the
+    /// environment only (`KEYWARD_ENCRYPTION_KEYS`), never from the settings file.
+    pub encryption_keys: Option<Redacted>,
 }
+
+/// A configured secret: printed as `<redacted>` by `Debug`, so settings can be logged.
+#[derive(Clone)]
+pub struct Redacted(pub String);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+pub const ENCRYPTION_KEYS_VAR: &str = "KEYWARD_ENCRYPTION_KEYS";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -126,6 +146,15 @@ impl Settings {
             hash_queue_length: source.get("hash_queue_length", 32)?,
             trust_forwarded_for: source.get("trust_forwarded_for", false)?,
             database_max_connections: source.get("database_max_connections", 10)?,
+            step_up_window: Duration::from_secs(
+                60 * source.get_in_range::<u64>("step_up_minutes", 10, 1..=24 * 60)?,
+            ),
+            trusted_browser_lifetime: Duration::from_secs(
+                86_400 * source.get_in_range::<u64>("trusted_browser_days", 30, 1..=365)?,
+            ),
+            encryption_keys: env(ENCRYPTION_KEYS_VAR)
+                .filter(|v| !v.trim().is_empty())
+                .map(Redacted),
         })
     }
 
@@ -222,7 +251,23 @@ mod tests {
         assert_eq!(s.session_idle_timeout, Duration::from_secs(30 * 60));
         assert_eq!(s.session_absolute_timeout, Duration::from_secs(8 * 3600));
         assert_eq!(s.issuer, "Keyward");
+        assert_eq!(s.step_up_window, Duration::from_secs(10 * 60));
+        assert_eq!(s.trusted_browser_lifetime, Duration::from_secs(30 * 86_400));
         assert!(s.secure_cookies());
+        assert!(s.encryption_keys.is_none());
+    }
+
+    #[test]
+    fn encryption_keys_come_from_the_environment_only_and_never_print() {
+        let t = table("encryption_keys = \"k1:from-the-file\"");
+        let s = Settings::from_sources(&t, |_| None).unwrap();
+        assert!(s.encryption_keys.is_none());
+        let s = Settings::from_sources(&t, |k| {
+            (k == ENCRYPTION_KEYS_VAR).then(|| "k1:c2VjcmV0".to_owned())
+        })
+        .unwrap();
+        assert_eq!(s.encryption_keys.as_ref().unwrap().0, "k1:c2VjcmV0");
+        assert!(!format!("{s:?}").contains("c2VjcmV0"));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::server::AppState;
 use crate::server::config::Settings;
 use crate::server::sessions;
-use crate::server::sessions::{ClientInfo, CurrentSession};
+use crate::server::sessions::{ClientInfo, CurrentSession, PendingChallenge};
 use http::header::{HeaderValue, RETRY_AFTER, SET_COOKIE};
 use http::request::Parts;
 use leptos::prelude::use_context;
@@ -13,7 +13,12 @@ use leptos_axum::ResponseOptions;
 /// The per-request result of the session middleware, stored in the request's extensions.
 #[derive(Clone, Debug, Default)]
 pub struct RequestSession {
+    /// A fully signed-in session, the only kind that reaches the app.
     pub session: Option<CurrentSession>,
+    /// A half-authenticated session waiting for its second factor.
+    pub challenge: Option<PendingChallenge>,
+    /// The trusted-browser token the browser presented, if any.
+    pub trusted_browser_secret: Option<String>,
     /// The token the browser presented, valid or not (needed to end it at sign-in or sign-out).
     pub presented_secret: Option<String>,
     pub client: ClientInfo,
@@ -76,8 +81,13 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     }
     if let (Err(err), Some(response)) = (&result, use_context::<ResponseOptions>()) {
         response.set_status(err.status());
-        if let AppError::Busy { retry_after_secs } = err {
-            response.insert_header(RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+        let retry_after = match err {
+            AppError::Busy { retry_after_secs } => Some(*retry_after_secs),
+            AppError::TooManyAttempts { retry_after_secs } => *retry_after_secs,
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            response.insert_header(RETRY_AFTER, HeaderValue::from(secs));
         }
     }
     result

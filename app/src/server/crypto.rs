@@ -41,6 +41,9 @@ impl std::fmt::Debug for Sealed {
 pub struct KeyRing {
     /// The first key seals; all of them open.
     keys: Vec<(String, Aes256Gcm)>,
+    /// One key per ring entry for keyed hashes (backup codes), derived so that no key is used
+    /// for two purposes. Current first.
+    mac_keys: Vec<[u8; 32]>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -54,6 +57,7 @@ impl KeyRing {
     /// Parses `id:base64key,id:base64key,…`, current key first.
     pub fn parse(spec: &str) -> Result<Self, CryptoError> {
         let mut keys: Vec<(String, Aes256Gcm)> = Vec::new();
+        let mut mac_keys = Vec::new();
         for entry in spec.split(',').map(str::trim).filter(|e| !e.is_empty()) {
             let malformed =
                 || CryptoError::MalformedKey(entry.split(':').next().unwrap_or("").into());
@@ -69,11 +73,12 @@ impl KeyRing {
                 id.to_owned(),
                 Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(&bytes)),
             ));
+            mac_keys.push(derive_mac_key(&bytes));
         }
         if keys.is_empty() {
             Err(CryptoError::NoKeys)
         } else {
-            Ok(KeyRing { keys })
+            Ok(KeyRing { keys, mac_keys })
         }
     }
 
@@ -124,12 +129,31 @@ impl KeyRing {
             .map_err(|_| CryptoError::Tampered)
     }
 
+    /// The key for new keyed hashes.
+    pub fn current_mac_key(&self) -> &[u8] {
+        self.mac_keys.first().map_or(&[], |k| k.as_slice())
+    }
+
+    /// Every key a stored keyed hash may have been made with, current first.
+    pub fn mac_keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.mac_keys.iter().map(|k| k.as_slice())
+    }
+
     /// Whether `sealed` should be re-sealed with the current key (after a rotation).
     pub fn is_stale(&self, sealed: &Sealed) -> bool {
         self.keys
             .first()
             .is_some_and(|(current, _)| *current != sealed.key_id)
     }
+}
+
+/// HMAC-SHA256(key, label): a separate key for hashing, from the same configured secret.
+fn derive_mac_key(key: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(b"keyward backup-code hashing v1");
+    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]
@@ -174,6 +198,19 @@ mod tests {
             retired.open(&sealed, b"ctx"),
             Err(CryptoError::UnknownKeyId("2026-01".into()))
         );
+    }
+
+    #[test]
+    fn hashing_keys_are_derived_per_entry_and_differ_from_the_sealing_key() {
+        let old = KeyRing::generate_key_spec("old");
+        let new = KeyRing::generate_key_spec("new");
+        let ring = KeyRing::parse(&format!("{new},{old}")).unwrap();
+        let only_old = KeyRing::parse(&old).unwrap();
+        assert_eq!(ring.mac_keys().count(), 2);
+        assert_eq!(ring.mac_keys().nth(1), Some(only_old.current_mac_key()));
+        assert_ne!(ring.current_mac_key(), only_old.current_mac_key());
+        let raw = STANDARD.decode(old.split(':').nth(1).unwrap()).unwrap();
+        assert_ne!(only_old.current_mac_key(), raw.as_slice());
     }
 
     #[test]

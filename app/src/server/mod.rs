@@ -13,6 +13,8 @@ pub mod sessions;
 pub mod state;
 pub mod token;
 pub mod totp;
+pub mod two_factor;
+pub mod user_agent;
 
 pub use state::AppState;
 
@@ -30,6 +32,8 @@ impl AppError {
         match self {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::InvalidCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::StepUpRequired => StatusCode::FORBIDDEN,
+            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport(_) => StatusCode::BAD_REQUEST,

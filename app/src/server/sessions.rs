@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::server::config::Settings;
-use crate::server::db::sessions::{self as repo, LEVEL_FULL, NewSession};
+use crate::server::db::sessions::{self as repo, LEVEL_FULL, LEVEL_PASSWORD_ONLY, NewSession};
 use crate::server::token;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
@@ -16,6 +16,41 @@ pub struct CurrentSession {
     pub user_id: Uuid,
     pub authenticated_at: OffsetDateTime,
 }
+
+/// A half-authenticated session: the password was right, the second factor is still to come.
+/// It reaches nothing but the challenge.
+#[derive(Clone, Debug)]
+pub struct PendingChallenge {
+    pub session_id: Uuid,
+    pub user_id: Uuid,
+    pub attempts: i32,
+}
+
+/// What a session cookie opens.
+#[derive(Clone, Debug)]
+pub enum Authenticated {
+    Full(CurrentSession),
+    Challenge(PendingChallenge),
+}
+
+/// Which kind of session to create.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Full,
+    PasswordOnly,
+}
+
+impl Level {
+    fn as_str(self) -> &'static str {
+        match self {
+            Level::Full => LEVEL_FULL,
+            Level::PasswordOnly => LEVEL_PASSWORD_ONLY,
+        }
+    }
+}
+
+/// A challenge left unanswered this long is over: the person signs in again.
+pub const CHALLENGE_LIFETIME: time::Duration = time::Duration::minutes(10);
 
 /// Where a request came from, for the session list and the security log.
 #[derive(Clone, Debug, Default)]
@@ -35,36 +70,60 @@ pub fn cookie_name(settings: &Settings) -> &'static str {
     }
 }
 
-/// The `Set-Cookie` value that hands `secret` to the browser. `__Host-` pins it to this host and
-/// path `/`; HttpOnly keeps it from scripts; SameSite=Lax keeps it off cross-site posts.
-pub fn session_cookie(settings: &Settings, secret: &str) -> String {
+/// The cookie that marks a browser the person chose to trust ("Don't ask again"). Separate from
+/// the session: it outlives sign-outs, and by itself opens nothing.
+pub fn trusted_cookie_name(settings: &Settings) -> &'static str {
+    if settings.secure_cookies() {
+        "__Host-keyward_trusted"
+    } else {
+        "keyward_trusted"
+    }
+}
+
+/// A `Set-Cookie` value. `__Host-` pins the cookie to this host and path `/`; HttpOnly keeps it
+/// from scripts; SameSite=Lax keeps it off cross-site posts.
+fn cookie(settings: &Settings, name: &str, value: &str, max_age_secs: u64) -> String {
     let secure = if settings.secure_cookies() {
         "; Secure"
     } else {
         ""
     };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}")
+}
+
+/// The `Set-Cookie` value that hands `secret` to the browser.
+pub fn session_cookie(settings: &Settings, secret: &str) -> String {
     let max_age = settings.session_absolute_timeout.as_secs();
-    format!(
-        "{}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-        cookie_name(settings)
-    )
+    cookie(settings, cookie_name(settings), secret, max_age)
 }
 
 pub fn clearing_cookie(settings: &Settings) -> String {
-    let secure = if settings.secure_cookies() {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
-        cookie_name(settings)
-    )
+    cookie(settings, cookie_name(settings), "", 0)
+}
+
+pub fn trusted_browser_cookie(settings: &Settings, secret: &str) -> String {
+    let max_age = settings.trusted_browser_lifetime.as_secs();
+    cookie(settings, trusted_cookie_name(settings), secret, max_age)
+}
+
+pub fn clearing_trusted_browser_cookie(settings: &Settings) -> String {
+    cookie(settings, trusted_cookie_name(settings), "", 0)
 }
 
 /// Finds the session token in a `Cookie` header.
 pub fn token_from_cookie_header<'a>(settings: &Settings, header: &'a str) -> Option<&'a str> {
-    let name = cookie_name(settings);
+    find_token(cookie_name(settings), header)
+}
+
+/// Finds the trusted-browser token in a `Cookie` header.
+pub fn trusted_token_from_cookie_header<'a>(
+    settings: &Settings,
+    header: &'a str,
+) -> Option<&'a str> {
+    find_token(trusted_cookie_name(settings), header)
+}
+
+fn find_token<'a>(name: &str, header: &'a str) -> Option<&'a str> {
     header
         .split(';')
         .filter_map(|pair| pair.trim().split_once('='))
@@ -81,15 +140,21 @@ pub async fn start(
     now: OffsetDateTime,
 ) -> Result<String, AppError> {
     let new_token = token::generate();
-    repo::insert(db, new_session(user_id, &new_token, client, now)).await?;
+    repo::insert(
+        db,
+        new_session(user_id, Level::Full, &new_token, client, now),
+    )
+    .await?;
     Ok(new_token.secret)
 }
 
-/// As [`start`], but only if the password the person just proved is still the account's: a
-/// sign-in racing a password change must not leave a session behind it. `None` otherwise.
+/// Starts a session of `level`, but only if the password the person just proved is still the
+/// account's: a sign-in racing a password change must not leave a session behind it. `None`
+/// otherwise.
 pub async fn start_if_password_is(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
+    level: Level,
     verified_hash: &str,
     client: &ClientInfo,
     now: OffsetDateTime,
@@ -97,7 +162,7 @@ pub async fn start_if_password_is(
     let new_token = token::generate();
     let created = repo::insert_if_password_is(
         db,
-        new_session(user_id, &new_token, client, now),
+        new_session(user_id, level, &new_token, client, now),
         verified_hash,
     )
     .await?;
@@ -106,6 +171,7 @@ pub async fn start_if_password_is(
 
 fn new_session<'a>(
     user_id: Uuid,
+    level: Level,
     token: &'a token::NewToken,
     client: &'a ClientInfo,
     now: OffsetDateTime,
@@ -113,37 +179,60 @@ fn new_session<'a>(
     NewSession {
         user_id,
         token_hash: &token.hash,
-        level: LEVEL_FULL,
+        level: level.as_str(),
         ip: client.ip.as_deref(),
         user_agent: client.user_agent.as_deref(),
         now,
     }
 }
 
-/// The live session for `secret`, refreshing its last-seen time; `None` when unknown or expired.
+/// The fully signed-in session for `secret`, refreshing its last-seen time; `None` when unknown,
+/// expired or only half authenticated.
 pub async fn authenticate(
     pool: &sqlx::PgPool,
     settings: &Settings,
     secret: &str,
     now: OffsetDateTime,
 ) -> Result<Option<CurrentSession>, AppError> {
+    Ok(match authenticate_any(pool, settings, secret, now).await? {
+        Some(Authenticated::Full(session)) => Some(session),
+        _ => None,
+    })
+}
+
+/// Whatever live session `secret` opens: full, or a challenge still to be answered.
+pub async fn authenticate_any(
+    pool: &sqlx::PgPool,
+    settings: &Settings,
+    secret: &str,
+    now: OffsetDateTime,
+) -> Result<Option<Authenticated>, AppError> {
     let (idle_cutoff, absolute_cutoff) = cutoffs(settings, now);
     let Some(row) =
         repo::find_live(pool, &token::hash(secret), idle_cutoff, absolute_cutoff).await?
     else {
         return Ok(None);
     };
-    if row.level != LEVEL_FULL {
-        return Ok(None);
+    match row.level.as_str() {
+        LEVEL_FULL => {
+            if now - row.last_seen_at >= TOUCH_INTERVAL {
+                repo::touch(pool, row.id, now).await?;
+            }
+            Ok(Some(Authenticated::Full(CurrentSession {
+                session_id: row.id,
+                user_id: row.user_id,
+                authenticated_at: row.authenticated_at,
+            })))
+        }
+        LEVEL_PASSWORD_ONLY if now - row.created_at < CHALLENGE_LIFETIME => {
+            Ok(Some(Authenticated::Challenge(PendingChallenge {
+                session_id: row.id,
+                user_id: row.user_id,
+                attempts: row.challenge_attempts,
+            })))
+        }
+        _ => Ok(None),
     }
-    if now - row.last_seen_at >= TOUCH_INTERVAL {
-        repo::touch(pool, row.id, now).await?;
-    }
-    Ok(Some(CurrentSession {
-        session_id: row.id,
-        user_id: row.user_id,
-        authenticated_at: row.authenticated_at,
-    }))
 }
 
 pub fn cutoffs(settings: &Settings, now: OffsetDateTime) -> (OffsetDateTime, OffsetDateTime) {
@@ -175,6 +264,10 @@ mod tests {
         assert!(cookie.ends_with("; Secure"));
         assert!(!cookie.contains("Domain"));
         assert!(clearing_cookie(&s).contains("Max-Age=0"));
+        let trusted = trusted_browser_cookie(&s, "abc");
+        assert!(trusted.starts_with("__Host-keyward_trusted=abc; Path=/; HttpOnly; SameSite=Lax"));
+        assert!(trusted.contains(&format!("Max-Age={}", 30 * 86_400)));
+        assert!(trusted.ends_with("; Secure"));
     }
 
     #[test]

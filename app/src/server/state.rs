@@ -1,4 +1,5 @@
-use crate::server::config::Settings;
+use crate::server::config::{ENCRYPTION_KEYS_VAR, Settings};
+use crate::server::crypto::KeyRing;
 use crate::server::password::PasswordHasher;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -14,6 +15,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub hasher: PasswordHasher,
     pub common_passwords: Arc<HashSet<String>>,
+    /// Seals TOTP secrets and keys backup-code hashes.
+    pub keys: Arc<KeyRing>,
 }
 
 /// The shipped common-password list (see THIRD_PARTY.md), also served to browsers.
@@ -24,14 +27,24 @@ impl AppState {
         leptos_options: LeptosOptions,
         pool: PgPool,
         settings: Settings,
-    ) -> Result<Self, crate::error::AppError> {
-        let hasher = PasswordHasher::new(settings.hash_workers(), settings.hash_queue_length)?;
+    ) -> Result<Self, String> {
+        let hasher = PasswordHasher::new(settings.hash_workers(), settings.hash_queue_length)
+            .map_err(|e| format!("cannot start the password hasher: {e}"))?;
+        let spec = settings.encryption_keys.as_ref().ok_or_else(|| {
+            format!(
+                "{ENCRYPTION_KEYS_VAR} is not set. It holds the keys that encrypt two-factor \
+                 secrets; create one with `server --generate-encryption-key` and keep it safe \
+                 (scripts/run.sh makes one for local use in .data/)."
+            )
+        })?;
+        let keys = KeyRing::parse(&spec.0).map_err(|e| format!("{ENCRYPTION_KEYS_VAR}: {e}"))?;
         Ok(AppState {
             leptos_options,
             pool,
             settings: Arc::new(settings),
             hasher,
             common_passwords: Arc::new(crate::validation::parse_common_passwords(COMMON_PASSWORDS)),
+            keys: Arc::new(keys),
         })
     }
 }

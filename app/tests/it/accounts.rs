@@ -342,10 +342,16 @@ async fn a_sign_in_checked_against_a_replaced_password_starts_no_session(pool: P
     .await
     .unwrap();
     // What a sign-in that verified the old password just before the change would do next:
-    let started =
-        sessions::start_if_password_is(&state.pool, signed_up.user_id, &old_hash, &client(), t0())
-            .await
-            .unwrap();
+    let started = sessions::start_if_password_is(
+        &state.pool,
+        signed_up.user_id,
+        sessions::Level::Full,
+        &old_hash,
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap();
     assert!(started.is_none());
 }
 

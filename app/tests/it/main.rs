@@ -7,6 +7,7 @@
 mod accounts;
 mod authenticator;
 mod sessions;
+mod two_factor;
 
 use app::server::AppState;
 use app::server::config::Settings;
@@ -15,10 +16,14 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 pub fn settings(overrides: &[(&str, &str)]) -> Settings {
-    let overrides: Vec<(String, String)> = overrides
+    let mut overrides: Vec<(String, String)> = overrides
         .iter()
         .map(|(k, v)| (format!("KEYWARD_{}", k.to_uppercase()), v.to_string()))
         .collect();
+    overrides.push((
+        "KEYWARD_ENCRYPTION_KEYS".into(),
+        app::server::crypto::KeyRing::generate_key_spec("test"),
+    ));
     Settings::from_sources(&toml::Table::new(), |key| {
         overrides
             .iter()

@@ -4,6 +4,7 @@
 // Test helpers may panic: a failed set-up is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod challenge;
 mod router;
 
 use app::server::AppState;
@@ -14,10 +15,23 @@ use sqlx::PgPool;
 pub const ORIGIN: &str = "http://localhost:3000";
 
 pub fn router_with(pool: PgPool, overrides: &[(&str, &str)]) -> Router {
-    let overrides: Vec<(String, String)> = overrides
+    server::router(state_with(pool, overrides))
+}
+
+/// State as the release server has it (production mode).
+pub fn state_with(pool: PgPool, overrides: &[(&str, &str)]) -> AppState {
+    state_in(pool, leptos::config::Env::PROD, overrides)
+}
+
+pub fn state_in(pool: PgPool, env: leptos::config::Env, overrides: &[(&str, &str)]) -> AppState {
+    let mut overrides: Vec<(String, String)> = overrides
         .iter()
         .map(|(k, v)| (format!("KEYWARD_{}", k.to_uppercase()), v.to_string()))
         .collect();
+    overrides.push((
+        "KEYWARD_ENCRYPTION_KEYS".into(),
+        app::server::crypto::KeyRing::generate_key_spec("test"),
+    ));
     let settings = Settings::from_sources(&toml::Table::new(), |key| {
         overrides
             .iter()
@@ -27,6 +41,7 @@ pub fn router_with(pool: PgPool, overrides: &[(&str, &str)]) -> Router {
     .unwrap();
     let options = leptos::config::LeptosOptions::builder()
         .output_name("keyward")
+        .env(env)
         .build();
-    server::router(AppState::new(options, pool, settings).unwrap())
+    AppState::new(options, pool, settings).unwrap()
 }

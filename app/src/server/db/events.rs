@@ -13,6 +13,13 @@ pub enum EventKind {
     SignedOut,
     PasswordChanged,
     PasswordChangeRefused,
+    StepUpFailed,
+    TwoFactorEnabled,
+    AuthenticatorReplaced,
+    BackupCodesRegenerated,
+    TwoFactorDisabled,
+    SecondFactorFailed,
+    TrustedBrowserRevoked,
 }
 
 impl EventKind {
@@ -24,6 +31,13 @@ impl EventKind {
             EventKind::SignedOut => "signed_out",
             EventKind::PasswordChanged => "password_changed",
             EventKind::PasswordChangeRefused => "password_change_refused",
+            EventKind::StepUpFailed => "step_up_failed",
+            EventKind::TwoFactorEnabled => "two_factor_enabled",
+            EventKind::AuthenticatorReplaced => "authenticator_replaced",
+            EventKind::BackupCodesRegenerated => "backup_codes_regenerated",
+            EventKind::TwoFactorDisabled => "two_factor_disabled",
+            EventKind::SecondFactorFailed => "second_factor_failed",
+            EventKind::TrustedBrowserRevoked => "trusted_browser_revoked",
         }
     }
 }

@@ -164,3 +164,36 @@ pub async fn consume_totp_step(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// When the account's authenticator app was activated, if it has one.
+pub async fn active_totp_activated_at(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> Result<Option<OffsetDateTime>, sqlx::Error> {
+    let row = sqlx::query_scalar!(
+        r#"SELECT activated_at FROM factors
+           WHERE user_id = $1 AND kind = 'totp' AND state = 'active'"#,
+        user_id,
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.flatten())
+}
+
+/// Whether the account has any active second factor (and so must pass a challenge at sign-in).
+pub async fn has_active(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM factors WHERE user_id = $1 AND state = 'active') AS "exists!""#,
+        user_id,
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Removes every factor of the user, pending or active; returns how many.
+pub async fn delete_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!("DELETE FROM factors WHERE user_id = $1", user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}

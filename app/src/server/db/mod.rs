@@ -1,8 +1,10 @@
 //! Repositories, one per table. Rows that hold secrets are deliberately not `Serialize`.
 
+pub mod backup_codes;
 pub mod events;
 pub mod factors;
 pub mod sessions;
+pub mod trusted_browsers;
 pub mod users;
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

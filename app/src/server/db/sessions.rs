@@ -3,6 +3,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub const LEVEL_FULL: &str = "full";
+/// Password checked, second factor not yet: only the challenge is reachable.
+pub const LEVEL_PASSWORD_ONLY: &str = "password_only";
 
 #[derive(Debug, Clone)]
 pub struct SessionRow {
@@ -12,6 +14,7 @@ pub struct SessionRow {
     pub created_at: OffsetDateTime,
     pub last_seen_at: OffsetDateTime,
     pub authenticated_at: OffsetDateTime,
+    pub challenge_attempts: i32,
 }
 
 pub struct NewSession<'a> {
@@ -77,7 +80,8 @@ pub async fn find_live(
 ) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as!(
         SessionRow,
-        r#"SELECT id, user_id, level, created_at, last_seen_at, authenticated_at
+        r#"SELECT id, user_id, level, created_at, last_seen_at, authenticated_at,
+                  challenge_attempts
            FROM sessions
            WHERE token_hash = $1 AND last_seen_at > $2 AND created_at > $3"#,
         token_hash,
@@ -185,4 +189,33 @@ pub async fn delete_expired(
     .execute(db)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// Counts a code entered at the challenge of half-authenticated session `id`, before it is
+/// checked (so concurrent guesses are all counted). Returns the new count; `None` when `id` is
+/// not a challenge session (any more).
+pub async fn count_challenge_attempt(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<i32>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"UPDATE sessions SET challenge_attempts = challenge_attempts + 1
+           WHERE id = $1 AND level = 'password_only'
+           RETURNING challenge_attempts"#,
+        id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Ends the half-authenticated session `id`; false if it was already gone (a concurrent
+/// attempt passed or ended it first).
+pub async fn delete_challenge(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "DELETE FROM sessions WHERE id = $1 AND level = 'password_only'",
+        id
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

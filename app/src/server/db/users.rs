@@ -80,3 +80,53 @@ pub async fn replace_password_hash(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Consecutive failed second-factor attempts and when the last one was made.
+pub async fn second_factor_failures(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<(i32, Option<OffsetDateTime>)>, sqlx::Error> {
+    let row = sqlx::query!(
+        "SELECT second_factor_failures, second_factor_last_failure_at FROM users WHERE id = $1",
+        id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.second_factor_failures, r.second_factor_last_failure_at)))
+}
+
+/// Counts one more attempt, provisionally as a failure, if the count is still `observed`: a
+/// compare-and-set, so concurrent attempts cannot slip past the delay together.
+pub async fn reserve_second_factor_attempt(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    observed: i32,
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"UPDATE users
+           SET second_factor_failures = second_factor_failures + 1,
+               second_factor_last_failure_at = $3
+           WHERE id = $1 AND second_factor_failures = $2"#,
+        id,
+        observed,
+        now,
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn clear_second_factor_failures(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"UPDATE users SET second_factor_failures = 0, second_factor_last_failure_at = NULL
+           WHERE id = $1"#,
+        id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,276 @@
+//! Server functions and shared types for two-factor authentication: the Security settings, the
+//! setup wizard, backup codes, trusted browsers and the challenge at sign-in.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Where a half-authenticated session is sent after the password.
+pub const CHALLENGE_PATH: &str = "/signin/challenge";
+pub const SECURITY_PATH: &str = "/settings/security";
+/// Query string of the Security page after a sign-in with a backup code.
+pub const USED_BACKUP_CODE_QUERY: &str = "signed_in_with=backup_code";
+/// Query string of the sign-in page after a challenge ended by too many wrong codes.
+pub const CHALLENGE_ENDED_QUERY: &str = "challenge=ended";
+
+/// Everything the Security page shows. Carries no secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityOverview {
+    pub email: String,
+    /// `None` while two-factor authentication is off.
+    pub two_factor: Option<TwoFactorStatus>,
+    pub trusted_browsers: Vec<TrustedBrowser>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TwoFactorStatus {
+    /// e.g. "27 Nov 2026"
+    pub authenticator_added: String,
+    pub backup_codes_left: i64,
+    pub backup_codes_total: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustedBrowser {
+    pub id: String,
+    /// e.g. "Chrome on Linux"
+    pub description: String,
+    pub trusted_since: String,
+    pub last_used: String,
+    /// The browser showing the page.
+    pub this_browser: bool,
+}
+
+/// Wizard step 1. The secret is in here (as the QR code and the key): shown once, never again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpSetup {
+    pub factor_id: String,
+    /// `data:image/svg+xml;base64,…`
+    pub qr_code: String,
+    /// Base32 in groups of four.
+    pub manual_key: String,
+    /// An authenticator is already active and keeps working until this one is verified.
+    pub replacing: bool,
+}
+
+/// Wizard step 3: the codes, shown once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupCodeSet {
+    pub codes: Vec<String>,
+    pub file_name: String,
+}
+
+impl BackupCodeSet {
+    /// The text of the downloaded file.
+    pub fn file_text(&self, account: &str) -> String {
+        let mut text = format!(
+            "Keyward backup codes for {account}\n\
+             Each code works once. Keep them somewhere safe, away from your phone.\n\n"
+        );
+        for code in &self.codes {
+            text.push_str(code);
+            text.push('\n');
+        }
+        text
+    }
+}
+
+#[server]
+pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
+    use crate::server::{context, two_factor};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let (session, _) = context::require_session()?;
+            let request = context::request_session()?;
+            two_factor::overview(
+                &state,
+                &session,
+                request.trusted_browser_secret.as_deref(),
+                context::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// Step-up re-authentication: the password again.
+#[server]
+pub async fn confirm_identity(password: String) -> Result<(), AppError> {
+    use crate::server::{context, two_factor};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let (session, client) = context::require_session()?;
+            two_factor::confirm_identity(&state, &session, &password, &client, context::now()).await
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn begin_totp_setup() -> Result<TotpSetup, AppError> {
+    use crate::server::{context, two_factor};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let (session, _) = context::require_session()?;
+            two_factor::begin_totp_setup(&state, &session, context::now()).await
+        }
+        .await,
+    )
+}
+
+/// Verifies the first code. Returns the new backup codes when two-factor was just turned on,
+/// nothing when an authenticator was replaced.
+#[server]
+pub async fn confirm_totp_setup(
+    factor_id: String,
+    code: String,
+) -> Result<Option<BackupCodeSet>, AppError> {
+    use crate::server::{context, two_factor};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let (session, client) = context::require_session()?;
+            two_factor::confirm_totp_setup(
+                &state,
+                &session,
+                &factor_id,
+                &code,
+                &client,
+                context::now(),
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn cancel_totp_setup() -> Result<(), AppError> {
+    use crate::server::{context, two_factor};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let (session, _) = context::require_session()?;
+            two_factor::cancel_totp_setup(&state, &session).await
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn regenerate_backup_codes() -> Result<BackupCodeSet, AppError> {
+    use crate::server::{context, two_factor};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let (session, client) = context::require_session()?;
+            two_factor::regenerate_backup_codes(&state, &session, &client, context::now()).await
+        }
+        .await,
+    )
+}
+
+/// Turns two-factor off; returns how many other sessions were signed out.
+#[server]
+pub async fn disable_two_factor() -> Result<u64, AppError> {
+    use crate::server::{context, sessions, two_factor};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let (session, client) = context::require_session()?;
+            let ended = two_factor::disable(&state, &session, &client, context::now()).await?;
+            context::set_cookie(&sessions::clearing_trusted_browser_cookie(&state.settings))?;
+            Ok(ended)
+        }
+        .await,
+    )
+}
+
+#[server]
+pub async fn revoke_trusted_browser(id: String) -> Result<(), AppError> {
+    use crate::server::{context, two_factor};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let (session, client) = context::require_session()?;
+            two_factor::revoke_trusted_browser(&state, &session, &id, &client, context::now()).await
+        }
+        .await,
+    )
+}
+
+/// The second step of signing in. On success the half-authenticated session is replaced by a
+/// full one and the browser is sent on; after too many wrong codes, back to the password.
+#[server]
+pub async fn answer_challenge(
+    code: String,
+    #[server(default)] use_backup_code: bool,
+    #[server(default)] trust_browser: bool,
+) -> Result<(), AppError> {
+    use crate::server::two_factor::{self, ChallengeAnswer, ChallengeOutcome};
+    use crate::server::{context, sessions};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let request = context::request_session()?;
+            let Some(challenge) = request.challenge else {
+                // Expired or already answered (in another tab, say): start from the password.
+                leptos_axum::redirect("/signin");
+                return Ok(());
+            };
+            let outcome = two_factor::answer_challenge(
+                &state,
+                &challenge,
+                ChallengeAnswer {
+                    code: &code,
+                    use_backup_code,
+                    trust_browser,
+                },
+                &request.client,
+                context::now(),
+            )
+            .await?;
+            match outcome {
+                ChallengeOutcome::Passed(passed) => {
+                    context::set_cookie(&sessions::session_cookie(
+                        &state.settings,
+                        &passed.session_secret,
+                    ))?;
+                    if let Some(trusted) = &passed.trusted_browser_secret {
+                        context::set_cookie(&sessions::trusted_browser_cookie(
+                            &state.settings,
+                            trusted,
+                        ))?;
+                    }
+                    if passed.backup_codes_left.is_some() {
+                        leptos_axum::redirect(&format!("{SECURITY_PATH}?{USED_BACKUP_CODE_QUERY}"));
+                    } else {
+                        leptos_axum::redirect("/settings/account");
+                    }
+                    Ok(())
+                }
+                ChallengeOutcome::Wrong { attempts_left } => {
+                    let plural = if attempts_left == 1 {
+                        "attempt"
+                    } else {
+                        "attempts"
+                    };
+                    Err(AppError::field(
+                        "code",
+                        format!("That code didn't work. {attempts_left} {plural} left."),
+                    ))
+                }
+                ChallengeOutcome::Restart => {
+                    context::set_cookie(&sessions::clearing_cookie(&state.settings))?;
+                    leptos_axum::redirect(&format!("/signin?{CHALLENGE_ENDED_QUERY}"));
+                    Ok(())
+                }
+            }
+        }
+        .await,
+    )
+}

@@ -1,0 +1,100 @@
+//! Browsers where a person chose "Don't ask again": the cookie token is stored only as a hash.
+
+use sqlx::PgExecutor;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct TrustedBrowserRow {
+    pub id: Uuid,
+    pub token_hash: Vec<u8>,
+    pub created_at: OffsetDateTime,
+    pub last_used_at: OffsetDateTime,
+    pub user_agent: Option<String>,
+}
+
+pub struct NewTrustedBrowser<'a> {
+    pub user_id: Uuid,
+    pub token_hash: &'a [u8],
+    pub expires_at: OffsetDateTime,
+    pub ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub now: OffsetDateTime,
+}
+
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    new: NewTrustedBrowser<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO trusted_browsers
+             (user_id, token_hash, created_at, last_used_at, expires_at, ip, user_agent)
+           VALUES ($1, $2, $3, $3, $4, $5, $6)"#,
+        new.user_id,
+        new.token_hash,
+        new.now,
+        new.expires_at,
+        new.ip,
+        new.user_agent,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Records a use of the trusted browser with `token_hash` if it belongs to `user_id` and has not
+/// expired; false otherwise (unknown, revoked, expired, or another account's).
+pub async fn use_if_valid(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    token_hash: &[u8],
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"UPDATE trusted_browsers SET last_used_at = $3
+           WHERE user_id = $1 AND token_hash = $2 AND expires_at > $3"#,
+        user_id,
+        token_hash,
+        now,
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn list_for_user(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<Vec<TrustedBrowserRow>, sqlx::Error> {
+    sqlx::query_as!(
+        TrustedBrowserRow,
+        r#"SELECT id, token_hash, created_at, last_used_at, user_agent FROM trusted_browsers
+           WHERE user_id = $1 AND expires_at > $2
+           ORDER BY last_used_at DESC"#,
+        user_id,
+        now,
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Revokes one trusted browser of the user; false when there is no such browser.
+pub async fn delete(db: impl PgExecutor<'_>, user_id: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "DELETE FROM trusted_browsers WHERE id = $1 AND user_id = $2",
+        id,
+        user_id
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Revokes every trusted browser of the user; returns how many.
+pub async fn delete_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!("DELETE FROM trusted_browsers WHERE user_id = $1", user_id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,661 @@
+//! Two-factor authentication as a person meets it: turning it on (the wizard), backup codes,
+//! the challenge after the password at sign-in, trusted browsers, step-up re-authentication and
+//! turning it off. Server functions are thin adapters over these; `now` comes from the caller.
+
+use crate::api::two_factor::{
+    BackupCodeSet, SecurityOverview, TotpSetup, TrustedBrowser, TwoFactorStatus,
+};
+use crate::error::AppError;
+use crate::server::AppState;
+use crate::server::authenticator;
+use crate::server::backup_codes::{self, BackupCode};
+use crate::server::db::events::{self, EventKind, NewEvent};
+use crate::server::db::{
+    backup_codes as code_repo, factors, sessions as session_repo, trusted_browsers, users,
+};
+use crate::server::sessions::{self, ClientInfo, CurrentSession, Level, PendingChallenge};
+use crate::server::{token, user_agent};
+use crate::validation;
+use serde_json::json;
+use sqlx::PgExecutor;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Wrong codes one challenge tolerates; then the person starts again from the password.
+pub const MAX_CHALLENGE_ATTEMPTS: i32 = 5;
+/// Consecutive failed attempts (across challenges) answered without delay.
+pub const FREE_ATTEMPTS: i32 = 5;
+/// Consecutive failed attempts after which the second factor is locked (NIST SP 800-63B §5.2.2).
+pub const LOCK_AFTER: i32 = 100;
+/// The longest wait between attempts, reached after 15 consecutive failures.
+pub const MAX_DELAY_SECS: i64 = 15 * 60;
+
+const AUTHENTICATOR_LABEL: &str = "Authenticator app";
+
+/// How long to wait after `failures` consecutive failed attempts before the next one: none for
+/// the first few, then doubling from one second up to [`MAX_DELAY_SECS`]. `None`: locked.
+pub fn delay_after(failures: i32) -> Option<time::Duration> {
+    if failures >= LOCK_AFTER {
+        return None;
+    }
+    if failures < FREE_ATTEMPTS {
+        return Some(time::Duration::ZERO);
+    }
+    let exponent = u32::try_from(failures - FREE_ATTEMPTS)
+        .unwrap_or(u32::MAX)
+        .min(20);
+    Some(time::Duration::seconds(
+        (1_i64 << exponent).min(MAX_DELAY_SECS),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step-up re-authentication
+
+/// Refuses a sensitive change when the session's last password or code check is older than the
+/// configured window (`StepUpRequired`; the browser then asks for the password).
+pub fn require_recent_authentication(
+    state: &AppState,
+    session: &CurrentSession,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let window =
+        time::Duration::try_from(state.settings.step_up_window).map_err(AppError::internal)?;
+    if now - session.authenticated_at > window {
+        Err(AppError::StepUpRequired)
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks the password again and marks the session freshly authenticated.
+pub async fn confirm_identity(
+    state: &AppState,
+    session: &CurrentSession,
+    password: &str,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    if password.is_empty() {
+        return Err(AppError::field("password", "Enter your password."));
+    }
+    if password.len() > validation::MAX_PASSWORD_BYTES {
+        return Err(AppError::field("password", "That is not your password."));
+    }
+    let user = users::find_by_id(&state.pool, session.user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let matches = state
+        .hasher
+        .verify(password.to_owned(), Some(user.password_hash))
+        .await?;
+    if !matches {
+        record(
+            &state.pool,
+            session.user_id,
+            EventKind::StepUpFailed,
+            client,
+            json!({}),
+            now,
+        )
+        .await?;
+        return Err(AppError::field("password", "That is not your password."));
+    }
+    session_repo::mark_authenticated(&state.pool, session.session_id, now).await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings → Security
+
+pub async fn overview(
+    state: &AppState,
+    session: &CurrentSession,
+    trusted_secret: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<SecurityOverview, AppError> {
+    let user = users::find_by_id(&state.pool, session.user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let added = factors::active_totp_activated_at(&state.pool, user.id).await?;
+    let two_factor = match added {
+        Some(added) => {
+            let (left, total) = code_repo::count(&state.pool, user.id).await?;
+            Some(TwoFactorStatus {
+                authenticator_added: format_date(added)?,
+                backup_codes_left: left,
+                backup_codes_total: total,
+            })
+        }
+        None => None,
+    };
+    let this_browser = trusted_secret.map(token::hash);
+    let trusted = trusted_browsers::list_for_user(&state.pool, user.id, now)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(TrustedBrowser {
+                id: row.id.to_string(),
+                description: user_agent::describe(row.user_agent.as_deref()),
+                trusted_since: format_date(row.created_at)?,
+                last_used: format_date(row.last_used_at)?,
+                this_browser: this_browser.as_deref() == Some(row.token_hash.as_slice()),
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok(SecurityOverview {
+        email: user.email,
+        two_factor,
+        trusted_browsers: trusted,
+    })
+}
+
+/// Wizard step 1: a new pending secret, shown as a QR code and as a key to type.
+pub async fn begin_totp_setup(
+    state: &AppState,
+    session: &CurrentSession,
+    now: OffsetDateTime,
+) -> Result<TotpSetup, AppError> {
+    require_recent_authentication(state, session, now)?;
+    let user = users::find_by_id(&state.pool, session.user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let replacing = factors::active_totp_activated_at(&state.pool, user.id)
+        .await?
+        .is_some();
+    let pending =
+        authenticator::begin(&state.pool, &state.keys, user.id, AUTHENTICATOR_LABEL, now).await?;
+    let uri = pending.secret.key_uri(&state.settings.issuer, &user.email);
+    Ok(TotpSetup {
+        factor_id: pending.factor_id.to_string(),
+        qr_code: qr_code_data_uri(&uri)?,
+        manual_key: pending.secret.grouped_base32(),
+        replacing,
+    })
+}
+
+/// The key URI as an SVG QR code in a `data:` URI, for an `<img>`: the QR encoder stays on the
+/// server, out of the WASM bundle, and the page needs no inline markup from the server.
+pub fn qr_code_data_uri(uri: &str) -> Result<String, AppError> {
+    use base64::Engine as _;
+    use qrcode::render::svg;
+    let code = qrcode::QrCode::with_error_correction_level(uri.as_bytes(), qrcode::EcLevel::M)
+        .map_err(AppError::internal)?;
+    let image = code
+        .render::<svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .dark_color(svg::Color("#000000"))
+        .light_color(svg::Color("#ffffff"))
+        .quiet_zone(true)
+        .build();
+    Ok(format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(image)
+    ))
+}
+
+/// Wizard step 2: the first code. Turning two-factor on for the first time also creates the
+/// backup codes (step 3), returned once; replacing an authenticator keeps the codes (`None`).
+pub async fn confirm_totp_setup(
+    state: &AppState,
+    session: &CurrentSession,
+    factor_id: &str,
+    code: &str,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<Option<BackupCodeSet>, AppError> {
+    let code = validation::normalize_otp(code).map_err(|m| AppError::field("code", m))?;
+    let expired = || {
+        AppError::field(
+            "code",
+            "This setup has expired. Start again to get a new QR code.",
+        )
+    };
+    let factor_id = Uuid::parse_str(factor_id).map_err(|_| expired())?;
+    let user = users::find_by_id(&state.pool, session.user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let replacing = factors::active_totp_activated_at(&state.pool, user.id)
+        .await?
+        .is_some();
+    authenticator::confirm(&state.pool, &state.keys, user.id, factor_id, &code, now).await?;
+    if replacing {
+        record(
+            &state.pool,
+            user.id,
+            EventKind::AuthenticatorReplaced,
+            client,
+            json!({}),
+            now,
+        )
+        .await?;
+        return Ok(None);
+    }
+    let mut tx = state.pool.begin().await?;
+    let codes = store_new_backup_codes(state, &mut tx, user.id, now).await?;
+    record(
+        &mut *tx,
+        user.id,
+        EventKind::TwoFactorEnabled,
+        client,
+        json!({ "method": "totp" }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(backup_code_set(&user.email, &codes)))
+}
+
+/// Discards an unfinished wizard's secret (Cancel).
+pub async fn cancel_totp_setup(state: &AppState, session: &CurrentSession) -> Result<(), AppError> {
+    factors::delete_pending_totp(&state.pool, session.user_id).await?;
+    Ok(())
+}
+
+/// New backup codes; the old ones stop working at once.
+pub async fn regenerate_backup_codes(
+    state: &AppState,
+    session: &CurrentSession,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<BackupCodeSet, AppError> {
+    require_recent_authentication(state, session, now)?;
+    let user = users::find_by_id(&state.pool, session.user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    if !factors::has_active(&state.pool, user.id).await? {
+        return Err(AppError::field(
+            "two_factor",
+            "Turn on two-factor authentication first.",
+        ));
+    }
+    let mut tx = state.pool.begin().await?;
+    let codes = store_new_backup_codes(state, &mut tx, user.id, now).await?;
+    record(
+        &mut *tx,
+        user.id,
+        EventKind::BackupCodesRegenerated,
+        client,
+        json!({}),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(backup_code_set(&user.email, &codes))
+}
+
+/// Turns two-factor off: every factor, backup code and trusted browser goes, and every other
+/// session ends. Returns how many other sessions were signed out.
+pub async fn disable(
+    state: &AppState,
+    session: &CurrentSession,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<u64, AppError> {
+    require_recent_authentication(state, session, now)?;
+    let mut tx = state.pool.begin().await?;
+    factors::delete_for_user(&mut *tx, session.user_id).await?;
+    code_repo::delete_for_user(&mut *tx, session.user_id).await?;
+    trusted_browsers::delete_for_user(&mut *tx, session.user_id).await?;
+    let ended = session_repo::delete_others(&mut *tx, session.user_id, session.session_id).await?;
+    record(
+        &mut *tx,
+        session.user_id,
+        EventKind::TwoFactorDisabled,
+        client,
+        json!({ "other_sessions_signed_out": ended }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ended)
+}
+
+pub async fn revoke_trusted_browser(
+    state: &AppState,
+    session: &CurrentSession,
+    id: &str,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    let gone = || AppError::field("trusted_browser", "That browser is no longer trusted.");
+    let id = Uuid::parse_str(id).map_err(|_| gone())?;
+    if !trusted_browsers::delete(&state.pool, session.user_id, id).await? {
+        return Err(gone());
+    }
+    record(
+        &state.pool,
+        session.user_id,
+        EventKind::TrustedBrowserRevoked,
+        client,
+        json!({}),
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn store_new_backup_codes(
+    state: &AppState,
+    tx: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<Vec<BackupCode>, AppError> {
+    let codes = backup_codes::generate_set();
+    let hashes: Vec<Vec<u8>> = codes
+        .iter()
+        .map(|code| {
+            let normalized = backup_codes::normalize(code.display())
+                .ok_or_else(|| AppError::internal("a generated backup code did not normalise"))?;
+            Ok(backup_codes::hash(
+                state.keys.current_mac_key(),
+                user_id.as_bytes(),
+                &normalized,
+            ))
+        })
+        .collect::<Result<_, AppError>>()?;
+    code_repo::replace_set(tx, user_id, &hashes, now).await?;
+    Ok(codes)
+}
+
+fn backup_code_set(email: &str, codes: &[BackupCode]) -> BackupCodeSet {
+    BackupCodeSet {
+        codes: codes.iter().map(|c| c.display().to_owned()).collect(),
+        file_name: backup_codes_file_name(email),
+    }
+}
+
+/// `keyward-backup-codes-ann@example.com.txt`, with anything unsafe in a file name replaced.
+pub fn backup_codes_file_name(email: &str) -> String {
+    let account: String = email
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '@' | '.' | '-' | '_' | '+') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("keyward-backup-codes-{account}.txt")
+}
+
+// ---------------------------------------------------------------------------------------------
+// The challenge at sign-in
+
+/// The end of a passed challenge: a new, fully signed-in session (the id changes), and the
+/// trusted-browser token when the person asked not to be asked again.
+pub struct ChallengePassed {
+    pub session_secret: String,
+    pub trusted_browser_secret: Option<String>,
+    /// Backup codes still unused, when a backup code was just spent.
+    pub backup_codes_left: Option<i64>,
+}
+
+impl std::fmt::Debug for ChallengePassed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChallengePassed")
+            .field("backup_codes_left", &self.backup_codes_left)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+pub enum ChallengeOutcome {
+    Passed(ChallengePassed),
+    /// Wrong code; this many attempts remain in this challenge.
+    Wrong {
+        attempts_left: i32,
+    },
+    /// Too many wrong codes: the challenge session has ended, back to the password.
+    Restart,
+}
+
+/// What the person typed at the challenge.
+pub struct ChallengeAnswer<'a> {
+    pub code: &'a str,
+    pub use_backup_code: bool,
+    pub trust_browser: bool,
+}
+
+pub async fn answer_challenge(
+    state: &AppState,
+    challenge: &PendingChallenge,
+    answer: ChallengeAnswer<'_>,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<ChallengeOutcome, AppError> {
+    // A malformed code is a typing mistake, not a guess: refused before anything is counted.
+    let code = if answer.use_backup_code {
+        validation::normalize_backup_code(answer.code)
+    } else {
+        validation::normalize_otp(answer.code)
+    }
+    .map_err(|message| AppError::field("code", message))?;
+
+    reserve_attempt(state, challenge.user_id, now).await?;
+    let Some(attempts) =
+        session_repo::count_challenge_attempt(&state.pool, challenge.session_id).await?
+    else {
+        return Ok(ChallengeOutcome::Restart);
+    };
+    if attempts > MAX_CHALLENGE_ATTEMPTS {
+        session_repo::delete_challenge(&state.pool, challenge.session_id).await?;
+        return Ok(ChallengeOutcome::Restart);
+    }
+
+    let passed = if answer.use_backup_code {
+        use_backup_code(state, challenge.user_id, &code, now).await?
+    } else {
+        authenticator::verify(&state.pool, &state.keys, challenge.user_id, &code, now).await?
+    };
+    if !passed {
+        let method = if answer.use_backup_code {
+            "backup_code"
+        } else {
+            "totp"
+        };
+        record(
+            &state.pool,
+            challenge.user_id,
+            EventKind::SecondFactorFailed,
+            client,
+            json!({ "method": method }),
+            now,
+        )
+        .await?;
+        let attempts_left = MAX_CHALLENGE_ATTEMPTS - attempts;
+        if attempts_left <= 0 {
+            session_repo::delete_challenge(&state.pool, challenge.session_id).await?;
+            return Ok(ChallengeOutcome::Restart);
+        }
+        return Ok(ChallengeOutcome::Wrong { attempts_left });
+    }
+
+    let mut tx = state.pool.begin().await?;
+    // Rotating the session: the half-authenticated one ends, a new full one begins. If it is
+    // already gone, a concurrent attempt has passed (or ended) it first.
+    if !session_repo::delete_challenge(&mut *tx, challenge.session_id).await? {
+        return Ok(ChallengeOutcome::Restart);
+    }
+    let session_secret = sessions::start(&mut *tx, challenge.user_id, client, now).await?;
+    users::clear_second_factor_failures(&mut *tx, challenge.user_id).await?;
+    let trusted_browser_secret = if answer.trust_browser {
+        let new_token = token::generate();
+        let lifetime = time::Duration::try_from(state.settings.trusted_browser_lifetime)
+            .map_err(AppError::internal)?;
+        trusted_browsers::insert(
+            &mut *tx,
+            trusted_browsers::NewTrustedBrowser {
+                user_id: challenge.user_id,
+                token_hash: &new_token.hash,
+                expires_at: now + lifetime,
+                ip: client.ip.as_deref(),
+                user_agent: client.user_agent.as_deref(),
+                now,
+            },
+        )
+        .await?;
+        Some(new_token.secret)
+    } else {
+        None
+    };
+    let backup_codes_left = if answer.use_backup_code {
+        Some(code_repo::count(&mut *tx, challenge.user_id).await?.0)
+    } else {
+        None
+    };
+    record(
+        &mut *tx,
+        challenge.user_id,
+        EventKind::SignedIn,
+        client,
+        json!({
+            "second_factor": if answer.use_backup_code { "backup_code" } else { "totp" },
+            "trusted_browser_added": answer.trust_browser,
+        }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ChallengeOutcome::Passed(ChallengePassed {
+        session_secret,
+        trusted_browser_secret,
+        backup_codes_left,
+    }))
+}
+
+/// Spends one of the user's backup codes; false when `code` is not an unused one. The code is
+/// hashed under every key of the ring (it may predate a rotation) and consumed by one atomic
+/// update, so of concurrent submissions of one code exactly one succeeds.
+pub async fn use_backup_code(
+    state: &AppState,
+    user_id: Uuid,
+    code: &str,
+    now: OffsetDateTime,
+) -> Result<bool, AppError> {
+    let Some(normalized) = backup_codes::normalize(code) else {
+        return Ok(false);
+    };
+    let candidates: Vec<Vec<u8>> = state
+        .keys
+        .mac_keys()
+        .map(|key| backup_codes::hash(key, user_id.as_bytes(), &normalized))
+        .collect();
+    Ok(code_repo::consume(&state.pool, user_id, &candidates, now).await?)
+}
+
+/// Counts an attempt against the account before the code is checked (cleared by a success),
+/// refusing it while the account must wait or is locked. The count is advanced by a
+/// compare-and-set, so a burst of parallel guesses cannot all pass one check.
+async fn reserve_attempt(
+    state: &AppState,
+    user_id: Uuid,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    for _ in 0..20 {
+        let (failures, last_failure) = users::second_factor_failures(&state.pool, user_id)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let delay = delay_after(failures).ok_or(AppError::TooManyAttempts {
+            retry_after_secs: None,
+        })?;
+        if let Some(last) = last_failure {
+            let wait = last + delay - now;
+            if wait > time::Duration::ZERO {
+                let secs = u32::try_from(wait.whole_seconds().max(1)).unwrap_or(u32::MAX);
+                return Err(AppError::TooManyAttempts {
+                    retry_after_secs: Some(secs),
+                });
+            }
+        }
+        if users::reserve_second_factor_attempt(&state.pool, user_id, failures, now).await? {
+            return Ok(());
+        }
+    }
+    Err(AppError::TooManyAttempts {
+        retry_after_secs: Some(1),
+    })
+}
+
+/// Whether a person who just proved their password must still pass a second factor here: yes
+/// if the account has one, unless this browser presented a valid trusted-browser token for it.
+pub async fn challenge_needed(
+    db: &sqlx::PgPool,
+    user_id: Uuid,
+    trusted_secret: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<Level, AppError> {
+    if !factors::has_active(db, user_id).await? {
+        return Ok(Level::Full);
+    }
+    if let Some(secret) = trusted_secret
+        && trusted_browsers::use_if_valid(db, user_id, &token::hash(secret), now).await?
+    {
+        return Ok(Level::Full);
+    }
+    Ok(Level::PasswordOnly)
+}
+
+fn format_date(at: OffsetDateTime) -> Result<String, AppError> {
+    let format = time::macros::format_description!("[day padding:none] [month repr:short] [year]");
+    at.format(&format).map_err(AppError::internal)
+}
+
+async fn record(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    kind: EventKind,
+    client: &ClientInfo,
+    details: serde_json::Value,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    events::record(
+        db,
+        NewEvent {
+            user_id,
+            kind,
+            ip: client.ip.as_deref(),
+            user_agent: client.user_agent.as_deref(),
+            details,
+            now,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_grow_after_the_free_attempts_and_lock_at_one_hundred() {
+        assert_eq!(delay_after(0), Some(time::Duration::ZERO));
+        assert_eq!(delay_after(4), Some(time::Duration::ZERO));
+        assert_eq!(delay_after(5), Some(time::Duration::seconds(1)));
+        assert_eq!(delay_after(6), Some(time::Duration::seconds(2)));
+        assert_eq!(delay_after(10), Some(time::Duration::seconds(32)));
+        assert_eq!(delay_after(15), Some(time::Duration::seconds(900)));
+        assert_eq!(delay_after(99), Some(time::Duration::seconds(900)));
+        assert_eq!(delay_after(100), None);
+    }
+
+    #[test]
+    fn backup_code_files_are_named_after_the_account() {
+        assert_eq!(
+            backup_codes_file_name("ann@example.com"),
+            "keyward-backup-codes-ann@example.com.txt"
+        );
+        assert_eq!(
+            backup_codes_file_name("a/b\\c\"d@example.com"),
+            "keyward-backup-codes-a_b_c_d@example.com.txt"
+        );
+    }
+
+    #[test]
+    fn the_qr_code_is_an_svg_data_uri() {
+        let uri = qr_code_data_uri("otpauth://totp/Keyward:ann%40example.com?secret=ABC").unwrap();
+        assert!(uri.starts_with("data:image/svg+xml;base64,"));
+    }
+}

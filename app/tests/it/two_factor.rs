@@ -1,0 +1,572 @@
+use crate::{PASSWORD, client, sign_up, state, t0};
+use app::error::AppError;
+use app::server::accounts::{self, PasswordChange, SignedIn};
+use app::server::sessions::{self, Authenticated, CurrentSession, PendingChallenge};
+use app::server::totp::TotpSecret;
+use app::server::two_factor::{
+    self, ChallengeAnswer, ChallengeOutcome, ChallengePassed, MAX_CHALLENGE_ATTEMPTS,
+};
+use app::server::{AppState, authenticator};
+use sqlx::PgPool;
+use time::{Duration, OffsetDateTime};
+
+const EMAIL: &str = "ann@example.com";
+
+fn code(secret: &TotpSecret, at: OffsetDateTime) -> String {
+    secret.code_at(at.unix_timestamp() as u64)
+}
+
+async fn full_session(state: &AppState, secret: &str, at: OffsetDateTime) -> CurrentSession {
+    sessions::authenticate(&state.pool, &state.settings, secret, at)
+        .await
+        .unwrap()
+        .expect("a full session")
+}
+
+async fn challenge_of(state: &AppState, secret: &str, at: OffsetDateTime) -> PendingChallenge {
+    match sessions::authenticate_any(&state.pool, &state.settings, secret, at)
+        .await
+        .unwrap()
+    {
+        Some(Authenticated::Challenge(challenge)) => challenge,
+        other => panic!("expected a challenge session, got {other:?}"),
+    }
+}
+
+/// Signs up and turns two-factor on through the wizard's services, at `t0`. Returns the
+/// authenticator secret and the backup codes.
+async fn enabled_account(state: &AppState) -> (SignedIn, TotpSecret, Vec<String>) {
+    let signed_up = sign_up(state, EMAIL).await;
+    let session = full_session(state, &signed_up.session_secret, t0()).await;
+    let setup = two_factor::begin_totp_setup(state, &session, t0())
+        .await
+        .unwrap();
+    // The manual key is the secret: read it back as an authenticator app would.
+    let key = setup.manual_key.replace(' ', "");
+    let bytes = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap();
+    let secret = TotpSecret::from_bytes(bytes);
+    let codes = two_factor::confirm_totp_setup(
+        state,
+        &session,
+        &setup.factor_id,
+        &code(&secret, t0()),
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap()
+    .expect("backup codes when two-factor is first turned on");
+    (signed_up, secret, codes.codes)
+}
+
+async fn sign_in(state: &AppState, at: OffsetDateTime, trusted: Option<&str>) -> SignedIn {
+    accounts::sign_in_from(state, EMAIL, PASSWORD, None, trusted, &client(), at)
+        .await
+        .unwrap()
+}
+
+async fn answer(
+    state: &AppState,
+    challenge: &PendingChallenge,
+    code: &str,
+    use_backup_code: bool,
+    trust_browser: bool,
+    at: OffsetDateTime,
+) -> Result<ChallengeOutcome, AppError> {
+    two_factor::answer_challenge(
+        state,
+        challenge,
+        ChallengeAnswer {
+            code,
+            use_backup_code,
+            trust_browser,
+        },
+        &client(),
+        at,
+    )
+    .await
+}
+
+fn passed(outcome: ChallengeOutcome) -> ChallengePassed {
+    match outcome {
+        ChallengeOutcome::Passed(passed) => passed,
+        other => panic!("expected a pass, got {other:?}"),
+    }
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn the_password_alone_gives_a_session_that_only_the_challenge_accepts(pool: PgPool) {
+    let state = state(pool);
+    let (_, secret, _) = enabled_account(&state).await;
+    let at = t0() + Duration::minutes(1);
+    let half = sign_in(&state, at, None).await;
+    assert!(half.needs_second_factor);
+    // Not a session for the app…
+    assert!(
+        sessions::authenticate(&state.pool, &state.settings, &half.session_secret, at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // …only for the challenge, which rotates it into a full one.
+    let challenge = challenge_of(&state, &half.session_secret, at).await;
+    let done = passed(
+        answer(&state, &challenge, &code(&secret, at), false, false, at)
+            .await
+            .unwrap(),
+    );
+    assert_ne!(done.session_secret, half.session_secret);
+    assert!(
+        sessions::authenticate_any(&state.pool, &state.settings, &half.session_secret, at)
+            .await
+            .unwrap()
+            .is_none(),
+        "the half-authenticated session must end when the challenge is passed"
+    );
+    full_session(&state, &done.session_secret, at).await;
+    assert!(done.trusted_browser_secret.is_none());
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn a_challenge_ends_after_five_wrong_codes(pool: PgPool) {
+    let state = state(pool);
+    let (_, secret, _) = enabled_account(&state).await;
+    let at = t0() + Duration::minutes(1);
+    let half = sign_in(&state, at, None).await;
+    let challenge = challenge_of(&state, &half.session_secret, at).await;
+    let wrong = if code(&secret, at) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    for left in (1..MAX_CHALLENGE_ATTEMPTS).rev() {
+        match answer(&state, &challenge, wrong, false, false, at)
+            .await
+            .unwrap()
+        {
+            ChallengeOutcome::Wrong { attempts_left } => assert_eq!(attempts_left, left),
+            other => panic!("expected a wrong code, got {other:?}"),
+        }
+    }
+    assert!(matches!(
+        answer(&state, &challenge, wrong, false, false, at).await,
+        Ok(ChallengeOutcome::Restart)
+    ));
+    // The right code no longer helps: the challenge is over (a second later, past the delay
+    // the account now has).
+    let next = at + Duration::seconds(1);
+    assert!(matches!(
+        answer(&state, &challenge, &code(&secret, next), false, false, next).await,
+        Ok(ChallengeOutcome::Restart)
+    ));
+    assert!(
+        sessions::authenticate_any(&state.pool, &state.settings, &half.session_secret, at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn malformed_codes_name_the_field_and_are_not_counted(pool: PgPool) {
+    let state = state(pool);
+    enabled_account(&state).await;
+    let at = t0() + Duration::minutes(1);
+    let half = sign_in(&state, at, None).await;
+    let challenge = challenge_of(&state, &half.session_secret, at).await;
+    for _ in 0..10 {
+        let err = answer(&state, &challenge, "12ab", false, false, at)
+            .await
+            .unwrap_err();
+        assert!(err.message_for("code").is_some(), "{err:?}");
+    }
+    let err = answer(&state, &challenge, "too-short", true, false, at)
+        .await
+        .unwrap_err();
+    assert!(err.message_for("code").is_some(), "{err:?}");
+    assert_eq!(
+        challenge_of(&state, &half.session_secret, at)
+            .await
+            .attempts,
+        0
+    );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn consecutive_failures_bring_growing_delays_then_a_lock(pool: PgPool) {
+    let state = state(pool);
+    let (signed_up, secret, _) = enabled_account(&state).await;
+    let mut at = t0() + Duration::minutes(1);
+    let wrong = |at| {
+        if code(&secret, at) == "000000" {
+            "111111"
+        } else {
+            "000000"
+        }
+    };
+    // Five free attempts in the first challenge.
+    let half = sign_in(&state, at, None).await;
+    let challenge = challenge_of(&state, &half.session_secret, at).await;
+    for _ in 0..5 {
+        answer(&state, &challenge, wrong(at), false, false, at)
+            .await
+            .unwrap();
+    }
+    // A new challenge: the account must now wait before each attempt, longer each time.
+    let half = sign_in(&state, at, None).await;
+    let challenge = challenge_of(&state, &half.session_secret, at).await;
+    let err = answer(&state, &challenge, wrong(at), false, false, at)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        AppError::TooManyAttempts {
+            retry_after_secs: Some(1)
+        }
+    );
+    at += Duration::seconds(1);
+    answer(&state, &challenge, wrong(at), false, false, at)
+        .await
+        .unwrap();
+    let err = answer(&state, &challenge, wrong(at), false, false, at)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        AppError::TooManyAttempts {
+            retry_after_secs: Some(2)
+        }
+    );
+    // A success clears the count.
+    at += Duration::seconds(2);
+    passed(
+        answer(&state, &challenge, &code(&secret, at), false, false, at)
+            .await
+            .unwrap(),
+    );
+    let failures: i32 = sqlx::query_scalar("SELECT second_factor_failures FROM users")
+        .fetch_one(&state.pool)
+        .await
+        .unwrap();
+    assert_eq!(failures, 0);
+
+    // At one hundred consecutive failures the second factor is locked, whatever the wait.
+    sqlx::query("UPDATE users SET second_factor_failures = 100 WHERE id = $1")
+        .bind(signed_up.user_id)
+        .execute(&state.pool)
+        .await
+        .unwrap();
+    at += Duration::days(1);
+    let half = sign_in(&state, at, None).await;
+    let challenge = challenge_of(&state, &half.session_secret, at).await;
+    let err = answer(&state, &challenge, &code(&secret, at), false, false, at)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        AppError::TooManyAttempts {
+            retry_after_secs: None
+        }
+    );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn a_backup_code_works_once_and_the_rest_are_counted(pool: PgPool) {
+    let state = state(pool);
+    let (_, _, codes) = enabled_account(&state).await;
+    assert_eq!(codes.len(), 10);
+    let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT code_hash FROM backup_codes")
+        .fetch_all(&state.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 10);
+    for code in &codes {
+        assert!(
+            !stored
+                .iter()
+                .any(|h| h.windows(code.len()).any(|w| w == code.as_bytes())),
+            "backup code stored in clear"
+        );
+    }
+    let at = t0() + Duration::minutes(1);
+    let half = sign_in(&state, at, None).await;
+    let challenge = challenge_of(&state, &half.session_secret, at).await;
+    // Typed in capitals, without the dash: still the code.
+    let typed = codes[0].to_uppercase().replace('-', " ");
+    let done = passed(
+        answer(&state, &challenge, &typed, true, false, at)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(done.backup_codes_left, Some(9));
+
+    let half = sign_in(&state, at, None).await;
+    let challenge = challenge_of(&state, &half.session_secret, at).await;
+    assert!(matches!(
+        answer(&state, &challenge, &codes[0], true, false, at)
+            .await
+            .unwrap(),
+        ChallengeOutcome::Wrong { attempts_left: 4 }
+    ));
+    passed(
+        answer(&state, &challenge, &codes[1], true, false, at)
+            .await
+            .unwrap(),
+    );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn one_backup_code_sent_twenty_times_at_once_is_accepted_exactly_once(pool: PgPool) {
+    let state = state(pool);
+    let (signed_up, _, codes) = enabled_account(&state).await;
+    let attempts =
+        (0..20).map(|_| two_factor::use_backup_code(&state, signed_up.user_id, &codes[3], t0()));
+    let results = futures::future::join_all(attempts).await;
+    let accepted = results.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(accepted, 1);
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn regenerating_voids_the_old_codes(pool: PgPool) {
+    let state = state(pool);
+    let (signed_up, _, old) = enabled_account(&state).await;
+    let session = full_session(&state, &signed_up.session_secret, t0()).await;
+    let new = two_factor::regenerate_backup_codes(&state, &session, &client(), t0())
+        .await
+        .unwrap();
+    assert_eq!(new.codes.len(), 10);
+    assert!(new.codes.iter().all(|c| !old.contains(c)));
+    assert_eq!(new.file_name, "keyward-backup-codes-ann@example.com.txt");
+    let user = signed_up.user_id;
+    assert!(
+        !two_factor::use_backup_code(&state, user, &old[0], t0())
+            .await
+            .unwrap()
+    );
+    assert!(
+        two_factor::use_backup_code(&state, user, &new.codes[0], t0())
+            .await
+            .unwrap()
+    );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn a_trusted_browser_skips_the_challenge_until_the_password_changes(pool: PgPool) {
+    let state = state(pool);
+    let (_, secret, _) = enabled_account(&state).await;
+    let at = t0() + Duration::minutes(1);
+    let half = sign_in(&state, at, None).await;
+    let challenge = challenge_of(&state, &half.session_secret, at).await;
+    let done = passed(
+        answer(&state, &challenge, &code(&secret, at), false, true, at)
+            .await
+            .unwrap(),
+    );
+    let trusted = done
+        .trusted_browser_secret
+        .expect("a trusted-browser token");
+
+    // The same browser, later: no challenge. Another browser: challenge.
+    let later = at + Duration::days(29);
+    assert!(
+        !sign_in(&state, later, Some(&trusted))
+            .await
+            .needs_second_factor
+    );
+    assert!(sign_in(&state, later, None).await.needs_second_factor);
+    let forged = app::server::token::generate().secret;
+    assert!(
+        sign_in(&state, later, Some(&forged))
+            .await
+            .needs_second_factor
+    );
+    // Thirty days after it was trusted, it is asked again.
+    assert!(
+        sign_in(&state, at + Duration::days(31), Some(&trusted))
+            .await
+            .needs_second_factor
+    );
+
+    // Trusted again, then the password changes: every trusted browser is revoked.
+    let half = sign_in(&state, later, None).await;
+    let challenge = challenge_of(&state, &half.session_secret, later).await;
+    let done = passed(
+        answer(
+            &state,
+            &challenge,
+            &code(&secret, later),
+            false,
+            true,
+            later,
+        )
+        .await
+        .unwrap(),
+    );
+    let trusted = done.trusted_browser_secret.unwrap();
+    let session = full_session(&state, &done.session_secret, later).await;
+    accounts::change_password(
+        &state,
+        &session,
+        PasswordChange {
+            current_password: PASSWORD,
+            new_password: "a brand new passphrase",
+            new_password_confirm: "a brand new passphrase",
+            sign_out_other_sessions: false,
+        },
+        &client(),
+        later,
+    )
+    .await
+    .unwrap();
+    let again = accounts::sign_in_from(
+        &state,
+        EMAIL,
+        "a brand new passphrase",
+        None,
+        Some(&trusted),
+        &client(),
+        later,
+    )
+    .await
+    .unwrap();
+    assert!(again.needs_second_factor);
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn sensitive_changes_need_a_recent_password_check(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let later = t0() + Duration::minutes(11);
+    let session = full_session(&state, &signed_up.session_secret, later).await;
+    assert_eq!(
+        two_factor::begin_totp_setup(&state, &session, later)
+            .await
+            .unwrap_err(),
+        AppError::StepUpRequired
+    );
+    let wrong = two_factor::confirm_identity(&state, &session, "not it", &client(), later)
+        .await
+        .unwrap_err();
+    assert!(wrong.message_for("password").is_some());
+    two_factor::confirm_identity(&state, &session, PASSWORD, &client(), later)
+        .await
+        .unwrap();
+    let session = full_session(&state, &signed_up.session_secret, later).await;
+    two_factor::begin_totp_setup(&state, &session, later)
+        .await
+        .unwrap();
+    // Within the window nothing is asked.
+    let session = full_session(&state, &signed_up.session_secret, later).await;
+    two_factor::begin_totp_setup(&state, &session, later + Duration::minutes(9))
+        .await
+        .unwrap();
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn turning_off_removes_everything_and_signs_out_other_sessions(pool: PgPool) {
+    let state = state(pool);
+    let (signed_up, secret, _) = enabled_account(&state).await;
+    let at = t0() + Duration::minutes(1);
+    let half = sign_in(&state, at, None).await;
+    let challenge = challenge_of(&state, &half.session_secret, at).await;
+    let other = passed(
+        answer(&state, &challenge, &code(&secret, at), false, true, at)
+            .await
+            .unwrap(),
+    );
+    let session = full_session(&state, &signed_up.session_secret, at).await;
+    let overview = two_factor::overview(&state, &session, None, at)
+        .await
+        .unwrap();
+    let status = overview.two_factor.expect("on");
+    assert_eq!(
+        (status.backup_codes_left, status.backup_codes_total),
+        (10, 10)
+    );
+    assert_eq!(overview.trusted_browsers.len(), 1);
+
+    let ended = two_factor::disable(&state, &session, &client(), at)
+        .await
+        .unwrap();
+    assert_eq!(ended, 1);
+    assert!(
+        sessions::authenticate(&state.pool, &state.settings, &other.session_secret, at)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let overview = two_factor::overview(&state, &session, None, at)
+        .await
+        .unwrap();
+    assert!(overview.two_factor.is_none());
+    assert!(overview.trusted_browsers.is_empty());
+    for table in ["factors", "backup_codes", "trusted_browsers"] {
+        let rows: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&state.pool)
+            .await
+            .unwrap();
+        assert_eq!(rows, 0, "{table}");
+    }
+    assert!(!sign_in(&state, at, None).await.needs_second_factor);
+    let kinds = app::server::db::events::kinds_for_user(&state.pool, signed_up.user_id)
+        .await
+        .unwrap();
+    assert!(kinds.contains(&"two_factor_enabled".to_owned()));
+    assert!(kinds.contains(&"two_factor_disabled".to_owned()));
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn replacing_keeps_the_backup_codes_and_switches_apps_once_verified(pool: PgPool) {
+    let state = state(pool);
+    let (signed_up, old_secret, codes) = enabled_account(&state).await;
+    let session = full_session(&state, &signed_up.session_secret, t0()).await;
+    let setup = two_factor::begin_totp_setup(&state, &session, t0())
+        .await
+        .unwrap();
+    assert!(setup.replacing);
+    let key = setup.manual_key.replace(' ', "");
+    let new_secret = TotpSecret::from_bytes(
+        base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap(),
+    );
+    let at = t0() + Duration::seconds(60);
+    let result = two_factor::confirm_totp_setup(
+        &state,
+        &session,
+        &setup.factor_id,
+        &code(&new_secret, at),
+        &client(),
+        at,
+    )
+    .await
+    .unwrap();
+    assert!(result.is_none(), "no new codes when replacing");
+    let later = at + Duration::seconds(60);
+    let user = signed_up.user_id;
+    assert!(
+        !authenticator::verify(
+            &state.pool,
+            &state.keys,
+            user,
+            &code(&old_secret, later),
+            later
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        authenticator::verify(
+            &state.pool,
+            &state.keys,
+            user,
+            &code(&new_secret, later),
+            later
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        two_factor::use_backup_code(&state, user, &codes[0], later)
+            .await
+            .unwrap()
+    );
+}
