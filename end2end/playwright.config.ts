@@ -45,6 +45,7 @@ export default defineConfig({
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: "target/site",
       KEYWARD_PUBLIC_URL: baseURL,
+      KEYWARD_ENCRYPTION_KEYS: process.env.KEYWARD_ENCRYPTION_KEYS ?? "",
       RUST_LOG: "info,tower_http=warn",
     },
   },

@@ -1,5 +1,7 @@
 //! Building blocks shared by the pages and islands: the header, form fields, password feedback
-//! and alerts.
+//! and alerts. The two-factor screens' pieces are in [`two_factor`].
+
+pub mod two_factor;
 
 use crate::api::{self, SignOut};
 use crate::error::AppError;
@@ -195,6 +197,12 @@ pub fn TextField(
     on_focus: Option<Callback<()>>,
     #[prop(optional)] autofocus: bool,
     #[prop(optional)] describedby: Option<&'static str>,
+    /// e.g. "numeric": the keyboard phones show.
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
+    /// An extra class on the field, e.g. `field--code`.
+    #[prop(optional)]
+    class: Option<&'static str>,
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
@@ -204,12 +212,16 @@ pub fn TextField(
         None => error_id.clone(),
     };
     view! {
-        <div class="field" class:field--invalid=move || error.get().is_some()>
+        <div
+            class=format!("field {}", class.unwrap_or_default())
+            class:field--invalid=move || error.get().is_some()
+        >
             <label for=id.clone()>{label}</label>
             <input
                 id=id
                 type=input_type
                 name=name
+                inputmode=inputmode
                 autocomplete=autocomplete
                 autofocus=autofocus
                 prop:value=move || value.get()
@@ -314,6 +326,23 @@ pub fn focus_first_invalid() {
         use wasm_bindgen::JsCast;
         let field = document()
             .query_selector("[aria-invalid=true]")
+            .ok()
+            .flatten()
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());
+        if let Some(field) = field {
+            let _ = field.focus();
+        }
+    });
+}
+
+/// Moves focus to the first text field of the page, once it has been drawn (after a form
+/// switches between fields).
+pub fn focus_first_input() {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(|| {
+        use wasm_bindgen::JsCast;
+        let field = document()
+            .query_selector("main input:not([type=hidden]):not([type=checkbox])")
             .ok()
             .flatten()
             .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());

@@ -71,9 +71,12 @@ pub fn App() -> impl IntoView {
             <main id="main" class="main" tabindex="-1">
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/signin") view=pages::auth::SignInPage />
+                    <Route path=path!("/signin/challenge") view=pages::auth::ChallengePage />
                     <Route path=path!("/signup") view=pages::auth::SignUpPage />
+                    <Route path=path!("/design") view=pages::design::DesignGallery />
                     <ParentRoute path=path!("/settings") view=pages::settings::SettingsLayout>
                         <Route path=path!("account") view=pages::settings::AccountPage />
+                        <Route path=path!("security") view=pages::security::SecurityPage />
                     </ParentRoute>
                 </Routes>
             </main>

@@ -1,24 +1,42 @@
 //! Sign-in and sign-up pages. The pages render on the server; the forms are islands, the only
 //! parts that ship WebAssembly.
 
+use crate::api::two_factor::{AnswerChallenge, CHALLENGE_ENDED_QUERY};
 use crate::api::{SignIn, SignUp};
+use crate::components::two_factor::ChallengeFields;
 use crate::components::{
     CommonList, FormAlert, FormFeedback, PasswordFeedback, TextField, configured_password_policy,
     load_common_passwords,
 };
-use crate::validation::{PasswordPolicy, validate_sign_in, validate_sign_up};
+use crate::validation::{
+    PasswordPolicy, normalize_backup_code, normalize_otp, validate_sign_in, validate_sign_up,
+};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
+    let challenge_ended = use_query_map().with_untracked(|q| {
+        CHALLENGE_ENDED_QUERY
+            .split_once('=')
+            .is_some_and(|(key, value)| q.get(key).as_deref() == Some(value))
+    });
     view! {
         <Title text="Sign in" />
         <section class="card card--narrow" aria-labelledby="signin-title">
             <h1 id="signin-title">"Sign in to Keyward"</h1>
+            {challenge_ended
+                .then(|| {
+                    view! {
+                        <div class="alert alert--danger" role="alert">
+                            "Too many wrong codes. Sign in again."
+                        </div>
+                    }
+                })}
             <SignInForm />
             <p class="card__footer">"New to Keyward? " <A href="/signup">"Create an account"</A></p>
         </section>
@@ -171,5 +189,69 @@ fn SignUpForm(policy: PasswordPolicy) -> impl IntoView {
                 {move || if action.pending().get() { "Creating account…" } else { "Create account" }}
             </button>
         </form>
+    }
+}
+
+/// The second step of signing in, for accounts with two-factor authentication. Only a
+/// half-authenticated session reaches this page (the server's page guard sees to it).
+#[component]
+pub fn ChallengePage() -> impl IntoView {
+    view! {
+        <Title text="Two-factor authentication" />
+        <section class="card card--narrow" aria-labelledby="challenge-title">
+            <h1 id="challenge-title">"Two-factor authentication"</h1>
+            <ChallengeForm />
+            <form class="card__footer" method="post" action=crate::api::SignOut::url()>
+                <button type="submit" class="button button--link">
+                    "Cancel and sign in as someone else"
+                </button>
+            </form>
+        </section>
+    }
+}
+
+#[island]
+fn ChallengeForm() -> impl IntoView {
+    let action = ServerAction::<AnswerChallenge>::new();
+    let use_backup_code = RwSignal::new(false);
+    let code = RwSignal::new(String::new());
+    let trust_browser = RwSignal::new(false);
+    let feedback = FormFeedback::new(action.value(), move || {
+        let typed = code.get();
+        let verdict = if use_backup_code.get() {
+            normalize_backup_code(&typed)
+        } else {
+            normalize_otp(&typed)
+        };
+        verdict
+            .err()
+            .map(|message| crate::error::AppError::field("code", message))
+    });
+    let on_submit = Callback::new(move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if feedback.ready_to_send() {
+            action.dispatch(AnswerChallenge {
+                code: code.get_untracked(),
+                use_backup_code: use_backup_code.get_untracked(),
+                trust_browser: trust_browser.get_untracked(),
+            });
+        }
+    });
+    let clear = Callback::new(move |()| {
+        action.clear();
+        feedback.reset();
+    });
+    view! {
+        <ChallengeFields
+            action_url=AnswerChallenge::url()
+            use_backup_code
+            code
+            trust_browser
+            error=feedback.field("code")
+            alert=Signal::derive(move || feedback.failure())
+            busy=action.pending()
+            on_submit
+            on_edit=clear
+        />
     }
 }

@@ -1,4 +1,6 @@
 pub mod auth;
+pub mod design;
+pub mod security;
 pub mod settings;
 
 use leptos::prelude::*;

@@ -1,4 +1,4 @@
-//! Settings: a left navigation (Account for now) and the account page with the password change.
+//! Settings: a left navigation (Account, Security) and the account page with the password change.
 //! Visitors without a session never get here: the server's page guard redirects them.
 
 use crate::api::{self, AccountOverview, ChangePassword};
@@ -22,6 +22,9 @@ pub fn SettingsLayout() -> impl IntoView {
                 <ul>
                     <li>
                         <A href="/settings/account">"Account"</A>
+                    </li>
+                    <li>
+                        <A href="/settings/security">"Security"</A>
                     </li>
                 </ul>
             </nav>
