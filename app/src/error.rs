@@ -47,12 +47,12 @@ fn too_many_attempts(retry_after_secs: Option<u32>) -> String {
             .to_owned(),
         Some(secs) if secs < 60 => {
             let unit = if secs == 1 { "second" } else { "seconds" };
-            format!("Too many wrong codes. Try again in {secs} {unit}.")
+            format!("Too many failed attempts. Try again in {secs} {unit}.")
         }
         Some(secs) => {
             let minutes = secs.div_ceil(60);
             let unit = if minutes == 1 { "minute" } else { "minutes" };
-            format!("Too many wrong codes. Try again in {minutes} {unit}.")
+            format!("Too many failed attempts. Try again in {minutes} {unit}.")
         }
     }
 }
@@ -122,15 +122,15 @@ mod tests {
         };
         assert_eq!(
             wait(Some(1)),
-            "Too many wrong codes. Try again in 1 second."
+            "Too many failed attempts. Try again in 1 second."
         );
         assert_eq!(
             wait(Some(30)),
-            "Too many wrong codes. Try again in 30 seconds."
+            "Too many failed attempts. Try again in 30 seconds."
         );
         assert_eq!(
             wait(Some(61)),
-            "Too many wrong codes. Try again in 2 minutes."
+            "Too many failed attempts. Try again in 2 minutes."
         );
         assert!(wait(None).contains("locked"));
     }

@@ -257,7 +257,7 @@ pub fn DesignGallery() -> impl IntoView {
                     false,
                     "123456",
                     none(),
-                    Some("Too many wrong codes. Try again in 30 seconds."),
+                    Some("Too many failed attempts. Try again in 30 seconds."),
                     false,
                 )}
             </Specimen>

@@ -31,6 +31,10 @@ pub const LOCK_AFTER: i32 = 100;
 pub const MAX_DELAY_SECS: i64 = 15 * 60;
 
 const AUTHENTICATOR_LABEL: &str = "Authenticator app";
+/// Wrong passwords at the step-up prompt tolerated per window: whoever holds a stolen session
+/// must not be able to guess the password there at hashing speed.
+pub const MAX_STEP_UP_FAILURES: i64 = 10;
+pub const STEP_UP_FAILURE_WINDOW: time::Duration = time::Duration::minutes(15);
 
 /// How long to wait after `failures` consecutive failed attempts before the next one: none for
 /// the first few, then doubling from one second up to [`MAX_DELAY_SECS`]. `None`: locked.
@@ -81,6 +85,19 @@ pub async fn confirm_identity(
     }
     if password.len() > validation::MAX_PASSWORD_BYTES {
         return Err(AppError::field("password", "That is not your password."));
+    }
+    let recent_failures = events::count_since(
+        &state.pool,
+        session.user_id,
+        EventKind::StepUpFailed,
+        now - STEP_UP_FAILURE_WINDOW,
+    )
+    .await?;
+    if recent_failures >= MAX_STEP_UP_FAILURES {
+        let secs = STEP_UP_FAILURE_WINDOW.whole_seconds();
+        return Err(AppError::TooManyAttempts {
+            retry_after_secs: Some(u32::try_from(secs).unwrap_or(u32::MAX)),
+        });
     }
     let user = users::find_by_id(&state.pool, session.user_id)
         .await?

@@ -570,3 +570,26 @@ async fn replacing_keeps_the_backup_codes_and_switches_apps_once_verified(pool: 
             .unwrap()
     );
 }
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn the_password_prompt_stops_answering_after_ten_wrong_passwords(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let session = full_session(&state, &signed_up.session_secret, t0()).await;
+    for _ in 0..two_factor::MAX_STEP_UP_FAILURES {
+        let err = two_factor::confirm_identity(&state, &session, "a guess", &client(), t0())
+            .await
+            .unwrap_err();
+        assert!(err.message_for("password").is_some());
+    }
+    // Even the right password waits now: the guesses must not be able to go on.
+    let err = two_factor::confirm_identity(&state, &session, PASSWORD, &client(), t0())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
+    let later = t0() + two_factor::STEP_UP_FAILURE_WINDOW + Duration::seconds(1);
+    let session = full_session(&state, &signed_up.session_secret, later).await;
+    two_factor::confirm_identity(&state, &session, PASSWORD, &client(), later)
+        .await
+        .unwrap();
+}

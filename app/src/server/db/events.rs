@@ -78,3 +78,21 @@ pub async fn kinds_for_user(
     .fetch_all(db)
     .await
 }
+
+/// How many events of `kind` the user has had since `since` (for attempt limits).
+pub async fn count_since(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    kind: EventKind,
+    since: OffsetDateTime,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM security_events
+           WHERE user_id = $1 AND kind = $2 AND occurred_at > $3"#,
+        user_id,
+        kind.as_str(),
+        since,
+    )
+    .fetch_one(db)
+    .await
+}
