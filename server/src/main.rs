@@ -32,6 +32,18 @@ async fn main() -> ExitCode {
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
+    if std::env::args().nth(1).as_deref() == Some("--unlock-second-factor") {
+        return match unlock(std::env::args().nth(2)).await {
+            Ok(message) => {
+                println!("{message}");
+                ExitCode::SUCCESS
+            }
+            Err(err) => {
+                eprintln!("{err}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -82,6 +94,23 @@ async fn run() -> Result<(), String> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|e| format!("server error: {e}"))
+}
+
+/// `server --unlock-second-factor EMAIL`: lifts the lock after 100 wrong codes (NIST SP
+/// 800-63B asks for a way to unlock), for an administrator with access to the database.
+async fn unlock(email: Option<String>) -> Result<String, String> {
+    let email = email.ok_or("usage: server --unlock-second-factor EMAIL")?;
+    let database_url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set")?;
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&database_url)
+        .await
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    match app::server::two_factor::unlock_second_factor(&pool, &email).await {
+        Ok(true) => Ok(format!("Two-factor sign-in unlocked for {email}.")),
+        Ok(false) => Err(format!("No account with the email address {email}.")),
+        Err(err) => Err(format!("could not unlock: {err}")),
+    }
 }
 
 async fn sweep_expired_sessions(state: AppState) {

@@ -103,7 +103,14 @@ pub async fn confirm_identity(password: String) -> Result<(), AppError> {
         async {
             let state = context::state()?;
             let (session, client) = context::require_session()?;
-            two_factor::confirm_identity(&state, &session, &password, &client, context::now()).await
+            let secret =
+                two_factor::confirm_identity(&state, &session, &password, &client, context::now())
+                    .await?;
+            // The session's token changed with its privilege: hand the browser the new one.
+            context::set_cookie(&crate::server::sessions::session_cookie(
+                &state.settings,
+                &secret,
+            ))
         }
         .await,
     )

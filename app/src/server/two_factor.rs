@@ -72,14 +72,15 @@ pub fn require_recent_authentication(
     }
 }
 
-/// Checks the password again and marks the session freshly authenticated.
+/// Checks the password again and marks the session freshly authenticated. The session gets a
+/// new token (returned, for the cookie): its id changes with the privilege.
 pub async fn confirm_identity(
     state: &AppState,
     session: &CurrentSession,
     password: &str,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<(), AppError> {
+) -> Result<String, AppError> {
     if password.is_empty() {
         return Err(AppError::field("password", "Enter your password."));
     }
@@ -118,8 +119,21 @@ pub async fn confirm_identity(
         .await?;
         return Err(AppError::field("password", "That is not your password."));
     }
-    session_repo::mark_authenticated(&state.pool, session.session_id, now).await?;
-    Ok(())
+    let new_token = token::generate();
+    if !session_repo::rotate_token(&state.pool, session.session_id, &new_token.hash, now).await? {
+        return Err(AppError::Unauthenticated);
+    }
+    Ok(new_token.secret)
+}
+
+/// Clears the consecutive second-factor failures of the account with `email` (the way out of
+/// the lock at [`LOCK_AFTER`], for an administrator). False when there is no such account.
+pub async fn unlock_second_factor(pool: &sqlx::PgPool, email: &str) -> Result<bool, AppError> {
+    let Some(user) = users::find_by_email(pool, email).await? else {
+        return Ok(false);
+    };
+    users::clear_second_factor_failures(pool, user.id).await?;
+    Ok(true)
 }
 
 // ---------------------------------------------------------------------------------------------

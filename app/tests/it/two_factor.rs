@@ -448,15 +448,27 @@ async fn sensitive_changes_need_a_recent_password_check(pool: PgPool) {
         .await
         .unwrap_err();
     assert!(wrong.message_for("password").is_some());
-    two_factor::confirm_identity(&state, &session, PASSWORD, &client(), later)
+    let rotated = two_factor::confirm_identity(&state, &session, PASSWORD, &client(), later)
         .await
         .unwrap();
-    let session = full_session(&state, &signed_up.session_secret, later).await;
+    // The session id changes with the privilege: the old cookie no longer works.
+    assert!(
+        sessions::authenticate(
+            &state.pool,
+            &state.settings,
+            &signed_up.session_secret,
+            later
+        )
+        .await
+        .unwrap()
+        .is_none()
+    );
+    let session = full_session(&state, &rotated, later).await;
     two_factor::begin_totp_setup(&state, &session, later)
         .await
         .unwrap();
     // Within the window nothing is asked.
-    let session = full_session(&state, &signed_up.session_secret, later).await;
+    let session = full_session(&state, &rotated, later).await;
     two_factor::begin_totp_setup(&state, &session, later + Duration::minutes(9))
         .await
         .unwrap();
@@ -592,4 +604,33 @@ async fn the_password_prompt_stops_answering_after_ten_wrong_passwords(pool: PgP
     two_factor::confirm_identity(&state, &session, PASSWORD, &client(), later)
         .await
         .unwrap();
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn an_administrator_can_lift_the_lock(pool: PgPool) {
+    let state = state(pool);
+    let (signed_up, secret, _) = enabled_account(&state).await;
+    sqlx::query("UPDATE users SET second_factor_failures = 100 WHERE id = $1")
+        .bind(signed_up.user_id)
+        .execute(&state.pool)
+        .await
+        .unwrap();
+    assert!(
+        two_factor::unlock_second_factor(&state.pool, "ANN@example.com")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !two_factor::unlock_second_factor(&state.pool, "bob@example.com")
+            .await
+            .unwrap()
+    );
+    let at = t0() + Duration::minutes(1);
+    let half = sign_in(&state, at, None).await;
+    let challenge = challenge_of(&state, &half.session_secret, at).await;
+    passed(
+        answer(&state, &challenge, &code(&secret, at), false, false, at)
+            .await
+            .unwrap(),
+    );
 }

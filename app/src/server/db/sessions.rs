@@ -219,3 +219,22 @@ pub async fn delete_challenge(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool,
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Gives session `id` a new token (its old cookie stops working) and marks a fresh password or
+/// factor check: the session id changes with every privilege change (OWASP).
+pub async fn rotate_token(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    token_hash: &[u8],
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "UPDATE sessions SET token_hash = $2, authenticated_at = $3, last_seen_at = $3 WHERE id = $1",
+        id,
+        token_hash,
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
