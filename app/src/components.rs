@@ -351,3 +351,12 @@ pub fn focus_first_input() {
         }
     });
 }
+
+/// Leaves for another page with a full page load (there is no client-side router in islands
+/// mode).
+pub fn go_to(url: &str) {
+    #[cfg(feature = "hydrate")]
+    let _ = window().location().set_href(url);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = url;
+}

@@ -77,6 +77,10 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("/settings") view=pages::settings::SettingsLayout>
                         <Route path=path!("account") view=pages::settings::AccountPage />
                         <Route path=path!("security") view=pages::security::SecurityPage />
+                        <Route
+                            path=path!("security/two-factor")
+                            view=pages::security::TwoFactorWizardPage
+                        />
                     </ParentRoute>
                 </Routes>
             </main>

@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 /// Where a half-authenticated session is sent after the password.
 pub const CHALLENGE_PATH: &str = "/signin/challenge";
 pub const SECURITY_PATH: &str = "/settings/security";
+/// The page of the two-factor wizard; `?action=` enable, replace, regenerate or disable.
+pub const WIZARD_PATH: &str = "/settings/security/two-factor";
 /// Query string of the Security page after a sign-in with a backup code.
 pub const USED_BACKUP_CODE_QUERY: &str = "signed_in_with=backup_code";
 /// Query string of the sign-in page after a challenge ended by too many wrong codes.
@@ -57,15 +59,18 @@ pub struct TotpSetup {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupCodeSet {
     pub codes: Vec<String>,
+    /// The account's email address, named in the downloaded file.
+    pub account: String,
     pub file_name: String,
 }
 
 impl BackupCodeSet {
     /// The text of the downloaded file.
-    pub fn file_text(&self, account: &str) -> String {
+    pub fn file_text(&self) -> String {
         let mut text = format!(
-            "Keyward backup codes for {account}\n\
-             Each code works once. Keep them somewhere safe, away from your phone.\n\n"
+            "Keyward backup codes for {}\n\
+             Each code works once. Keep them somewhere safe, away from your phone.\n\n",
+            self.account
         );
         for code in &self.codes {
             text.push_str(code);

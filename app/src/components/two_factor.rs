@@ -201,12 +201,11 @@ pub fn VerifyStep(
 #[component]
 pub fn SaveCodesStep(
     codes: BackupCodeSet,
-    account: String,
     saved: RwSignal<bool>,
     copy_status: RwSignal<Option<String>>,
     on_finish: Callback<()>,
 ) -> impl IntoView {
-    let file_text = codes.file_text(&account);
+    let file_text = codes.file_text();
     let download_href = format!(
         "data:text/plain;charset=utf-8,{}",
         percent_encode(&file_text)

@@ -63,6 +63,7 @@ fn fixture_codes() -> BackupCodeSet {
         ]
         .map(str::to_owned)
         .to_vec(),
+        account: "ann@example.com".into(),
         file_name: "keyward-backup-codes-ann@example.com.txt".into(),
     }
 }
@@ -173,7 +174,6 @@ pub fn DesignGallery() -> impl IntoView {
                 <WizardProgress steps=ENABLE_STEPS current=2 />
                 <SaveCodesStep
                     codes=fixture_codes()
-                    account="ann@example.com".to_owned()
                     saved=RwSignal::new(false)
                     copy_status=RwSignal::new(None)
                     on_finish=noop()
@@ -183,7 +183,6 @@ pub fn DesignGallery() -> impl IntoView {
                 <WizardProgress steps=ENABLE_STEPS current=2 />
                 <SaveCodesStep
                     codes=fixture_codes()
-                    account="ann@example.com".to_owned()
                     saved=RwSignal::new(true)
                     copy_status=RwSignal::new(Some("Copied to the clipboard.".to_owned()))
                     on_finish=noop()

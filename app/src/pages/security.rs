@@ -1,19 +1,27 @@
-//! Settings → Security: two-factor authentication (the setup wizard, backup codes, turning it
-//! off) and trusted browsers. The page renders on the server; the island runs the wizard, with
-//! the state that matters (pending secret, codes, counters) kept on the server.
+//! Settings → Security: two-factor authentication and trusted browsers.
+//!
+//! The page itself is server-rendered HTML: its buttons are plain forms (revoking a browser
+//! works without WebAssembly). Each two-factor action (turn on, replace, new backup codes, turn
+//! off) opens the wizard page, whose one island runs that action and comes back here with what
+//! happened. Only the wizard ships WebAssembly, which keeps the bundle small.
 
 use crate::api::two_factor::{
-    self as api, BackupCodeSet, SecurityOverview, TotpSetup, USED_BACKUP_CODE_QUERY,
+    self as api, BackupCodeSet, RevokeTrustedBrowser, SECURITY_PATH, SecurityOverview, TotpSetup,
+    USED_BACKUP_CODE_QUERY, WIZARD_PATH,
 };
 use crate::components::two_factor::{
     ENABLE_STEPS, REGENERATE_STEPS, REPLACE_STEPS, SaveCodesStep, ScanStep, StepUpForm, VerifyStep,
     WizardProgress,
 };
+use crate::components::{FormAlert, go_to};
 use crate::error::AppError;
 use crate::validation::normalize_otp;
+use leptos::either::EitherOf6;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
 
 /// Backup codes left at which the person is urged to make new ones.
 pub const FEW_BACKUP_CODES: i64 = 3;
@@ -21,129 +29,359 @@ pub const FEW_BACKUP_CODES: i64 = 3;
 #[component]
 pub fn SecurityPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| api::get_security_overview());
-    let query = use_query_map();
-    let used_backup_code = query.with_untracked(|q| {
-        USED_BACKUP_CODE_QUERY
+    let (done, others, used_backup_code) = use_query_map().with_untracked(|q| {
+        let used = USED_BACKUP_CODE_QUERY
             .split_once('=')
-            .is_some_and(|(key, value)| q.get(key).as_deref() == Some(value))
+            .is_some_and(|(key, value)| q.get(key).as_deref() == Some(value));
+        let others = q
+            .get("others")
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+        (q.get("done"), others, used)
     });
+    // Only known outcomes are shown: nothing from the address is echoed into the page.
+    let notice = done.and_then(|done| outcome_message(&done, others));
     view! {
         <Title text="Security settings" />
         <h1 class="page-title">"Security"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match overview.await {
-                    Ok(overview) => view! { <SecuritySettings overview used_backup_code /> }.into_any(),
-                    Err(e) => {
-                        view! {
-                            <p class="alert alert--danger" role="alert">
-                                {e.to_string()}
-                            </p>
+            {move || {
+                let notice = notice.clone();
+                Suspend::new(async move {
+                    match overview.await {
+                        Ok(overview) => {
+                            view! { <SecurityCards overview notice used_backup_code /> }.into_any()
                         }
-                            .into_any()
+                        Err(e) => {
+                            view! {
+                                <p class="alert alert--danger" role="alert">
+                                    {e.to_string()}
+                                </p>
+                            }
+                                .into_any()
+                        }
                     }
-                }
-            })}
+                })
+            }}
         </Suspense>
     }
 }
 
-/// What the person set out to do; kept while a step-up check interrupts it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Intent {
+fn outcome_message(done: &str, others: u64) -> Option<String> {
+    let signed_out = match others {
+        0 => String::new(),
+        1 => " 1 other session was signed out.".to_owned(),
+        n => format!(" {n} other sessions were signed out."),
+    };
+    Some(match done {
+        "enabled" => "Two-factor authentication is on.".to_owned(),
+        "replaced" => "Your authenticator app has been replaced.".to_owned(),
+        "regenerated" => "Your new backup codes are ready. The old ones no longer work.".to_owned(),
+        "disabled" => format!("Two-factor authentication is off.{signed_out}"),
+        "revoked" => "The browser is no longer trusted.".to_owned(),
+        _ => return None,
+    })
+}
+
+/// A button that opens the wizard for `action`: a plain GET form, so it is a real button that
+/// works before (and without) the WebAssembly.
+#[component]
+fn WizardButton(action: &'static str, label: &'static str, class: &'static str) -> impl IntoView {
+    view! {
+        <form class="inline-form" method="get" action=WIZARD_PATH>
+            <input type="hidden" name="action" value=action />
+            <button type="submit" class=class>
+                {label}
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn SecurityCards(
+    overview: SecurityOverview,
+    notice: Option<String>,
+    used_backup_code: bool,
+) -> impl IntoView {
+    let used_notice = used_backup_code
+        .then(|| overview.two_factor.as_ref().map(|s| s.backup_codes_left))
+        .flatten()
+        .map(|left| {
+            let few = left <= FEW_BACKUP_CODES;
+            let codes = if left == 1 { "backup code" } else { "backup codes" };
+            view! {
+                <div class=if few { "alert alert--warning" } else { "alert alert--success" } role="status">
+                    {format!("You signed in with a backup code. {left} {codes} left.")}
+                    {few
+                        .then(|| {
+                            view! {
+                                " "
+                                <a href=format!("{WIZARD_PATH}?action=regenerate")>
+                                    "Regenerate backup codes"
+                                </a>
+                            }
+                        })}
+                </div>
+            }
+        });
+    let trusted_count = overview.trusted_browsers.len();
+    let status = match overview.two_factor {
+        None => view! {
+            <p>
+                <span class="badge" data-testid="two-factor-status">
+                    "Off"
+                </span>
+            </p>
+            <p>
+                "Protect your account with a second step at sign-in: a code from an "
+                "authenticator app on your phone, even if someone learns your password."
+            </p>
+            <WizardButton
+                action="enable"
+                label="Enable two-factor authentication"
+                class="button button--primary"
+            />
+        }
+        .into_any(),
+        Some(status) => {
+            let low = status.backup_codes_left <= FEW_BACKUP_CODES;
+            view! {
+                <p>
+                    <span class="badge badge--success" data-testid="two-factor-status">
+                        "On"
+                    </span>
+                </p>
+                <dl class="facts">
+                    <div>
+                        <dt>"Authenticator app"</dt>
+                        <dd>{format!("Added {}", status.authenticator_added)}</dd>
+                    </div>
+                    <div>
+                        <dt>"Backup codes"</dt>
+                        <dd data-testid="backup-codes-left" class:text-warning=low>
+                            {format!(
+                                "{} of {} left",
+                                status.backup_codes_left,
+                                status.backup_codes_total,
+                            )}
+                        </dd>
+                    </div>
+                    <div>
+                        <dt>"Trusted browsers"</dt>
+                        <dd>{trusted_count}</dd>
+                    </div>
+                </dl>
+                <div class="button-row">
+                    <WizardButton
+                        action="replace"
+                        label="Replace authenticator"
+                        class="button button--secondary"
+                    />
+                    <WizardButton
+                        action="regenerate"
+                        label="Regenerate backup codes"
+                        class="button button--secondary"
+                    />
+                    <WizardButton
+                        action="disable"
+                        label="Turn off two-factor authentication"
+                        class="button button--danger"
+                    />
+                </div>
+            }
+            .into_any()
+        }
+    };
+    let browsers = overview.trusted_browsers;
+    let trusted = if browsers.is_empty() {
+        view! { <p>"No trusted browsers."</p> }.into_any()
+    } else {
+        view! {
+            <ul class="item-list">
+                {browsers
+                    .into_iter()
+                    .map(|browser| {
+                        view! {
+                            <li class="item-list__item">
+                                <div>
+                                    <strong>{browser.description.clone()}</strong>
+                                    {browser
+                                        .this_browser
+                                        .then(|| view! { <span class="badge">"This browser"</span> })}
+                                    <p class="muted">
+                                        {format!(
+                                            "Trusted since {} · Last used {}",
+                                            browser.trusted_since,
+                                            browser.last_used,
+                                        )}
+                                    </p>
+                                </div>
+                                <form
+                                    class="inline-form"
+                                    method="post"
+                                    action=RevokeTrustedBrowser::url()
+                                >
+                                    <input type="hidden" name="id" value=browser.id />
+                                    <button
+                                        type="submit"
+                                        class="button button--secondary button--small"
+                                        aria-label=format!("Revoke {}", browser.description)
+                                    >
+                                        "Revoke"
+                                    </button>
+                                </form>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+            .into_any()
+    };
+    view! {
+        <section class="card" aria-labelledby="two-factor-title">
+            <h2 id="two-factor-title">"Two-factor authentication"</h2>
+            {notice
+                .map(|text| {
+                    view! {
+                        <div class="alert alert--success" role="status">
+                            {text}
+                        </div>
+                    }
+                })}
+            {used_notice}
+            {status}
+        </section>
+        <section class="card" aria-labelledby="trusted-title">
+            <h2 id="trusted-title">"Trusted browsers"</h2>
+            <p class="muted">
+                "Browsers where you chose “Don't ask again” skip the second step for 30 days. "
+                "Changing your password or turning off two-factor authentication revokes them all."
+            </p>
+            {trusted}
+        </section>
+    }
+}
+
+/// What the person set out to do on the wizard page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Intent {
     Enable,
     Replace,
     Regenerate,
     Disable,
 }
 
+impl Intent {
+    fn from_query(action: &str) -> Option<Intent> {
+        match action {
+            "enable" => Some(Intent::Enable),
+            "replace" => Some(Intent::Replace),
+            "regenerate" => Some(Intent::Regenerate),
+            "disable" => Some(Intent::Disable),
+            _ => None,
+        }
+    }
+}
+
+#[component]
+pub fn TwoFactorWizardPage() -> impl IntoView {
+    let intent = use_query_map().with_untracked(|q| q.get("action"));
+    let intent = intent.as_deref().and_then(Intent::from_query);
+    view! {
+        <Title text="Two-factor authentication" />
+        <h1 class="page-title">"Security"</h1>
+        <section class="card" aria-labelledby="two-factor-title">
+            <h2 id="two-factor-title">"Two-factor authentication"</h2>
+            {match intent {
+                Some(intent) => view! { <TwoFactorWizard intent /> }.into_any(),
+                None => {
+                    view! {
+                        <p>
+                            "Nothing to do here. " <a href=SECURITY_PATH>"Back to Security"</a>
+                        </p>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 enum Panel {
-    Summary,
-    StepUp(Intent),
+    Working,
+    StepUp,
     Scan(TotpSetup),
     Verify(TotpSetup),
-    SaveCodes(BackupCodeSet, &'static [&'static str]),
+    SaveCodes(BackupCodeSet),
     ConfirmDisable,
 }
 
+/// Runs one two-factor action, asking for the password first when the server wants a fresh
+/// check, and returns to the Security page with the outcome.
 #[island]
-fn SecuritySettings(overview: SecurityOverview, used_backup_code: bool) -> impl IntoView {
-    let email = overview.email.clone();
-    let overview = RwSignal::new(overview);
-    let panel = RwSignal::new(Panel::Summary);
+fn TwoFactorWizard(intent: Intent) -> impl IntoView {
+    let panel = RwSignal::new(if intent == Intent::Disable {
+        Panel::ConfirmDisable
+    } else {
+        Panel::Working
+    });
     let busy = RwSignal::new(false);
-    // A message for the whole card (success or failure), and one beside the current field.
-    let notice: RwSignal<Option<(bool, String)>> = RwSignal::new(None);
+    let failure: RwSignal<Option<(bool, String)>> = RwSignal::new(None);
     let field_error: RwSignal<Option<String>> = RwSignal::new(None);
     let code = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let key_shown = RwSignal::new(false);
     let copy_status: RwSignal<Option<String>> = RwSignal::new(None);
     let saved = RwSignal::new(false);
-    let intent = RwSignal::new(Intent::Enable);
 
-    let refresh = move || {
-        leptos::task::spawn_local(async move {
-            if let Ok(fresh) = api::get_security_overview().await {
-                overview.set(fresh);
-            }
-        });
-    };
     let fail = move |err: AppError| match err {
         AppError::Validation(_) => field_error.set(err.message_for("code").or_else(|| {
             err.message_for("password")
                 .or_else(|| err.message_for("two_factor"))
         })),
-        other => notice.set(Some((false, other.to_string()))),
+        other => failure.set(Some((false, other.to_string()))),
     };
     let show = move |next: Panel| {
         field_error.set(None);
         copy_status.set(None);
         panel.set(next);
     };
+    let back = move |outcome: &str| go_to(&format!("{SECURITY_PATH}{outcome}"));
 
-    // Runs what the person asked for; a stale session first proves it is still them.
-    let run = move |what: Intent| {
-        intent.set(what);
-        notice.set(None);
+    let run = move || {
+        failure.set(None);
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let result = match what {
-                Intent::Enable | Intent::Replace => api::begin_totp_setup().await.map(|setup| {
-                    key_shown.set(false);
-                    code.set(String::new());
-                    show(Panel::Scan(setup));
-                }),
-                Intent::Regenerate => api::regenerate_backup_codes().await.map(|codes| {
-                    saved.set(false);
-                    show(Panel::SaveCodes(codes, REGENERATE_STEPS));
-                }),
-                Intent::Disable => api::disable_two_factor().await.map(|ended| {
-                    show(Panel::Summary);
-                    let others = match ended {
-                        0 => String::new(),
-                        1 => " 1 other session was signed out.".to_owned(),
-                        n => format!(" {n} other sessions were signed out."),
-                    };
-                    notice.set(Some((
-                        true,
-                        format!("Two-factor authentication is off.{others}"),
-                    )));
-                    refresh();
-                }),
+            let result = match intent {
+                Intent::Enable | Intent::Replace => api::begin_totp_setup()
+                    .await
+                    .map(|setup| show(Panel::Scan(setup))),
+                Intent::Regenerate => api::regenerate_backup_codes()
+                    .await
+                    .map(|codes| show(Panel::SaveCodes(codes))),
+                Intent::Disable => api::disable_two_factor()
+                    .await
+                    .map(|ended| back(&format!("?done=disabled&others={ended}"))),
             };
             busy.set(false);
             match result {
                 Ok(()) => {}
                 Err(AppError::StepUpRequired) => {
                     password.set(String::new());
-                    show(Panel::StepUp(what));
+                    show(Panel::StepUp);
                 }
                 Err(err) => fail(err),
             }
         });
     };
+    // The action starts as soon as the page is interactive (turning off waits for the dialog).
+    Effect::new(move |_| {
+        if intent != Intent::Disable {
+            run();
+        }
+    });
 
     let confirm_identity = Callback::new(move |()| {
         if password.get_untracked().is_empty() {
@@ -157,8 +395,7 @@ fn SecuritySettings(overview: SecurityOverview, used_backup_code: bool) -> impl 
             match result {
                 Ok(()) => {
                     password.set(String::new());
-                    // Carry on with what was interrupted (the dialog, if any, was answered).
-                    run(intent.get_untracked());
+                    run();
                 }
                 Err(err) => fail(err),
             }
@@ -178,193 +415,60 @@ fn SecuritySettings(overview: SecurityOverview, used_backup_code: bool) -> impl 
         };
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let result = api::confirm_totp_setup(setup.factor_id.clone(), typed).await;
+            let result = api::confirm_totp_setup(setup.factor_id, typed).await;
             busy.set(false);
             match result {
                 Ok(Some(codes)) => {
                     saved.set(false);
-                    show(Panel::SaveCodes(codes, ENABLE_STEPS));
-                    refresh();
+                    show(Panel::SaveCodes(codes));
                 }
-                Ok(None) => {
-                    show(Panel::Summary);
-                    notice.set(Some((
-                        true,
-                        "Your authenticator app has been replaced.".to_owned(),
-                    )));
-                    refresh();
-                }
+                Ok(None) => back("?done=replaced"),
                 Err(err) => fail(err),
             }
         });
     });
 
     let cancel_setup = Callback::new(move |()| {
-        show(Panel::Summary);
         leptos::task::spawn_local(async move {
             let _ = api::cancel_totp_setup().await;
+            back("");
         });
     });
-    let back_to_summary = Callback::new(move |()| show(Panel::Summary));
+    let cancel = Callback::new(move |()| back(""));
     let finish = Callback::new(move |()| {
-        let enabled =
-            matches!(panel.get_untracked(), Panel::SaveCodes(_, steps) if steps == ENABLE_STEPS);
-        show(Panel::Summary);
-        notice.set(Some((
-            true,
-            if enabled {
-                "Two-factor authentication is on."
-            } else {
-                "Your new backup codes are ready. The old ones no longer work."
-            }
-            .to_owned(),
-        )));
+        back(if intent == Intent::Enable {
+            "?done=enabled"
+        } else {
+            "?done=regenerated"
+        })
     });
     let clear_field = Callback::new(move |()| field_error.set(None));
-
-    let summary = move || {
-        let current = overview.get();
-        let status_text = if current.two_factor.is_some() {
-            "On"
-        } else {
-            "Off"
-        };
-        let used_notice = used_backup_code
-            .then(|| current.two_factor.as_ref().map(|s| s.backup_codes_left))
-            .flatten()
-            .map(|left| {
-                let few = left <= FEW_BACKUP_CODES;
-                let codes = if left == 1 {
-                    "backup code"
-                } else {
-                    "backup codes"
-                };
-                view! {
-                    <div
-                        class=if few { "alert alert--warning" } else { "alert alert--success" }
-                        role="status"
-                    >
-                        {format!("You signed in with a backup code. {left} {codes} left.")}
-                        {few
-                            .then(|| {
-                                view! {
-                                    " "
-                                    <a
-                                        href="#two-factor-title"
-                                        on:click=move |ev| {
-                                            ev.prevent_default();
-                                            run(Intent::Regenerate);
-                                        }
-                                    >
-                                        "Regenerate backup codes"
-                                    </a>
-                                }
-                            })}
-                    </div>
-                }
-            });
-        let details = match current.two_factor {
-            None => view! {
-                <p>
-                    "Protect your account with a second step at sign-in: a code from an "
-                    "authenticator app on your phone, even if someone learns your password."
-                </p>
-                <button
-                    type="button"
-                    class="button button--primary"
-                    disabled=move || busy.get()
-                    on:click=move |_| run(Intent::Enable)
-                >
-                    "Enable two-factor authentication"
-                </button>
-            }
-            .into_any(),
-            Some(status) => {
-                let low = status.backup_codes_left <= FEW_BACKUP_CODES;
-                view! {
-                    <dl class="facts">
-                        <div>
-                            <dt>"Authenticator app"</dt>
-                            <dd>{format!("Added {}", status.authenticator_added)}</dd>
-                        </div>
-                        <div>
-                            <dt>"Backup codes"</dt>
-                            <dd data-testid="backup-codes-left" class:text-warning=low>
-                                {format!(
-                                    "{} of {} left",
-                                    status.backup_codes_left,
-                                    status.backup_codes_total,
-                                )}
-                            </dd>
-                        </div>
-                        <div>
-                            <dt>"Trusted browsers"</dt>
-                            <dd>{current.trusted_browsers.len()}</dd>
-                        </div>
-                    </dl>
-                    <div class="button-row">
-                        <button
-                            type="button"
-                            class="button button--secondary"
-                            disabled=move || busy.get()
-                            on:click=move |_| run(Intent::Replace)
-                        >
-                            "Replace authenticator"
-                        </button>
-                        <button
-                            type="button"
-                            class="button button--secondary"
-                            disabled=move || busy.get()
-                            on:click=move |_| run(Intent::Regenerate)
-                        >
-                            "Regenerate backup codes"
-                        </button>
-                        <button
-                            type="button"
-                            class="button button--danger"
-                            disabled=move || busy.get()
-                            on:click=move |_| show(Panel::ConfirmDisable)
-                        >
-                            "Turn off two-factor authentication"
-                        </button>
-                    </div>
-                }
-                .into_any()
-            }
-        };
-        view! {
-            {used_notice}
-            <p>
-                <span
-                    class=if status_text == "On" { "badge badge--success" } else { "badge" }
-                    data-testid="two-factor-status"
-                >
-                    {status_text}
-                </span>
-            </p>
-            {details}
-        }
+    let steps = match intent {
+        Intent::Replace => REPLACE_STEPS,
+        Intent::Regenerate => REGENERATE_STEPS,
+        Intent::Enable | Intent::Disable => ENABLE_STEPS,
     };
 
+    // The panels exist only in the browser (each needs a server answer first), so they are
+    // mounted there rather than hydrated: no hydration code is compiled for them, which keeps
+    // the WebAssembly smaller.
     let body = move || match panel.get() {
-        Panel::Summary => summary().into_any(),
-        Panel::StepUp(_) => view! {
+        Panel::Working => EitherOf6::A(view! {
+            <p class="muted" role="status">
+                {move || if busy.get() { "Working…" } else { "" }}
+            </p>
+        }),
+        Panel::StepUp => EitherOf6::B(view! {
             <StepUpForm
                 password
                 error=field_error
                 busy
                 on_confirm=confirm_identity
-                on_cancel=back_to_summary
+                on_cancel=cancel
                 on_edit=clear_field
             />
-        }
-        .into_any(),
+        }),
         Panel::Scan(setup) => {
-            let steps = if setup.replacing {
-                REPLACE_STEPS
-            } else {
-                ENABLE_STEPS
-            };
             let next = {
                 let setup = setup.clone();
                 Callback::new(move |()| {
@@ -372,116 +476,55 @@ fn SecuritySettings(overview: SecurityOverview, used_backup_code: bool) -> impl 
                     show(Panel::Verify(setup.clone()));
                 })
             };
-            view! {
+            EitherOf6::C(view! {
                 <WizardProgress steps current=0 />
                 <ScanStep setup key_shown copy_status on_next=next on_cancel=cancel_setup />
-            }
-            .into_any()
+            })
         }
         Panel::Verify(setup) => {
-            let steps = if setup.replacing {
-                REPLACE_STEPS
-            } else {
-                ENABLE_STEPS
-            };
-            let back = Callback::new(move |()| show(Panel::Scan(setup.clone())));
-            view! {
+            let to_scan = Callback::new(move |()| show(Panel::Scan(setup.clone())));
+            EitherOf6::D(view! {
                 <WizardProgress steps current=1 />
                 <VerifyStep
                     code
                     error=field_error
                     busy
                     on_verify=verify
-                    on_back=back
+                    on_back=to_scan
                     on_cancel=cancel_setup
                     on_edit=clear_field
                 />
-            }
-            .into_any()
+            })
         }
-        Panel::SaveCodes(codes, steps) => view! {
+        Panel::SaveCodes(codes) => EitherOf6::E(view! {
             <WizardProgress steps current=steps.len() - 1 />
-            <SaveCodesStep codes account=email.clone() saved copy_status on_finish=finish />
-        }
-        .into_any(),
-        Panel::ConfirmDisable => view! {
-            <DisableDialog
-                busy
-                on_confirm=Callback::new(move |()| run(Intent::Disable))
-                on_cancel=back_to_summary
-            />
-        }
-        .into_any(),
+            <SaveCodesStep codes saved copy_status on_finish=finish />
+        }),
+        Panel::ConfirmDisable => EitherOf6::F(view! {
+            <DisableDialog busy on_confirm=Callback::new(move |()| run()) on_cancel=cancel />
+        }),
     };
-
-    let revoke = move |id: String| {
-        leptos::task::spawn_local(async move {
-            match api::revoke_trusted_browser(id).await {
-                Ok(()) => {
-                    notice.set(Some((true, "The browser is no longer trusted.".to_owned())));
-                    refresh();
-                }
-                Err(err) => notice.set(Some((false, err.to_string()))),
+    let host = NodeRef::<leptos::html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    {
+        let mounted = StoredValue::new(false);
+        Effect::new(move |_| {
+            use wasm_bindgen::JsCast;
+            if let Some(host) = host.get()
+                && !mounted.get_value()
+            {
+                mounted.set_value(true);
+                // The view is the closure itself, so it follows `panel`.
+                leptos::mount::mount_to(host.unchecked_into(), move || body).forget();
             }
         });
-    };
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = body;
 
     view! {
-        <section class="card" aria-labelledby="two-factor-title">
-            <h2 id="two-factor-title">"Two-factor authentication"</h2>
-            <crate::components::FormAlert message=notice />
-            {body}
-        </section>
-        <section class="card" aria-labelledby="trusted-title">
-            <h2 id="trusted-title">"Trusted browsers"</h2>
-            <p class="muted">
-                "Browsers where you chose “Don't ask again” skip the second step for 30 days. "
-                "Changing your password or turning off two-factor authentication revokes them all."
-            </p>
-            {move || {
-                let browsers = overview.get().trusted_browsers;
-                if browsers.is_empty() {
-                    view! { <p>"No trusted browsers."</p> }.into_any()
-                } else {
-                    view! {
-                        <ul class="item-list">
-                            {browsers
-                                .into_iter()
-                                .map(|browser| {
-                                    let id = browser.id.clone();
-                                    view! {
-                                        <li class="item-list__item">
-                                            <div>
-                                                <strong>{browser.description.clone()}</strong>
-                                                {browser
-                                                    .this_browser
-                                                    .then(|| view! { <span class="badge">"This browser"</span> })}
-                                                <p class="muted">
-                                                    {format!(
-                                                        "Trusted since {} · Last used {}",
-                                                        browser.trusted_since,
-                                                        browser.last_used,
-                                                    )}
-                                                </p>
-                                            </div>
-                                            <button
-                                                type="button"
-                                                class="button button--secondary button--small"
-                                                aria-label=format!("Revoke {}", browser.description)
-                                                on:click=move |_| revoke(id.clone())
-                                            >
-                                                "Revoke"
-                                            </button>
-                                        </li>
-                                    }
-                                })
-                                .collect_view()}
-                        </ul>
-                    }
-                        .into_any()
-                }
-            }}
-        </section>
+        <FormAlert message=failure />
+        <div node_ref=host></div>
     }
 }
 

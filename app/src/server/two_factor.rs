@@ -392,6 +392,7 @@ async fn store_new_backup_codes(
 fn backup_code_set(email: &str, codes: &[BackupCode]) -> BackupCodeSet {
     BackupCodeSet {
         codes: codes.iter().map(|c| c.display().to_owned()).collect(),
+        account: email.to_owned(),
         file_name: backup_codes_file_name(email),
     }
 }
