@@ -1,4 +1,5 @@
-// Takes the README's screenshot: signs up on a running Keyward and captures the account page.
+// Takes the README's screenshots: signs up on a running Keyward and captures the account page
+// and the first step of the two-factor wizard.
 // usage: node screenshot.mjs http://localhost:3000 ../docs/screenshot-account.png
 import { chromium } from "@playwright/test";
 
@@ -18,5 +19,13 @@ await page.waitForURL(/settings\/account/);
 await page.locator("body[data-hydrated]").waitFor();
 await page.getByLabel("New password", { exact: true }).fill("difference engine");
 await page.screenshot({ path: out });
-await browser.close();
 console.log(`wrote ${out}`);
+
+const wizardOut = out.replace("screenshot-account", "screenshot-two-factor");
+await page.goto(`${base}/settings/security`);
+await page.getByRole("button", { name: "Enable two-factor authentication" }).click();
+await page.getByRole("heading", { name: "Scan the QR code" }).waitFor();
+await page.getByRole("button", { name: "Can't scan? Enter this key" }).click();
+await page.screenshot({ path: wizardOut });
+await browser.close();
+console.log(`wrote ${wizardOut}`);
