@@ -21,6 +21,10 @@ test("regenerating the backup codes replaces the old set", async ({ page }) => {
   const { backupCodes: oldCodes } = await enableTotp(page, password);
 
   await page.getByRole("button", { name: "Regenerate backup codes" }).click();
+  // Nothing changes until the question is answered.
+  const dialog = page.getByRole("dialog", { name: "Make new backup codes?" });
+  await expect(dialog).toBeVisible();
+  await dialog.getByRole("button", { name: "Make new codes" }).click();
   await passStepUpIfAsked(page, password, saveCodesHeading(page));
   const newCodes = await readBackupCodes(page);
   expect(new Set(newCodes).size).toBe(10);

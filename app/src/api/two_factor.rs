@@ -44,7 +44,8 @@ pub struct TrustedBrowser {
 }
 
 /// Wizard step 1. The secret is in here (as the QR code and the key): shown once, never again.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `Debug` leaves it out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TotpSetup {
     pub factor_id: String,
     /// `data:image/svg+xml;base64,…`
@@ -55,13 +56,31 @@ pub struct TotpSetup {
     pub replacing: bool,
 }
 
-/// Wizard step 3: the codes, shown once.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Wizard step 3: the codes, shown once. `Debug` leaves them out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupCodeSet {
     pub codes: Vec<String>,
     /// The account's email address, named in the downloaded file.
     pub account: String,
     pub file_name: String,
+}
+
+impl std::fmt::Debug for TotpSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpSetup")
+            .field("factor_id", &self.factor_id)
+            .field("replacing", &self.replacing)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for BackupCodeSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackupCodeSet")
+            .field("codes", &self.codes.len())
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
 }
 
 impl BackupCodeSet {
@@ -275,6 +294,12 @@ pub async fn answer_challenge(
                         "code",
                         format!("That code didn't work. {attempts_left} {plural} left."),
                     ))
+                }
+                ChallengeOutcome::Gone => {
+                    // Already answered (a double submit) or expired: the page guard sends the
+                    // browser wherever its session now belongs. Its cookie is left alone.
+                    leptos_axum::redirect("/settings/account");
+                    Ok(())
                 }
                 ChallengeOutcome::Restart => {
                     context::set_cookie(&sessions::clearing_cookie(&state.settings))?;

@@ -9,7 +9,7 @@ use crate::components::two_factor::{
     WizardProgress,
 };
 use crate::pages::NotFound;
-use crate::pages::security::DisableDialog;
+use crate::pages::security::{DisableDialog, RegenerateDialog};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -225,6 +225,9 @@ pub fn DesignGallery() -> impl IntoView {
                     on_cancel=noop()
                     on_edit=noop()
                 />
+            </Specimen>
+            <Specimen title="New backup codes · confirm dialog">
+                <RegenerateDialog busy=Signal::stored(false) on_confirm=noop() on_cancel=noop() />
             </Specimen>
             <Specimen title="Turn off · confirm dialog">
                 <DisableDialog busy=Signal::stored(false) on_confirm=noop() on_cancel=noop() />

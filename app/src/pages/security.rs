@@ -16,7 +16,7 @@ use crate::components::two_factor::{
 use crate::components::{FormAlert, go_to};
 use crate::error::AppError;
 use crate::validation::normalize_otp;
-use leptos::either::EitherOf6;
+use leptos::either::EitherOf7;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -315,6 +315,7 @@ enum Panel {
     Scan(TotpSetup),
     Verify(TotpSetup),
     SaveCodes(BackupCodeSet),
+    ConfirmRegenerate,
     ConfirmDisable,
 }
 
@@ -322,10 +323,11 @@ enum Panel {
 /// check, and returns to the Security page with the outcome.
 #[island]
 fn TwoFactorWizard(intent: Intent) -> impl IntoView {
-    let panel = RwSignal::new(if intent == Intent::Disable {
-        Panel::ConfirmDisable
-    } else {
-        Panel::Working
+    // Destructive actions wait for a click in the page (a link alone never voids codes).
+    let panel = RwSignal::new(match intent {
+        Intent::Disable => Panel::ConfirmDisable,
+        Intent::Regenerate => Panel::ConfirmRegenerate,
+        Intent::Enable | Intent::Replace => Panel::Working,
     });
     let busy = RwSignal::new(false);
     let failure: RwSignal<Option<(bool, String)>> = RwSignal::new(None);
@@ -336,12 +338,17 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
     let copy_status: RwSignal<Option<String>> = RwSignal::new(None);
     let saved = RwSignal::new(false);
 
-    let fail = move |err: AppError| match err {
-        AppError::Validation(_) => field_error.set(err.message_for("code").or_else(|| {
-            err.message_for("password")
-                .or_else(|| err.message_for("two_factor"))
-        })),
-        other => failure.set(Some((false, other.to_string()))),
+    // Errors about what was typed go beside the field; anything else above the card.
+    let fail = move |err: AppError| match err
+        .message_for("code")
+        .or_else(|| err.message_for("password"))
+    {
+        Some(message) => field_error.set(Some(message)),
+        None => failure.set(Some((
+            false,
+            err.message_for("two_factor")
+                .unwrap_or_else(|| err.to_string()),
+        ))),
     };
     let show = move |next: Panel| {
         field_error.set(None);
@@ -376,9 +383,9 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
             }
         });
     };
-    // The action starts as soon as the page is interactive (turning off waits for the dialog).
+    // Setting up starts as soon as the page is interactive (it only prepares a new secret).
     Effect::new(move |_| {
-        if intent != Intent::Disable {
+        if matches!(intent, Intent::Enable | Intent::Replace) {
             run();
         }
     });
@@ -453,12 +460,12 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
     // mounted there rather than hydrated: no hydration code is compiled for them, which keeps
     // the WebAssembly smaller.
     let body = move || match panel.get() {
-        Panel::Working => EitherOf6::A(view! {
+        Panel::Working => EitherOf7::A(view! {
             <p class="muted" role="status">
                 {move || if busy.get() { "Working…" } else { "" }}
             </p>
         }),
-        Panel::StepUp => EitherOf6::B(view! {
+        Panel::StepUp => EitherOf7::B(view! {
             <StepUpForm
                 password
                 error=field_error
@@ -476,14 +483,14 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
                     show(Panel::Verify(setup.clone()));
                 })
             };
-            EitherOf6::C(view! {
+            EitherOf7::C(view! {
                 <WizardProgress steps current=0 />
                 <ScanStep setup key_shown copy_status on_next=next on_cancel=cancel_setup />
             })
         }
         Panel::Verify(setup) => {
             let to_scan = Callback::new(move |()| show(Panel::Scan(setup.clone())));
-            EitherOf6::D(view! {
+            EitherOf7::D(view! {
                 <WizardProgress steps current=1 />
                 <VerifyStep
                     code
@@ -496,27 +503,37 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
                 />
             })
         }
-        Panel::SaveCodes(codes) => EitherOf6::E(view! {
+        Panel::SaveCodes(codes) => EitherOf7::E(view! {
             <WizardProgress steps current=steps.len() - 1 />
             <SaveCodesStep codes saved copy_status on_finish=finish />
         }),
-        Panel::ConfirmDisable => EitherOf6::F(view! {
+        Panel::ConfirmRegenerate => EitherOf7::F(view! {
+            <RegenerateDialog busy on_confirm=Callback::new(move |()| run()) on_cancel=cancel />
+        }),
+        Panel::ConfirmDisable => EitherOf7::G(view! {
             <DisableDialog busy on_confirm=Callback::new(move |()| run()) on_cancel=cancel />
         }),
     };
     let host = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
     {
-        let mounted = StoredValue::new(false);
+        // Mounted under the island's owner (not the effect's), and the handle kept for as long
+        // as the island lives: the panels stay alive whatever the effect does.
+        let island = Owner::current();
+        let mounted = StoredValue::new_local(None::<Box<dyn std::any::Any>>);
         Effect::new(move |_| {
             use wasm_bindgen::JsCast;
-            if let Some(host) = host.get()
-                && !mounted.get_value()
-            {
-                mounted.set_value(true);
-                // The view is the closure itself, so it follows `panel`.
-                leptos::mount::mount_to(host.unchecked_into(), move || body).forget();
+            let Some(host) = host.get() else { return };
+            if mounted.with_value(Option::is_some) {
+                return;
             }
+            let mount = move || leptos::mount::mount_to(host.unchecked_into(), move || body);
+            // The view is the closure itself, so it follows `panel`.
+            let handle = match &island {
+                Some(owner) => owner.with(mount),
+                None => mount(),
+            };
+            mounted.set_value(Some(Box::new(handle)));
         });
     }
     #[cfg(not(feature = "hydrate"))]
@@ -535,6 +552,51 @@ pub fn DisableDialog(
     on_confirm: Callback<()>,
     on_cancel: Callback<()>,
 ) -> impl IntoView {
+    view! {
+        <ConfirmDialog
+            title="Turn off two-factor authentication?"
+            text="Your authenticator app, backup codes and trusted browsers will be removed, and \
+                  your other sessions signed out. Signing in will need only your password."
+            confirm="Turn off"
+            confirming="Turning off…"
+            busy
+            on_confirm
+            on_cancel
+        />
+    }
+}
+
+/// "Make new backup codes?": the current ones stop working.
+#[component]
+pub fn RegenerateDialog(
+    #[prop(into)] busy: Signal<bool>,
+    on_confirm: Callback<()>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <ConfirmDialog
+            title="Make new backup codes?"
+            text="You will get ten new codes to save. The codes you have now stop working at once."
+            confirm="Make new codes"
+            confirming="Making codes…"
+            busy
+            on_confirm
+            on_cancel
+        />
+    }
+}
+
+/// A question before a change that cannot be undone. Focus starts on Cancel; Escape cancels.
+#[component]
+fn ConfirmDialog(
+    title: &'static str,
+    text: &'static str,
+    confirm: &'static str,
+    confirming: &'static str,
+    busy: Signal<bool>,
+    on_confirm: Callback<()>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
     let cancel = NodeRef::<leptos::html::Button>::new();
     Effect::new(move |_| {
         if let Some(button) = cancel.get() {
@@ -545,19 +607,16 @@ pub fn DisableDialog(
         <dialog
             open
             class="confirm-dialog"
-            aria-labelledby="disable-title"
-            aria-describedby="disable-text"
+            aria-labelledby="confirm-title"
+            aria-describedby="confirm-text"
             on:keydown=move |ev| {
                 if ev.key() == "Escape" {
                     on_cancel.run(());
                 }
             }
         >
-            <h3 id="disable-title">"Turn off two-factor authentication?"</h3>
-            <p id="disable-text">
-                "Your authenticator app, backup codes and trusted browsers will be removed, and "
-                "your other sessions signed out. Signing in will need only your password."
-            </p>
+            <h3 id="confirm-title">{title}</h3>
+            <p id="confirm-text">{text}</p>
             <div class="wizard__actions">
                 <button
                     type="button"
@@ -573,7 +632,7 @@ pub fn DisableDialog(
                     disabled=move || busy.get()
                     on:click=move |_| on_confirm.run(())
                 >
-                    {move || if busy.get() { "Turning off…" } else { "Turn off" }}
+                    {move || if busy.get() { confirming } else { confirm }}
                 </button>
             </div>
         </dialog>

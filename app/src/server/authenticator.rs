@@ -67,6 +67,24 @@ pub async fn confirm(
     code: &str,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    confirm_in(pool, &mut tx, keys, user_id, factor_id, code, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`confirm`], activating the factor inside the caller's transaction `tx` (so what goes with
+/// it, such as the first backup codes, commits or fails together). Wrong codes are counted on
+/// `pool`, outside it: a failed attempt stays counted whatever the caller does next.
+pub async fn confirm_in(
+    pool: &PgPool,
+    tx: &mut sqlx::PgConnection,
+    keys: &KeyRing,
+    user_id: Uuid,
+    factor_id: Uuid,
+    code: &str,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
     let expired = || {
         AppError::field(
             "code",
@@ -96,12 +114,10 @@ pub async fn confirm(
             format!("That code didn't match. {left} {plural} left."),
         ));
     };
-    let mut tx = pool.begin().await?;
     factors::delete_active_totp(&mut *tx, user_id).await?;
     if !factors::activate_totp(&mut *tx, factor.id, to_i64(step)?, now).await? {
         return Err(expired());
     }
-    tx.commit().await?;
     Ok(())
 }
 

@@ -87,8 +87,12 @@ pub async fn confirm_identity(
     if password.len() > validation::MAX_PASSWORD_BYTES {
         return Err(AppError::field("password", "That is not your password."));
     }
+    // The attempt is logged as a failure before the (slow) password check, under a per-user
+    // lock, so parallel guesses cannot all pass the count; a success takes the entry back.
+    let mut tx = state.pool.begin().await?;
+    users::lock_for_attempts(&mut *tx, session.user_id).await?;
     let recent_failures = events::count_since(
-        &state.pool,
+        &mut *tx,
         session.user_id,
         EventKind::StepUpFailed,
         now - STEP_UP_FAILURE_WINDOW,
@@ -100,25 +104,38 @@ pub async fn confirm_identity(
             retry_after_secs: Some(u32::try_from(secs).unwrap_or(u32::MAX)),
         });
     }
+    let attempt = events::record_returning_id(
+        &mut *tx,
+        NewEvent {
+            user_id: session.user_id,
+            kind: EventKind::StepUpFailed,
+            ip: client.ip.as_deref(),
+            user_agent: client.user_agent.as_deref(),
+            details: json!({}),
+            now,
+        },
+    )
+    .await?;
+    tx.commit().await?;
     let user = users::find_by_id(&state.pool, session.user_id)
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    let matches = state
+    let matches = match state
         .hasher
         .verify(password.to_owned(), Some(user.password_hash))
-        .await?;
+        .await
+    {
+        Ok(matches) => matches,
+        Err(err) => {
+            // Not checked (busy server): not a failure either.
+            events::delete(&state.pool, attempt).await?;
+            return Err(err);
+        }
+    };
     if !matches {
-        record(
-            &state.pool,
-            session.user_id,
-            EventKind::StepUpFailed,
-            client,
-            json!({}),
-            now,
-        )
-        .await?;
         return Err(AppError::field("password", "That is not your password."));
     }
+    events::delete(&state.pool, attempt).await?;
     let new_token = token::generate();
     if !session_repo::rotate_token(&state.pool, session.session_id, &new_token.hash, now).await? {
         return Err(AppError::Unauthenticated);
@@ -249,10 +266,22 @@ pub async fn confirm_totp_setup(
     let replacing = factors::active_totp_activated_at(&state.pool, user.id)
         .await?
         .is_some();
-    authenticator::confirm(&state.pool, &state.keys, user.id, factor_id, &code, now).await?;
+    // Activation, the first backup codes and the log entry commit together: two-factor is
+    // never on without its codes.
+    let mut tx = state.pool.begin().await?;
+    authenticator::confirm_in(
+        &state.pool,
+        &mut tx,
+        &state.keys,
+        user.id,
+        factor_id,
+        &code,
+        now,
+    )
+    .await?;
     if replacing {
         record(
-            &state.pool,
+            &mut *tx,
             user.id,
             EventKind::AuthenticatorReplaced,
             client,
@@ -260,9 +289,9 @@ pub async fn confirm_totp_setup(
             now,
         )
         .await?;
+        tx.commit().await?;
         return Ok(None);
     }
-    let mut tx = state.pool.begin().await?;
     let codes = store_new_backup_codes(state, &mut tx, user.id, now).await?;
     record(
         &mut *tx,
@@ -342,6 +371,8 @@ pub async fn disable(
     Ok(ended)
 }
 
+/// Revokes one of the user's trusted browsers. Idempotent: a browser that is already gone (or
+/// never was this user's) is what was asked for, so it is not an error.
 pub async fn revoke_trusted_browser(
     state: &AppState,
     session: &CurrentSession,
@@ -349,10 +380,11 @@ pub async fn revoke_trusted_browser(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let gone = || AppError::field("trusted_browser", "That browser is no longer trusted.");
-    let id = Uuid::parse_str(id).map_err(|_| gone())?;
+    let Ok(id) = Uuid::parse_str(id) else {
+        return Ok(());
+    };
     if !trusted_browsers::delete(&state.pool, session.user_id, id).await? {
-        return Err(gone());
+        return Ok(());
     }
     record(
         &state.pool,
@@ -441,6 +473,9 @@ pub enum ChallengeOutcome {
     },
     /// Too many wrong codes: the challenge session has ended, back to the password.
     Restart,
+    /// The challenge was already answered or has expired (a second submit of the same form,
+    /// another tab): nothing to do here any more.
+    Gone,
 }
 
 /// What the person typed at the challenge.
@@ -469,7 +504,7 @@ pub async fn answer_challenge(
     let Some(attempts) =
         session_repo::count_challenge_attempt(&state.pool, challenge.session_id).await?
     else {
-        return Ok(ChallengeOutcome::Restart);
+        return Ok(ChallengeOutcome::Gone);
     };
     if attempts > MAX_CHALLENGE_ATTEMPTS {
         session_repo::delete_challenge(&state.pool, challenge.session_id).await?;
@@ -508,7 +543,7 @@ pub async fn answer_challenge(
     // Rotating the session: the half-authenticated one ends, a new full one begins. If it is
     // already gone, a concurrent attempt has passed (or ended) it first.
     if !session_repo::delete_challenge(&mut *tx, challenge.session_id).await? {
-        return Ok(ChallengeOutcome::Restart);
+        return Ok(ChallengeOutcome::Gone);
     }
     let session_secret = sessions::start(&mut *tx, challenge.user_id, client, now).await?;
     users::clear_second_factor_failures(&mut *tx, challenge.user_id).await?;

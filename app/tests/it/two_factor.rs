@@ -157,7 +157,7 @@ async fn a_challenge_ends_after_five_wrong_codes(pool: PgPool) {
     let next = at + Duration::seconds(1);
     assert!(matches!(
         answer(&state, &challenge, &code(&secret, next), false, false, next).await,
-        Ok(ChallengeOutcome::Restart)
+        Ok(ChallengeOutcome::Gone)
     ));
     assert!(
         sessions::authenticate_any(&state.pool, &state.settings, &half.session_secret, at)
@@ -633,4 +633,45 @@ async fn an_administrator_can_lift_the_lock(pool: PgPool) {
             .await
             .unwrap(),
     );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn a_challenge_answered_twice_is_gone_not_failed(pool: PgPool) {
+    let state = state(pool);
+    let (_, secret, _) = enabled_account(&state).await;
+    let at = t0() + Duration::minutes(1);
+    let half = sign_in(&state, at, None).await;
+    let challenge = challenge_of(&state, &half.session_secret, at).await;
+    passed(
+        answer(&state, &challenge, &code(&secret, at), false, false, at)
+            .await
+            .unwrap(),
+    );
+    // The same form sent again (a double click): nothing to answer any more, and no sign of a
+    // wrong code.
+    let again = answer(&state, &challenge, &code(&secret, at), false, false, at).await;
+    assert!(matches!(again, Ok(ChallengeOutcome::Gone)), "{again:?}");
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn parallel_guesses_at_the_password_prompt_are_all_counted(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let session = full_session(&state, &signed_up.session_secret, t0()).await;
+    let guesses = (0..20).map(|i| {
+        let guess = format!("guess number {i}");
+        let (state, session) = (&state, &session);
+        async move { two_factor::confirm_identity(state, session, &guess, &client(), t0()).await }
+    });
+    let results = futures::future::join_all(guesses).await;
+    let checked = results
+        .iter()
+        .filter(|r| matches!(r, Err(e) if e.message_for("password").is_some()))
+        .count();
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Err(AppError::TooManyAttempts { .. })))
+        .count();
+    assert_eq!(checked as i64, two_factor::MAX_STEP_UP_FAILURES);
+    assert_eq!(checked + refused, 20);
 }

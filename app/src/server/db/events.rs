@@ -67,6 +67,34 @@ pub async fn record(db: impl PgExecutor<'_>, event: NewEvent<'_>) -> Result<(), 
     Ok(())
 }
 
+/// As [`record`], returning the new entry's id.
+pub async fn record_returning_id(
+    db: impl PgExecutor<'_>,
+    event: NewEvent<'_>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO security_events (user_id, kind, occurred_at, ip, user_agent, details)
+           VALUES ($1, $2, $3, $4, $5, $6)
+           RETURNING id"#,
+        event.user_id,
+        event.kind.as_str(),
+        event.now,
+        event.ip,
+        event.user_agent,
+        event.details,
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Takes back an entry written ahead of an outcome that did not happen (a provisional failure).
+pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM security_events WHERE id = $1", id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 pub async fn kinds_for_user(
     db: impl PgExecutor<'_>,
     user_id: Uuid,

@@ -130,3 +130,15 @@ pub async fn clear_second_factor_failures(
     .await?;
     Ok(())
 }
+
+/// Serialises attempt-limit checks of one user until the end of the transaction (a Postgres
+/// advisory lock: no row is locked, sign-ins are not blocked).
+pub async fn lock_for_attempts(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))",
+        id.to_string()
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
