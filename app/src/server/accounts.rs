@@ -3,7 +3,7 @@
 
 use crate::error::AppError;
 use crate::server::AppState;
-use crate::server::db::events::{self, EventKind, NewEvent};
+use crate::server::db::events::{EventKind, record_for as record};
 use crate::server::db::{self, sessions as session_repo, trusted_browsers, users};
 use crate::server::sessions::{self, ClientInfo, CurrentSession, Level};
 use crate::server::two_factor;
@@ -291,27 +291,4 @@ pub async fn change_password(
     .await?;
     tx.commit().await?;
     Ok(ended)
-}
-
-async fn record(
-    db: impl sqlx::PgExecutor<'_>,
-    user_id: Uuid,
-    kind: EventKind,
-    client: &ClientInfo,
-    details: serde_json::Value,
-    now: OffsetDateTime,
-) -> Result<(), AppError> {
-    events::record(
-        db,
-        NewEvent {
-            user_id,
-            kind,
-            ip: client.ip.as_deref(),
-            user_agent: client.user_agent.as_deref(),
-            details,
-            now,
-        },
-    )
-    .await?;
-    Ok(())
 }

@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::server::AppState;
 use crate::server::authenticator;
 use crate::server::backup_codes::{self, BackupCode};
-use crate::server::db::events::{self, EventKind, NewEvent};
+use crate::server::db::events::{self, EventKind, NewEvent, record_for as record};
 use crate::server::db::{
     backup_codes as code_repo, factors, sessions as session_repo, trusted_browsers, users,
 };
@@ -17,7 +17,6 @@ use crate::server::sessions::{self, ClientInfo, CurrentSession, Level, PendingCh
 use crate::server::{token, user_agent};
 use crate::validation;
 use serde_json::json;
-use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -667,29 +666,6 @@ pub async fn challenge_needed(
 fn format_date(at: OffsetDateTime) -> Result<String, AppError> {
     let format = time::macros::format_description!("[day padding:none] [month repr:short] [year]");
     at.format(&format).map_err(AppError::internal)
-}
-
-async fn record(
-    db: impl PgExecutor<'_>,
-    user_id: Uuid,
-    kind: EventKind,
-    client: &ClientInfo,
-    details: serde_json::Value,
-    now: OffsetDateTime,
-) -> Result<(), AppError> {
-    events::record(
-        db,
-        NewEvent {
-            user_id,
-            kind,
-            ip: client.ip.as_deref(),
-            user_agent: client.user_agent.as_deref(),
-            details,
-            now,
-        },
-    )
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]

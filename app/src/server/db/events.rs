@@ -1,6 +1,7 @@
 //! The security log. Events are written in the same transaction as the change they record, and
 //! their details never contain a secret.
 
+use crate::server::sessions::ClientInfo;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -49,6 +50,29 @@ pub struct NewEvent<'a> {
     pub user_agent: Option<&'a str>,
     pub details: serde_json::Value,
     pub now: OffsetDateTime,
+}
+
+/// Records `kind` for `user_id`, with where the request came from.
+pub async fn record_for(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    kind: EventKind,
+    client: &ClientInfo,
+    details: serde_json::Value,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    record(
+        db,
+        NewEvent {
+            user_id,
+            kind,
+            ip: client.ip.as_deref(),
+            user_agent: client.user_agent.as_deref(),
+            details,
+            now,
+        },
+    )
+    .await
 }
 
 pub async fn record(db: impl PgExecutor<'_>, event: NewEvent<'_>) -> Result<(), sqlx::Error> {
