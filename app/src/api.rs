@@ -124,26 +124,19 @@ pub async fn sign_out() -> Result<(), AppError> {
 
 #[server]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
-    use crate::server::{context, db::sessions, db::users};
+    use crate::server::{context, db::sessions};
     context::respond(
         async {
             let state = context::state()?;
             let (session, _) = context::require_session()?;
-            let user = users::find_by_id(&state.pool, session.user_id)
-                .await?
-                .ok_or(AppError::Unauthenticated)?;
+            let user = crate::server::accounts::signed_in_user(&state, &session).await?;
             let (idle, absolute) =
                 crate::server::sessions::cutoffs(&state.settings, context::now());
             let sessions =
                 sessions::count_live_for_user(&state.pool, session.user_id, idle, absolute).await?;
-            let format =
-                time::macros::format_description!("[day padding:none] [month repr:short] [year]");
             Ok(AccountOverview {
                 email: user.email,
-                member_since: user
-                    .created_at
-                    .format(&format)
-                    .map_err(AppError::internal)?,
+                member_since: crate::server::format_date(user.created_at)?,
                 other_sessions: (sessions - 1).max(0),
             })
         }

@@ -205,6 +205,16 @@ pub async fn sign_out(
     Ok(())
 }
 
+/// The account of a signed-in session (`Unauthenticated` if it was deleted meanwhile).
+pub async fn signed_in_user(
+    state: &AppState,
+    session: &CurrentSession,
+) -> Result<users::UserRow, AppError> {
+    users::find_by_id(&state.pool, session.user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)
+}
+
 /// A password change as the person submitted it.
 pub struct PasswordChange<'a> {
     pub current_password: &'a str,
@@ -228,9 +238,7 @@ pub async fn change_password(
         new_password_confirm,
         sign_out_other_sessions,
     } = change;
-    let user = users::find_by_id(&state.pool, session.user_id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let user = signed_in_user(state, session).await?;
     validation::validate_password_change(
         current_password,
         new_password,

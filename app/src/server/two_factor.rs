@@ -7,13 +7,13 @@ use crate::api::two_factor::{
 };
 use crate::error::AppError;
 use crate::server::AppState;
-use crate::server::authenticator;
 use crate::server::backup_codes::{self, BackupCode};
 use crate::server::db::events::{self, EventKind, NewEvent, record_for as record};
 use crate::server::db::{
     backup_codes as code_repo, factors, sessions as session_repo, trusted_browsers, users,
 };
 use crate::server::sessions::{self, ClientInfo, CurrentSession, Level, PendingChallenge};
+use crate::server::{accounts, authenticator};
 use crate::server::{token, user_agent};
 use crate::validation;
 use serde_json::json;
@@ -116,9 +116,7 @@ pub async fn confirm_identity(
     )
     .await?;
     tx.commit().await?;
-    let user = users::find_by_id(&state.pool, session.user_id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let user = accounts::signed_in_user(state, session).await?;
     let matches = match state
         .hasher
         .verify(password.to_owned(), Some(user.password_hash))
@@ -161,15 +159,13 @@ pub async fn overview(
     trusted_secret: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<SecurityOverview, AppError> {
-    let user = users::find_by_id(&state.pool, session.user_id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let user = accounts::signed_in_user(state, session).await?;
     let added = factors::active_totp_activated_at(&state.pool, user.id).await?;
     let two_factor = match added {
         Some(added) => {
             let (left, total) = code_repo::count(&state.pool, user.id).await?;
             Some(TwoFactorStatus {
-                authenticator_added: format_date(added)?,
+                authenticator_added: crate::server::format_date(added)?,
                 backup_codes_left: left,
                 backup_codes_total: total,
             })
@@ -184,8 +180,8 @@ pub async fn overview(
             Ok(TrustedBrowser {
                 id: row.id.to_string(),
                 description: user_agent::describe(row.user_agent.as_deref()),
-                trusted_since: format_date(row.created_at)?,
-                last_used: format_date(row.last_used_at)?,
+                trusted_since: crate::server::format_date(row.created_at)?,
+                last_used: crate::server::format_date(row.last_used_at)?,
                 this_browser: this_browser.as_deref() == Some(row.token_hash.as_slice()),
             })
         })
@@ -204,9 +200,7 @@ pub async fn begin_totp_setup(
     now: OffsetDateTime,
 ) -> Result<TotpSetup, AppError> {
     require_recent_authentication(state, session, now)?;
-    let user = users::find_by_id(&state.pool, session.user_id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let user = accounts::signed_in_user(state, session).await?;
     let replacing = factors::active_totp_activated_at(&state.pool, user.id)
         .await?
         .is_some();
@@ -259,9 +253,7 @@ pub async fn confirm_totp_setup(
         )
     };
     let factor_id = Uuid::parse_str(factor_id).map_err(|_| expired())?;
-    let user = users::find_by_id(&state.pool, session.user_id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let user = accounts::signed_in_user(state, session).await?;
     let replacing = factors::active_totp_activated_at(&state.pool, user.id)
         .await?
         .is_some();
@@ -319,9 +311,7 @@ pub async fn regenerate_backup_codes(
     now: OffsetDateTime,
 ) -> Result<BackupCodeSet, AppError> {
     require_recent_authentication(state, session, now)?;
-    let user = users::find_by_id(&state.pool, session.user_id)
-        .await?
-        .ok_or(AppError::Unauthenticated)?;
+    let user = accounts::signed_in_user(state, session).await?;
     if !factors::has_active(&state.pool, user.id).await? {
         return Err(AppError::field(
             "two_factor",
@@ -661,11 +651,6 @@ pub async fn challenge_needed(
         return Ok(Level::Full);
     }
     Ok(Level::PasswordOnly)
-}
-
-fn format_date(at: OffsetDateTime) -> Result<String, AppError> {
-    let format = time::macros::format_description!("[day padding:none] [month repr:short] [year]");
-    at.format(&format).map_err(AppError::internal)
 }
 
 #[cfg(test)]
