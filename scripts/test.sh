@@ -50,4 +50,6 @@ e2e_db="keyward_e2e_$$"
 db_create "$e2e_db"
 E2E_DATABASE_URL="$(db_url_for "$e2e_db")"
 ensure_encryption_keys
-(cd end2end && E2E_DATABASE_URL="$E2E_DATABASE_URL" npx playwright test)
+# Some specs let time pass by editing the throw-away database; they use this psql.
+E2E_PSQL="$(pg_bin_dir)/psql"
+(cd end2end && E2E_DATABASE_URL="$E2E_DATABASE_URL" E2E_PSQL="$E2E_PSQL" npx playwright test)

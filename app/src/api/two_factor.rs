@@ -140,6 +140,31 @@ pub async fn confirm_identity(password: String) -> Result<(), AppError> {
     )
 }
 
+/// Step-up re-authentication with a current code from the authenticator app instead.
+#[server]
+pub async fn confirm_identity_with_code(code: String) -> Result<(), AppError> {
+    use crate::server::{context, two_factor};
+    context::respond(
+        async {
+            let state = context::state()?;
+            let (session, client) = context::require_session()?;
+            let secret = two_factor::confirm_identity_with_code(
+                &state,
+                &session,
+                &code,
+                &client,
+                context::now(),
+            )
+            .await?;
+            context::set_cookie(&crate::server::sessions::session_cookie(
+                &state.settings,
+                &secret,
+            ))
+        }
+        .await,
+    )
+}
+
 #[server]
 pub async fn begin_totp_setup() -> Result<TotpSetup, AppError> {
     use crate::server::{context, two_factor};

@@ -270,10 +270,16 @@ pub fn SaveCodesStep(
     }
 }
 
-/// Step-up re-authentication before a sensitive change.
+/// "Confirm it's you": the password again, or (when the account has an authenticator app and
+/// `code_allowed`) a current code from the app, switched by a link as on the challenge page.
 #[component]
 pub fn StepUpForm(
     password: RwSignal<String>,
+    code: RwSignal<String>,
+    /// Whether the code field is showing instead of the password.
+    use_code: RwSignal<bool>,
+    /// Offer the authenticator app (two-factor is on).
+    code_allowed: bool,
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(into)] busy: Signal<bool>,
     on_confirm: Callback<()>,
@@ -284,21 +290,59 @@ pub fn StepUpForm(
         ev.prevent_default();
         on_confirm.run(());
     };
+    let switch = move |_| {
+        use_code.update(|c| *c = !*c);
+        password.set(String::new());
+        code.set(String::new());
+        on_edit.run(());
+        crate::components::focus_first_input();
+    };
     view! {
         <section class="wizard__step" aria-labelledby="step-up-title">
             <StepHeading id="step-up-title" text="Confirm it's you" />
-            <p>"You signed in a while ago. Enter your password to make this change."</p>
+            <p>
+                {move || {
+                    if use_code.get() {
+                        "You signed in a while ago. Enter the 6-digit code from your \
+                         authenticator app to make this change."
+                    } else {
+                        "You signed in a while ago. Enter your password to make this change."
+                    }
+                }}
+            </p>
             <form on:submit=on_submit novalidate>
-                <TextField
-                    label="Password"
-                    name="password"
-                    input_type="password"
-                    autocomplete="current-password"
-                    value=password
-                    error=error
-                    on_edit=on_edit
-                    autofocus=true
-                />
+                {move || {
+                    if use_code.get() {
+                        view! {
+                            <TextField
+                                label="Authentication code"
+                                name="code"
+                                value=code
+                                autocomplete="one-time-code"
+                                inputmode="numeric"
+                                error=error
+                                on_edit=on_edit
+                                autofocus=true
+                                class="field--code"
+                            />
+                        }
+                            .into_any()
+                    } else {
+                        view! {
+                            <TextField
+                                label="Password"
+                                name="password"
+                                input_type="password"
+                                autocomplete="current-password"
+                                value=password
+                                error=error
+                                on_edit=on_edit
+                                autofocus=true
+                            />
+                        }
+                            .into_any()
+                    }
+                }}
                 <div class="wizard__actions">
                     <button
                         type="button"
@@ -311,6 +355,22 @@ pub fn StepUpForm(
                         {move || if busy.get() { "Confirming…" } else { "Confirm" }}
                     </button>
                 </div>
+                {code_allowed
+                    .then(|| {
+                        view! {
+                            <p class="challenge__switch">
+                                <button type="button" class="button button--link" on:click=switch>
+                                    {move || {
+                                        if use_code.get() {
+                                            "Use your password instead"
+                                        } else {
+                                            "Use your authenticator app instead"
+                                        }
+                                    }}
+                                </button>
+                            </p>
+                        }
+                    })}
             </form>
         </section>
     }

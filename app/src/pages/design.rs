@@ -209,6 +209,9 @@ pub fn DesignGallery() -> impl IntoView {
             <Specimen title="Step-up · Confirm it's you">
                 <StepUpForm
                     password=text("")
+                    code=text("")
+                    use_code=RwSignal::new(false)
+                    code_allowed=true
                     error=none()
                     busy=Signal::stored(false)
                     on_confirm=noop()
@@ -219,7 +222,49 @@ pub fn DesignGallery() -> impl IntoView {
             <Specimen title="Step-up · wrong password">
                 <StepUpForm
                     password=text("hunter2")
+                    code=text("")
+                    use_code=RwSignal::new(false)
+                    code_allowed=true
                     error=err("That is not your password.")
+                    busy=Signal::stored(false)
+                    on_confirm=noop()
+                    on_cancel=noop()
+                    on_edit=noop()
+                />
+            </Specimen>
+            <Specimen title="Step-up · authenticator code">
+                <StepUpForm
+                    password=text("")
+                    code=text("")
+                    use_code=RwSignal::new(true)
+                    code_allowed=true
+                    error=none()
+                    busy=Signal::stored(false)
+                    on_confirm=noop()
+                    on_cancel=noop()
+                    on_edit=noop()
+                />
+            </Specimen>
+            <Specimen title="Step-up · wrong code">
+                <StepUpForm
+                    password=text("")
+                    code=text("123456")
+                    use_code=RwSignal::new(true)
+                    code_allowed=true
+                    error=err("That code didn't match. Wait for the next code and try again.")
+                    busy=Signal::stored(false)
+                    on_confirm=noop()
+                    on_cancel=noop()
+                    on_edit=noop()
+                />
+            </Specimen>
+            <Specimen title="Step-up · turning on (password only)">
+                <StepUpForm
+                    password=text("")
+                    code=text("")
+                    use_code=RwSignal::new(false)
+                    code_allowed=false
+                    error=none()
                     busy=Signal::stored(false)
                     on_confirm=noop()
                     on_cancel=noop()

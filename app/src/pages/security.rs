@@ -334,6 +334,10 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
     let field_error: RwSignal<Option<String>> = RwSignal::new(None);
     let code = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
+    let step_up_code = RwSignal::new(String::new());
+    let step_up_with_code = RwSignal::new(false);
+    // Every action but turning two-factor on happens with an authenticator app in place.
+    let step_up_code_allowed = intent != Intent::Enable;
     let key_shown = RwSignal::new(false);
     let copy_status: RwSignal<Option<String>> = RwSignal::new(None);
     let saved = RwSignal::new(false);
@@ -377,6 +381,7 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
                 Ok(()) => {}
                 Err(AppError::StepUpRequired) => {
                     password.set(String::new());
+                    step_up_code.set(String::new());
                     show(Panel::StepUp);
                 }
                 Err(err) => fail(err),
@@ -391,17 +396,33 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
     });
 
     let confirm_identity = Callback::new(move |()| {
-        if password.get_untracked().is_empty() {
-            field_error.set(Some("Enter your password.".into()));
-            return;
-        }
+        let with_code = step_up_with_code.get_untracked();
+        let typed_code = if with_code {
+            match normalize_otp(&step_up_code.get_untracked()) {
+                Ok(typed) => Some(typed),
+                Err(message) => {
+                    field_error.set(Some(message));
+                    return;
+                }
+            }
+        } else {
+            if password.get_untracked().is_empty() {
+                field_error.set(Some("Enter your password.".into()));
+                return;
+            }
+            None
+        };
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let result = api::confirm_identity(password.get_untracked()).await;
+            let result = match typed_code {
+                Some(typed) => api::confirm_identity_with_code(typed).await,
+                None => api::confirm_identity(password.get_untracked()).await,
+            };
             busy.set(false);
             match result {
                 Ok(()) => {
                     password.set(String::new());
+                    step_up_code.set(String::new());
                     run();
                 }
                 Err(err) => fail(err),
@@ -468,6 +489,9 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
         Panel::StepUp => EitherOf7::B(view! {
             <StepUpForm
                 password
+                code=step_up_code
+                use_code=step_up_with_code
+                code_allowed=step_up_code_allowed
                 error=field_error
                 busy
                 on_confirm=confirm_identity

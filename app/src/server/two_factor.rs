@@ -133,6 +133,54 @@ pub async fn confirm_identity(
         return Err(AppError::field("password", "That is not your password."));
     }
     events::delete(&state.pool, attempt).await?;
+    mark_freshly_authenticated(state, session, now).await
+}
+
+/// Step-up with a current code from the account's authenticator app instead of the password
+/// (as GitHub's sudo mode allows). The code is single-use like any other, and each try counts
+/// against the same per-account limit as the sign-in challenge: delays from the sixth
+/// consecutive failure, the lock at [`LOCK_AFTER`].
+pub async fn confirm_identity_with_code(
+    state: &AppState,
+    session: &CurrentSession,
+    code: &str,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<String, AppError> {
+    let code = validation::normalize_otp(code).map_err(|m| AppError::field("code", m))?;
+    if !factors::has_active(&state.pool, session.user_id).await? {
+        return Err(AppError::field(
+            "code",
+            "Your account has no authenticator app. Use your password.",
+        ));
+    }
+    reserve_attempt(state, session.user_id, now).await?;
+    if !authenticator::verify(&state.pool, &state.keys, session.user_id, &code, now).await? {
+        record(
+            &state.pool,
+            session.user_id,
+            EventKind::SecondFactorFailed,
+            client,
+            json!({ "method": "totp", "purpose": "step_up" }),
+            now,
+        )
+        .await?;
+        return Err(AppError::field(
+            "code",
+            "That code didn't match. Wait for the next code and try again.",
+        ));
+    }
+    users::clear_second_factor_failures(&state.pool, session.user_id).await?;
+    mark_freshly_authenticated(state, session, now).await
+}
+
+/// Ends a passed step-up: the session gets a new token (its id changes with the privilege) and
+/// a fresh authentication time. Returns the token for the cookie.
+async fn mark_freshly_authenticated(
+    state: &AppState,
+    session: &CurrentSession,
+    now: OffsetDateTime,
+) -> Result<String, AppError> {
     let new_token = token::generate();
     if !session_repo::rotate_token(&state.pool, session.session_id, &new_token.hash, now).await? {
         return Err(AppError::Unauthenticated);

@@ -675,3 +675,122 @@ async fn parallel_guesses_at_the_password_prompt_are_all_counted(pool: PgPool) {
     assert_eq!(checked as i64, two_factor::MAX_STEP_UP_FAILURES);
     assert_eq!(checked + refused, 20);
 }
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn a_current_code_confirms_identity_instead_of_the_password(pool: PgPool) {
+    let state = state(pool);
+    let (signed_up, secret, _) = enabled_account(&state).await;
+    let later = t0() + Duration::minutes(11);
+    let session = full_session(&state, &signed_up.session_secret, later).await;
+    assert_eq!(
+        two_factor::regenerate_backup_codes(&state, &session, &client(), later)
+            .await
+            .unwrap_err(),
+        AppError::StepUpRequired
+    );
+
+    // A typing mistake is named and not counted; a wrong code is counted.
+    let typo = two_factor::confirm_identity_with_code(&state, &session, "12345", &client(), later)
+        .await
+        .unwrap_err();
+    assert!(typo.message_for("code").is_some(), "{typo:?}");
+    let wrong = wrong_code(&secret, later);
+    let err = two_factor::confirm_identity_with_code(&state, &session, &wrong, &client(), later)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.message_for("code").as_deref(),
+        Some("That code didn't match. Wait for the next code and try again.")
+    );
+    assert_eq!(second_factor_failures(&state, &signed_up).await, 1);
+
+    let current = code(&secret, later);
+    let rotated =
+        two_factor::confirm_identity_with_code(&state, &session, &current, &client(), later)
+            .await
+            .unwrap();
+    // Passed: the failures are cleared and the session id has changed with the privilege.
+    assert_eq!(second_factor_failures(&state, &signed_up).await, 0);
+    assert!(
+        sessions::authenticate(
+            &state.pool,
+            &state.settings,
+            &signed_up.session_secret,
+            later
+        )
+        .await
+        .unwrap()
+        .is_none()
+    );
+    let session = full_session(&state, &rotated, later).await;
+    two_factor::regenerate_backup_codes(&state, &session, &client(), later)
+        .await
+        .unwrap();
+
+    // The code was spent: the same code again is refused, as at sign-in.
+    let replay =
+        two_factor::confirm_identity_with_code(&state, &session, &current, &client(), later)
+            .await
+            .unwrap_err();
+    assert!(replay.message_for("code").is_some(), "{replay:?}");
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn code_guesses_at_the_prompt_share_the_accounts_second_factor_limit(pool: PgPool) {
+    let state = state(pool);
+    let (signed_up, secret, _) = enabled_account(&state).await;
+    let at = t0() + Duration::minutes(11);
+    let session = full_session(&state, &signed_up.session_secret, at).await;
+    for _ in 0..two_factor::FREE_ATTEMPTS {
+        let err = two_factor::confirm_identity_with_code(
+            &state,
+            &session,
+            &wrong_code(&secret, at),
+            &client(),
+            at,
+        )
+        .await
+        .unwrap_err();
+        assert!(err.message_for("code").is_some(), "{err:?}");
+    }
+    // From the sixth failure on, the next try must wait, here or at the sign-in challenge.
+    let err =
+        two_factor::confirm_identity_with_code(&state, &session, &code(&secret, at), &client(), at)
+            .await
+            .unwrap_err();
+    assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn without_an_authenticator_only_the_password_confirms_identity(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let session = full_session(&state, &signed_up.session_secret, t0()).await;
+    let err = two_factor::confirm_identity_with_code(&state, &session, "123456", &client(), t0())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.message_for("code").as_deref(),
+        Some("Your account has no authenticator app. Use your password.")
+    );
+    assert_eq!(second_factor_failures(&state, &signed_up).await, 0);
+}
+
+/// Six digits that are not a valid code around `at`.
+fn wrong_code(secret: &TotpSecret, at: OffsetDateTime) -> String {
+    let valid: Vec<String> = (-1..=1)
+        .map(|offset| code(secret, at + Duration::seconds(30 * offset)))
+        .collect();
+    (0..1_000_000)
+        .map(|n| format!("{n:06}"))
+        .find(|candidate| !valid.contains(candidate))
+        .unwrap()
+}
+
+async fn second_factor_failures(state: &AppState, signed_up: &SignedIn) -> i32 {
+    sqlx::query_scalar("SELECT second_factor_failures FROM users WHERE id = $1")
+        .bind(signed_up.user_id)
+        .fetch_one(&state.pool)
+        .await
+        .unwrap()
+}

@@ -191,6 +191,8 @@ async fn the_design_gallery_shows_every_state_in_development(pool: PgPool) {
         "Challenge · wrong code with attempts left",
         "Challenge · loading",
         "Challenge · backup code",
+        "Step-up · authenticator code",
+        "Step-up · wrong code",
     ] {
         assert!(html.contains(specimen), "gallery lacks {specimen}");
     }

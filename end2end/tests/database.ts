@@ -1,0 +1,26 @@
+import { execFileSync } from "node:child_process";
+
+/**
+ * Direct access to the throw-away database the server under test uses, for what a browser cannot
+ * do in a test's time: letting time pass. scripts/test.sh passes the database's URL and the psql
+ * of the PostgreSQL it provisioned.
+ */
+function psql(sql: string, variables: Record<string, string>): void {
+  const url = process.env.E2E_DATABASE_URL;
+  if (!url) throw new Error("E2E_DATABASE_URL is not set: run the suite with scripts/test.sh e2e");
+  const args = [url, "--no-psqlrc", "--quiet", "-v", "ON_ERROR_STOP=1"];
+  for (const [name, value] of Object.entries(variables)) args.push("-v", `${name}=${value}`);
+  execFileSync(process.env.E2E_PSQL || "psql", args, { input: sql, stdio: ["pipe", "ignore", "inherit"] });
+}
+
+/**
+ * Makes every session of the account look as if its password (or code) was last checked
+ * `minutes` ago, as after a long break: the next sensitive change asks to confirm it's you.
+ */
+export function ageAuthentication(email: string, minutes: number): void {
+  psql(
+    `UPDATE sessions SET authenticated_at = authenticated_at - make_interval(mins => :'minutes'::int)
+     WHERE user_id = (SELECT id FROM users WHERE email = :'email');`,
+    { email, minutes: String(minutes) },
+  );
+}
