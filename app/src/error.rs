@@ -29,6 +29,12 @@ pub enum AppError {
     /// factor is locked.
     #[error("{}", too_many_attempts(*retry_after_secs))]
     TooManyAttempts { retry_after_secs: Option<u32> },
+    /// 100 wrong passwords in a row for this account address: sign-in is locked until an
+    /// administrator lifts it (NIST SP 800-63B §5.2.2).
+    #[error(
+        "Too many failed sign-ins: this account is locked. Contact your administrator to unlock it."
+    )]
+    AccountLocked,
     /// Too many password checks are running; the client may retry after the given delay.
     #[error("Keyward is busy right now. Please try again in a few seconds.")]
     Busy { retry_after_secs: u32 },

@@ -32,7 +32,11 @@ async fn main() -> ExitCode {
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
-    if std::env::args().nth(1).as_deref() == Some("--unlock-second-factor") {
+    // `--unlock-second-factor` is the older name, kept for scripts that use it.
+    if matches!(
+        std::env::args().nth(1).as_deref(),
+        Some("--unlock" | "--unlock-second-factor")
+    ) {
         return match unlock(std::env::args().nth(2)).await {
             Ok(message) => {
                 println!("{message}");
@@ -96,18 +100,18 @@ async fn run() -> Result<(), String> {
     .map_err(|e| format!("server error: {e}"))
 }
 
-/// `server --unlock-second-factor EMAIL`: lifts the lock after 100 wrong codes (NIST SP
-/// 800-63B asks for a way to unlock), for an administrator with access to the database.
+/// `server --unlock EMAIL`: lifts the locks after 100 wrong passwords or 100 wrong codes (NIST
+/// SP 800-63B asks for a way to unlock), for an administrator with access to the database.
 async fn unlock(email: Option<String>) -> Result<String, String> {
-    let email = email.ok_or("usage: server --unlock-second-factor EMAIL")?;
+    let email = email.ok_or("usage: server --unlock EMAIL")?;
     let database_url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set")?;
     let pool = PgPoolOptions::new()
         .max_connections(1)
         .connect(&database_url)
         .await
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
-    match app::server::two_factor::unlock_second_factor(&pool, &email).await {
-        Ok(true) => Ok(format!("Two-factor sign-in unlocked for {email}.")),
+    match app::server::accounts::unlock(&pool, &email).await {
+        Ok(true) => Ok(format!("Sign-in unlocked for {email}.")),
         Ok(false) => Err(format!("No account with the email address {email}.")),
         Err(err) => Err(format!("could not unlock: {err}")),
     }
@@ -123,6 +127,12 @@ async fn sweep_expired_sessions(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(count = n, "expired sessions removed"),
             Err(err) => tracing::warn!(error = %err, "could not remove expired sessions"),
+        }
+        let now = time::OffsetDateTime::now_utc();
+        if let Err(err) =
+            app::server::sign_in_throttle::forget_old_client_windows(&state.pool, now).await
+        {
+            tracing::warn!(error = %err, "could not forget old sign-in failure windows");
         }
     }
 }

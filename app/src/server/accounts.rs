@@ -6,7 +6,7 @@ use crate::server::AppState;
 use crate::server::db::events::{EventKind, record_for as record};
 use crate::server::db::{self, sessions as session_repo, trusted_browsers, users};
 use crate::server::sessions::{self, ClientInfo, CurrentSession, Level};
-use crate::server::two_factor;
+use crate::server::{sign_in_throttle, two_factor};
 use crate::validation;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -119,15 +119,28 @@ pub async fn sign_in_from(
     now: OffsetDateTime,
 ) -> Result<SignedIn, AppError> {
     let email = validation::validate_sign_in(email, password)?;
+    let attempt = sign_in_throttle::begin(&state.pool, &email, client.ip.as_deref(), now).await?;
     let user = users::find_by_email(&state.pool, &email).await?;
     // Unknown addresses are verified against a decoy hash: same cost, same answer.
-    let matches = state
+    let matches = match state
         .hasher
         .verify(
             password.to_owned(),
             user.as_ref().map(|u| u.password_hash.clone()),
         )
-        .await?;
+        .await
+    {
+        Ok(matches) => matches,
+        Err(err) => {
+            attempt.not_checked(&state.pool).await?;
+            return Err(err);
+        }
+    };
+    if matches && user.is_some() {
+        attempt.passed(&state.pool).await?;
+    } else {
+        attempt.failed(&state.pool, now).await?;
+    }
     let user = match user {
         Some(user) if matches => user,
         Some(user) => {
@@ -299,4 +312,12 @@ pub async fn change_password(
     .await?;
     tx.commit().await?;
     Ok(ended)
+}
+
+/// Lifts the locks on the account with `email` (the administrator's way out, NIST SP 800-63B
+/// §5.2.2): failed password sign-ins and failed second-factor attempts. False when there is no
+/// such account (its address's failed sign-ins are cleared all the same).
+pub async fn unlock(pool: &sqlx::PgPool, email: &str) -> Result<bool, AppError> {
+    sign_in_throttle::clear_account(pool, email).await?;
+    two_factor::unlock_second_factor(pool, email).await
 }

@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod password;
 pub mod sessions;
+pub mod sign_in_throttle;
 pub mod state;
 pub mod token;
 pub mod totp;
@@ -33,7 +34,9 @@ impl AppError {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::InvalidCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AppError::StepUpRequired => StatusCode::FORBIDDEN,
-            AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyAttempts { .. } | AppError::AccountLocked => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport(_) => StatusCode::BAD_REQUEST,

@@ -52,6 +52,13 @@ pub fn delay_after(failures: i32) -> Option<time::Duration> {
     ))
 }
 
+/// A wait in whole seconds, rounded up (someone told "1 second" who waits one second must find
+/// the wait over), at least one.
+pub fn retry_after_secs(wait: time::Duration) -> u32 {
+    let secs = wait.whole_seconds() + i64::from(wait.subsec_nanoseconds() > 0);
+    u32::try_from(secs.max(1)).unwrap_or(u32::MAX)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Step-up re-authentication
 
@@ -667,9 +674,8 @@ async fn reserve_attempt(
         if let Some(last) = last_failure {
             let wait = last + delay - now;
             if wait > time::Duration::ZERO {
-                let secs = u32::try_from(wait.whole_seconds().max(1)).unwrap_or(u32::MAX);
                 return Err(AppError::TooManyAttempts {
-                    retry_after_secs: Some(secs),
+                    retry_after_secs: Some(retry_after_secs(wait)),
                 });
             }
         }
@@ -715,6 +721,14 @@ mod tests {
         assert_eq!(delay_after(15), Some(time::Duration::seconds(900)));
         assert_eq!(delay_after(99), Some(time::Duration::seconds(900)));
         assert_eq!(delay_after(100), None);
+    }
+
+    #[test]
+    fn waits_are_rounded_up_to_whole_seconds() {
+        assert_eq!(retry_after_secs(time::Duration::milliseconds(1)), 1);
+        assert_eq!(retry_after_secs(time::Duration::milliseconds(1_700)), 2);
+        assert_eq!(retry_after_secs(time::Duration::seconds(2)), 2);
+        assert_eq!(retry_after_secs(time::Duration::ZERO), 1);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 mod accounts;
 mod authenticator;
 mod sessions;
+mod sign_in_throttle;
 mod two_factor;
 
 use app::server::AppState;

@@ -110,10 +110,11 @@ async fn saturated_hashing_answers_503_with_retry_after(pool: PgPool) {
         pool,
         &[("max_concurrent_hashes", "1"), ("hash_queue_length", "0")],
     );
-    let body = "email=nobody%40example.com&password=some+passphrase";
-    let requests = (0..12).map(|_| {
+    // Twelve addresses: guesses at one address would be throttled before any hashing.
+    let requests = (0..12).map(|i| {
+        let body = format!("email=nobody{i}%40example.com&password=some+passphrase");
         app.clone()
-            .oneshot(form_post(SignIn::url(), Some(ORIGIN), body))
+            .oneshot(form_post(SignIn::url(), Some(ORIGIN), &body))
     });
     let responses = futures::future::join_all(requests).await;
     let mut busy = 0;
@@ -235,4 +236,37 @@ async fn personal_pages_are_never_cached_and_head_is_guarded_too(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(response.headers()[header::LOCATION], "/signin");
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn guessing_one_address_is_answered_429_with_retry_after(pool: PgPool) {
+    let app = router_with(pool, &[]);
+    let body = "email=ann%40example.com&password=a+guess+at+it";
+    // The first few are answered; then a guess that comes too soon is told how long to wait
+    // (within a few more, however slow this machine is).
+    for attempt in 1..=10 {
+        let response = app
+            .clone()
+            .oneshot(form_post(SignIn::url(), Some(ORIGIN), body))
+            .await
+            .unwrap();
+        if attempt <= app::server::two_factor::FREE_ATTEMPTS {
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            continue;
+        }
+        if response.status() == StatusCode::UNAUTHORIZED {
+            continue;
+        }
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        let wait: u32 = response.headers()[header::RETRY_AFTER]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=16).contains(&wait), "{wait}");
+        let text = body_text(response).await;
+        assert!(text.contains("TooManyAttempts"), "{text}");
+        return;
+    }
+    panic!("ten guesses in a row were all answered");
 }

@@ -4,6 +4,7 @@ pub mod backup_codes;
 pub mod events;
 pub mod factors;
 pub mod sessions;
+pub mod sign_in_failures;
 pub mod trusted_browsers;
 pub mod users;
 

@@ -1,0 +1,219 @@
+use crate::{PASSWORD, client, sign_up, state, t0};
+use app::error::AppError;
+use app::server::accounts::{self, SignedIn};
+use app::server::sessions::ClientInfo;
+use app::server::sign_in_throttle::{CLIENT_MAX_FAILURES, CLIENT_WINDOW};
+use app::server::{AppState, two_factor};
+use sqlx::PgPool;
+use time::{Duration, OffsetDateTime};
+
+const EMAIL: &str = "ann@example.com";
+
+async fn sign_in_as(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    from: &ClientInfo,
+    at: OffsetDateTime,
+) -> Result<SignedIn, AppError> {
+    accounts::sign_in_from(state, email, password, None, None, from, at).await
+}
+
+async fn sign_in(
+    state: &AppState,
+    password: &str,
+    at: OffsetDateTime,
+) -> Result<SignedIn, AppError> {
+    sign_in_as(state, EMAIL, password, &client(), at).await
+}
+
+fn retry_after(result: Result<SignedIn, AppError>) -> Option<u32> {
+    match result {
+        Err(AppError::TooManyAttempts { retry_after_secs }) => retry_after_secs,
+        other => panic!("expected a wait, got {:?}", other.map(|s| s.user_id)),
+    }
+}
+
+fn from(ip: &str) -> ClientInfo {
+    ClientInfo {
+        ip: Some(ip.to_owned()),
+        user_agent: Some("integration test".into()),
+    }
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn wrong_passwords_in_a_row_bring_growing_delays_and_a_right_one_clears_them(pool: PgPool) {
+    let state = state(pool);
+    sign_up(&state, EMAIL).await;
+    for _ in 0..two_factor::FREE_ATTEMPTS {
+        assert_eq!(
+            sign_in(&state, "a guess", t0()).await.unwrap_err(),
+            AppError::InvalidCredentials
+        );
+    }
+    // Even the right password waits now, or the guesses could go on.
+    assert_eq!(retry_after(sign_in(&state, PASSWORD, t0()).await), Some(1));
+    let t1 = t0() + Duration::seconds(1);
+    assert_eq!(
+        sign_in(&state, "a guess", t1).await.unwrap_err(),
+        AppError::InvalidCredentials
+    );
+    assert_eq!(retry_after(sign_in(&state, PASSWORD, t1).await), Some(2));
+    let t3 = t1 + Duration::seconds(2);
+    sign_in(&state, PASSWORD, t3).await.unwrap();
+    // Cleared: the next typo is answered at once.
+    assert_eq!(
+        sign_in(&state, "a typo", t3).await.unwrap_err(),
+        AppError::InvalidCredentials
+    );
+    sign_in(&state, PASSWORD, t3).await.unwrap();
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn an_address_without_an_account_is_answered_like_one_with(pool: PgPool) {
+    let state = state(pool);
+    sign_up(&state, EMAIL).await;
+    for email in [EMAIL, "nobody@example.com"] {
+        let mut answers = Vec::new();
+        for _ in 0..=two_factor::FREE_ATTEMPTS {
+            answers.push(
+                sign_in_as(&state, email, "a guess", &client(), t0())
+                    .await
+                    .unwrap_err(),
+            );
+        }
+        assert_eq!(
+            answers.last(),
+            Some(&AppError::TooManyAttempts {
+                retry_after_secs: Some(1)
+            }),
+            "{email}"
+        );
+        assert!(
+            answers[..answers.len() - 1]
+                .iter()
+                .all(|a| *a == AppError::InvalidCredentials),
+            "{email}: {answers:?}"
+        );
+    }
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn one_hundred_wrong_passwords_lock_the_account_until_an_administrator_unlocks_it(
+    pool: PgPool,
+) {
+    let state = state(pool);
+    sign_up(&state, EMAIL).await;
+    sign_in(&state, "a guess", t0()).await.unwrap_err();
+    // The 99 failures before the last one, as a day of patient guessing would leave them.
+    sqlx::query("UPDATE sign_in_failures SET failures = 99 WHERE kind = 'account'")
+        .execute(&state.pool)
+        .await
+        .unwrap();
+    let later = t0() + Duration::hours(1);
+    assert_eq!(
+        sign_in(&state, "guess 100", later).await.unwrap_err(),
+        AppError::InvalidCredentials
+    );
+    let much_later = later + Duration::days(30);
+    assert_eq!(
+        sign_in(&state, PASSWORD, much_later).await.unwrap_err(),
+        AppError::AccountLocked
+    );
+    assert!(
+        accounts::unlock(&state.pool, "ANN@example.com")
+            .await
+            .unwrap()
+    );
+    sign_in(&state, PASSWORD, much_later).await.unwrap();
+    assert!(
+        !accounts::unlock(&state.pool, "bob@example.com")
+            .await
+            .unwrap()
+    );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn parallel_guesses_never_pass_the_lock(pool: PgPool) {
+    let state = state(pool);
+    sign_up(&state, EMAIL).await;
+    sign_in(&state, "a guess", t0()).await.unwrap_err();
+    sqlx::query("UPDATE sign_in_failures SET failures = 95 WHERE kind = 'account'")
+        .execute(&state.pool)
+        .await
+        .unwrap();
+    let later = t0() + Duration::hours(1);
+    let guesses = (0..20).map(|i| {
+        let state = &state;
+        async move { sign_in(state, &format!("guess number {i}"), later).await }
+    });
+    let results = futures::future::join_all(guesses).await;
+    let checked = results
+        .iter()
+        .filter(|r| matches!(r, Err(AppError::InvalidCredentials)))
+        .count();
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Err(AppError::TooManyAttempts { .. })))
+        .count();
+    assert_eq!(
+        checked,
+        5,
+        "{results:?}",
+        results = results.iter().map(|r| r.as_ref().err()).collect::<Vec<_>>()
+    );
+    assert_eq!(checked + refused, 20);
+    assert_eq!(
+        sign_in(&state, PASSWORD, later + Duration::days(1))
+            .await
+            .unwrap_err(),
+        AppError::AccountLocked
+    );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn parallel_sign_ins_with_the_right_password_all_succeed(pool: PgPool) {
+    let state = state(pool);
+    sign_up(&state, EMAIL).await;
+    let sign_ins = (0..12).map(|_| {
+        let state = &state;
+        async move { sign_in(state, PASSWORD, t0()).await }
+    });
+    for result in futures::future::join_all(sign_ins).await {
+        result.unwrap();
+    }
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM sign_in_failures")
+        .fetch_one(&state.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0, "nothing is left counted");
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn one_client_address_gets_a_bounded_number_of_wrong_passwords_across_accounts(pool: PgPool) {
+    let state = state(pool);
+    sign_up(&state, EMAIL).await;
+    let attacker = from("192.0.2.7");
+    for i in 0..CLIENT_MAX_FAILURES {
+        let email = format!("person{i}@example.com");
+        assert_eq!(
+            sign_in_as(&state, &email, "Summer2026!", &attacker, t0())
+                .await
+                .unwrap_err(),
+            AppError::InvalidCredentials
+        );
+    }
+    let secs = CLIENT_WINDOW.whole_seconds() as u32;
+    assert_eq!(
+        retry_after(sign_in_as(&state, "fresh@example.com", "Summer2026!", &attacker, t0()).await),
+        Some(secs)
+    );
+    // Another address is not held up, and the window ends.
+    sign_in_as(&state, EMAIL, PASSWORD, &from("198.51.100.1"), t0())
+        .await
+        .unwrap();
+    let after_window = t0() + CLIENT_WINDOW;
+    sign_in_as(&state, EMAIL, PASSWORD, &attacker, after_window)
+        .await
+        .unwrap();
+}
