@@ -6,13 +6,15 @@
 CREATE TABLE sign_in_failures (
     key              bytea PRIMARY KEY,
     kind             text NOT NULL CHECK (kind IN ('account', 'client')),
+    -- 'account': consecutive wrong passwords. 'client': attempts in the window, counted before
+    -- the check and taken back when the password was right.
     failures         integer NOT NULL CHECK (failures >= 0),
-    -- Attempts whose password is being checked right now ('account' only): with the failures
-    -- they may never pass the lock, so parallel guesses cannot overshoot it.
+    -- 'account': attempts whose password is being checked right now, and when the latest began.
+    -- Past a minute they are stale (a request lasts at most 30 s) and no longer count.
     in_flight        integer NOT NULL DEFAULT 0 CHECK (in_flight >= 0),
+    in_flight_since  timestamptz,
     first_failure_at timestamptz,
     last_failure_at  timestamptz
 );
 
-CREATE INDEX sign_in_failures_client_window ON sign_in_failures (first_failure_at)
-    WHERE kind = 'client';
+CREATE INDEX sign_in_failures_last_failure_at ON sign_in_failures (last_failure_at);

@@ -129,10 +129,8 @@ async fn sweep_expired_sessions(state: AppState) {
             Err(err) => tracing::warn!(error = %err, "could not remove expired sessions"),
         }
         let now = time::OffsetDateTime::now_utc();
-        if let Err(err) =
-            app::server::sign_in_throttle::forget_old_client_windows(&state.pool, now).await
-        {
-            tracing::warn!(error = %err, "could not forget old sign-in failure windows");
+        if let Err(err) = app::server::sign_in_throttle::forget_stale(&state.pool, now).await {
+            tracing::warn!(error = %err, "could not forget stale sign-in failures");
         }
     }
 }

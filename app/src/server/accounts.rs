@@ -132,14 +132,14 @@ pub async fn sign_in_from(
     {
         Ok(matches) => matches,
         Err(err) => {
-            attempt.not_checked(&state.pool).await?;
+            attempt.not_checked().await?;
             return Err(err);
         }
     };
     if matches && user.is_some() {
-        attempt.passed(&state.pool).await?;
+        attempt.passed().await?;
     } else {
-        attempt.failed(&state.pool, now).await?;
+        attempt.failed(now).await?;
     }
     let user = match user {
         Some(user) if matches => user,

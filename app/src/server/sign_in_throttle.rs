@@ -5,38 +5,62 @@
 //! - Per account address: consecutive failures, answered without delay for the first few, then
 //!   with delays doubling up to 15 minutes, and locked at 100 (the same schedule as the second
 //!   factor, [`two_factor::delay_after`]); a correct password clears them. Attempts being
-//!   checked are counted as in flight, and failures plus attempts in flight never pass the lock,
-//!   so a burst of parallel guesses cannot overshoot it, while parallel correct sign-ins (one
-//!   person's scripts, a load test) are not refused.
-//! - Per client IP address: at most [`CLIENT_MAX_FAILURES`] wrong passwords in a
-//!   [`CLIENT_WINDOW`], whatever the accounts, against one address trying many accounts.
+//!   checked are counted as in flight: failures plus attempts in flight never pass the lock,
+//!   and once the free attempts are used up only one attempt at a time goes ahead, after its
+//!   wait, so parallel guesses cannot skip the waits. Parallel sign-ins of an account without
+//!   failures (one person's scripts, a load test) are not held up.
+//! - Per client IP address (IPv6 by /64, what one subscriber usually gets): at most
+//!   [`CLIENT_MAX_FAILURES`] wrong passwords in a [`CLIENT_WINDOW`], whatever the accounts,
+//!   against one address trying many accounts. Counted before the check, taken back when the
+//!   password was right.
 //!
 //! Addresses without an account are counted exactly like addresses with one: the answers do
-//! not tell which accounts exist.
+//! not tell which accounts exist. An attempt dropped half-way (the client went away, a
+//! timeout) is taken back when its [`Attempt`] is dropped, and stale in-flight counts expire.
 
 use crate::error::AppError;
-use crate::server::db::{sign_in_failures as repo, users};
+use crate::server::db::sign_in_failures::{self as repo, AccountAttemptRule};
+use crate::server::db::users;
 use crate::server::two_factor;
 use sha2::{Digest, Sha256};
+use sqlx::PgPool;
 use time::OffsetDateTime;
 
 /// Wrong passwords one client address may send in a [`CLIENT_WINDOW`].
 pub const CLIENT_MAX_FAILURES: i32 = 50;
 pub const CLIENT_WINDOW: time::Duration = time::Duration::minutes(15);
+/// An attempt in flight for longer than this was abandoned (requests time out after 30 s).
+pub const IN_FLIGHT_EXPIRY: time::Duration = time::Duration::minutes(1);
+/// Account addresses with only a few failures are forgotten after this long without any.
+pub const QUIET_ADDRESS_EXPIRY: time::Duration = time::Duration::days(1);
 
-/// A sign-in attempt, counted provisionally as a failure until its outcome is known.
+/// A sign-in attempt let through, counted until its outcome is reported: [`Attempt::passed`],
+/// [`Attempt::failed`] or [`Attempt::not_checked`]. Dropped without one, it is taken back.
 #[must_use = "report the outcome: passed, failed or not_checked"]
 pub struct Attempt {
+    pool: PgPool,
     account_key: Vec<u8>,
     client_key: Option<Vec<u8>>,
+    reported: bool,
 }
 
 fn account_key(email: &str) -> Vec<u8> {
     key("account", &users::email_lookup(email))
 }
 
+/// IPv4 addresses as they are; IPv6 addresses by their /64 network.
 fn client_key(ip: &str) -> Vec<u8> {
-    key("client", ip)
+    let network = match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let segments = v6.segments();
+            format!(
+                "{:x}:{:x}:{:x}:{:x}::/64",
+                segments[0], segments[1], segments[2], segments[3]
+            )
+        }
+        _ => ip.to_owned(),
+    };
+    key("client", &network)
 }
 
 fn key(kind: &str, value: &str) -> Vec<u8> {
@@ -47,88 +71,149 @@ fn key(kind: &str, value: &str) -> Vec<u8> {
     hasher.finalize().to_vec()
 }
 
-fn seconds_until(at: OffsetDateTime, now: OffsetDateTime) -> u32 {
-    two_factor::retry_after_secs(at - now)
+fn wait(until: OffsetDateTime, now: OffsetDateTime) -> AppError {
+    AppError::TooManyAttempts {
+        retry_after_secs: Some(two_factor::retry_after_secs(until - now)),
+    }
 }
 
 /// Lets an attempt on `email` from `ip` go ahead, or says how long to wait
 /// (`TooManyAttempts`) or that the account is locked (`AccountLocked`).
 pub async fn begin(
-    pool: &sqlx::PgPool,
+    pool: &PgPool,
     email: &str,
     ip: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<Attempt, AppError> {
     let client_key = ip.map(client_key);
     if let Some(key) = &client_key
-        && let Some(seen) = repo::find(pool, key).await?
-        && let Some(first) = seen.first_failure_at
+        && !repo::start_client_attempt(pool, key, now - CLIENT_WINDOW, CLIENT_MAX_FAILURES, now)
+            .await?
     {
-        let window_ends = first + CLIENT_WINDOW;
-        if window_ends > now && seen.failures >= CLIENT_MAX_FAILURES {
-            return Err(AppError::TooManyAttempts {
-                retry_after_secs: Some(seconds_until(window_ends, now)),
-            });
-        }
+        let window_ends = repo::find(pool, key)
+            .await?
+            .and_then(|seen| seen.first_failure_at)
+            .map_or(now, |first| first + CLIENT_WINDOW);
+        return Err(wait(window_ends, now));
     }
+    // From here on the attempt is counted for the client: taken back on drop unless reported.
+    let mut attempt = Attempt {
+        pool: pool.clone(),
+        account_key: Vec::new(),
+        client_key,
+        reported: false,
+    };
     let account_key = account_key(email);
-    if let Some(seen) = repo::find(pool, &account_key).await? {
-        let delay = two_factor::delay_after(seen.failures).ok_or(AppError::AccountLocked)?;
-        if let Some(last) = seen.last_failure_at
-            && seen.failures > 0
+    for _ in 0..20 {
+        let seen = repo::find(pool, &account_key).await?;
+        let failures = seen.map_or(0, |s| s.failures);
+        let delay = two_factor::delay_after(failures).ok_or(AppError::AccountLocked)?;
+        if let Some(last) = seen.and_then(|s| s.last_failure_at)
+            && failures > 0
             && last + delay > now
         {
+            return Err(wait(last + delay, now));
+        }
+        let rule = AccountAttemptRule {
+            observed_failures: failures,
+            one_at_a_time: failures >= two_factor::FREE_ATTEMPTS,
+            cap: two_factor::LOCK_AFTER,
+            now,
+            stale_before: now - IN_FLIGHT_EXPIRY,
+        };
+        if repo::start_account_attempt(pool, &account_key, rule).await? {
+            attempt.account_key = account_key;
+            return Ok(attempt);
+        }
+        let again = repo::find(pool, &account_key).await?;
+        if again.map_or(0, |s| s.failures) == failures {
+            // Another attempt at this address is being checked (or the lock is near).
             return Err(AppError::TooManyAttempts {
-                retry_after_secs: Some(seconds_until(last + delay, now)),
+                retry_after_secs: Some(1),
             });
         }
     }
-    if !repo::start_account_attempt(pool, &account_key, two_factor::LOCK_AFTER).await? {
-        // The failures with the attempts now in flight would reach the lock.
-        return Err(AppError::TooManyAttempts {
-            retry_after_secs: Some(1),
-        });
-    }
-    Ok(Attempt {
-        account_key,
-        client_key,
+    Err(AppError::TooManyAttempts {
+        retry_after_secs: Some(1),
     })
 }
 
 impl Attempt {
-    /// The password was right: the account's consecutive failures are over.
-    pub async fn passed(self, pool: &sqlx::PgPool) -> Result<(), AppError> {
-        repo::account_attempt_passed(pool, &self.account_key).await?;
+    /// The password was right: the account's consecutive failures are over, and the attempt
+    /// does not count for the client address.
+    pub async fn passed(mut self) -> Result<(), AppError> {
+        repo::account_attempt_passed(&self.pool, &self.account_key).await?;
+        if let Some(key) = &self.client_key {
+            repo::take_back_client_attempt(&self.pool, key).await?;
+        }
+        self.reported = true;
         Ok(())
     }
 
-    /// The password was wrong: one more failure for the account and for the client address.
-    pub async fn failed(self, pool: &sqlx::PgPool, now: OffsetDateTime) -> Result<(), AppError> {
-        repo::account_attempt_failed(pool, &self.account_key, now).await?;
-        if let Some(key) = &self.client_key {
-            repo::count_client_failure(pool, key, now - CLIENT_WINDOW, now).await?;
-        }
+    /// The password was wrong: one more failure for the account (and it stays counted for the
+    /// client address).
+    pub async fn failed(mut self, now: OffsetDateTime) -> Result<(), AppError> {
+        repo::account_attempt_failed(&self.pool, &self.account_key, now).await?;
+        self.reported = true;
         Ok(())
     }
 
     /// The password could not be checked (the server was busy): not a guess.
-    pub async fn not_checked(self, pool: &sqlx::PgPool) -> Result<(), AppError> {
-        repo::account_attempt_unchecked(pool, &self.account_key).await?;
+    pub async fn not_checked(mut self) -> Result<(), AppError> {
+        take_back(&self.pool, &self.account_key, self.client_key.as_deref()).await?;
+        self.reported = true;
         Ok(())
     }
 }
 
+async fn take_back(
+    pool: &PgPool,
+    account_key: &[u8],
+    client_key: Option<&[u8]>,
+) -> Result<(), sqlx::Error> {
+    if !account_key.is_empty() {
+        repo::account_attempt_unchecked(pool, account_key).await?;
+    }
+    if let Some(key) = client_key {
+        repo::take_back_client_attempt(pool, key).await?;
+    }
+    Ok(())
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if self.reported {
+            return;
+        }
+        // Dropped half-way (an early error, the client went away): the attempt checked nothing.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let pool = self.pool.clone();
+        let account_key = std::mem::take(&mut self.account_key);
+        let client_key = self.client_key.take();
+        runtime.spawn(async move {
+            if let Err(err) = take_back(&pool, &account_key, client_key.as_deref()).await {
+                tracing::warn!(error = %err, "could not take back an abandoned sign-in attempt");
+            }
+        });
+    }
+}
+
 /// Clears the failed sign-ins counted against `email` (an administrator lifting the lock).
-pub async fn clear_account(pool: &sqlx::PgPool, email: &str) -> Result<bool, AppError> {
+pub async fn clear_account(pool: &PgPool, email: &str) -> Result<bool, AppError> {
     Ok(repo::clear(pool, &account_key(email)).await?)
 }
 
-/// Forgets client windows that are over; run now and then.
-pub async fn forget_old_client_windows(
-    pool: &sqlx::PgPool,
-    now: OffsetDateTime,
-) -> Result<u64, AppError> {
-    Ok(repo::delete_old_client_windows(pool, now - CLIENT_WINDOW).await?)
+/// Forgets counts that no longer matter; run now and then.
+pub async fn forget_stale(pool: &PgPool, now: OffsetDateTime) -> Result<u64, AppError> {
+    Ok(repo::delete_stale(
+        pool,
+        now - CLIENT_WINDOW,
+        two_factor::FREE_ATTEMPTS,
+        now - QUIET_ADDRESS_EXPIRY,
+    )
+    .await?)
 }
 
 #[cfg(test)]
@@ -143,5 +228,15 @@ mod tests {
         );
         assert_ne!(account_key("127.0.0.1"), client_key("127.0.0.1"));
         assert_eq!(account_key("ann@example.com").len(), 32);
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_slash_64() {
+        assert_eq!(
+            client_key("2001:db8:1:2::1"),
+            client_key("2001:db8:1:2:ffff:0:0:7")
+        );
+        assert_ne!(client_key("2001:db8:1:2::1"), client_key("2001:db8:1:3::1"));
+        assert_ne!(client_key("192.0.2.1"), client_key("192.0.2.2"));
     }
 }

@@ -93,8 +93,38 @@ pub async fn confirm_identity(
     if password.len() > validation::MAX_PASSWORD_BYTES {
         return Err(AppError::field("password", "That is not your password."));
     }
-    // The attempt is logged as a failure before the (slow) password check, under a per-user
-    // lock, so parallel guesses cannot all pass the count; a success takes the entry back.
+    let attempt = begin_step_up_attempt(state, session, client, "password", now).await?;
+    let user = accounts::signed_in_user(state, session).await?;
+    let matches = match state
+        .hasher
+        .verify(password.to_owned(), Some(user.password_hash))
+        .await
+    {
+        Ok(matches) => matches,
+        Err(err) => {
+            // Not checked (busy server): not a failure either.
+            events::delete(&state.pool, attempt).await?;
+            return Err(err);
+        }
+    };
+    if !matches {
+        return Err(AppError::field("password", "That is not your password."));
+    }
+    events::delete(&state.pool, attempt).await?;
+    mark_freshly_authenticated(state, session, now).await
+}
+
+/// Counts a step-up attempt as a failure before it is checked, under a per-user lock, so
+/// parallel guesses cannot all pass the count; refuses it past [`MAX_STEP_UP_FAILURES`] in
+/// [`STEP_UP_FAILURE_WINDOW`] (password and code guesses together). A success deletes the
+/// returned log entry again.
+async fn begin_step_up_attempt(
+    state: &AppState,
+    session: &CurrentSession,
+    client: &ClientInfo,
+    method: &str,
+    now: OffsetDateTime,
+) -> Result<i64, AppError> {
     let mut tx = state.pool.begin().await?;
     users::lock_for_attempts(&mut *tx, session.user_id).await?;
     let recent_failures = events::count_since(
@@ -117,36 +147,20 @@ pub async fn confirm_identity(
             kind: EventKind::StepUpFailed,
             ip: client.ip.as_deref(),
             user_agent: client.user_agent.as_deref(),
-            details: json!({}),
+            details: json!({ "method": method }),
             now,
         },
     )
     .await?;
     tx.commit().await?;
-    let user = accounts::signed_in_user(state, session).await?;
-    let matches = match state
-        .hasher
-        .verify(password.to_owned(), Some(user.password_hash))
-        .await
-    {
-        Ok(matches) => matches,
-        Err(err) => {
-            // Not checked (busy server): not a failure either.
-            events::delete(&state.pool, attempt).await?;
-            return Err(err);
-        }
-    };
-    if !matches {
-        return Err(AppError::field("password", "That is not your password."));
-    }
-    events::delete(&state.pool, attempt).await?;
-    mark_freshly_authenticated(state, session, now).await
+    Ok(attempt)
 }
 
 /// Step-up with a current code from the account's authenticator app instead of the password
-/// (as GitHub's sudo mode allows). The code is single-use like any other, and each try counts
-/// against the same per-account limit as the sign-in challenge: delays from the sixth
-/// consecutive failure, the lock at [`LOCK_AFTER`].
+/// (as GitHub's sudo mode allows). The code is single-use like any other. Each try counts
+/// against the step-up limit shared with passwords (a stolen session gets few guesses) and
+/// against the account's second-factor limit shared with the sign-in challenge (delays from
+/// the sixth consecutive failure, the lock at [`LOCK_AFTER`]).
 pub async fn confirm_identity_with_code(
     state: &AppState,
     session: &CurrentSession,
@@ -161,23 +175,20 @@ pub async fn confirm_identity_with_code(
             "Your account has no authenticator app. Use your password.",
         ));
     }
-    reserve_attempt(state, session.user_id, now).await?;
+    let attempt = begin_step_up_attempt(state, session, client, "totp", now).await?;
+    if let Err(err) = reserve_attempt(state, session.user_id, now).await {
+        // Refused before any check: not a guess.
+        events::delete(&state.pool, attempt).await?;
+        return Err(err);
+    }
     if !authenticator::verify(&state.pool, &state.keys, session.user_id, &code, now).await? {
-        record(
-            &state.pool,
-            session.user_id,
-            EventKind::SecondFactorFailed,
-            client,
-            json!({ "method": "totp", "purpose": "step_up" }),
-            now,
-        )
-        .await?;
         return Err(AppError::field(
             "code",
             "That code didn't match. Wait for the next code and try again.",
         ));
     }
     users::clear_second_factor_failures(&state.pool, session.user_id).await?;
+    events::delete(&state.pool, attempt).await?;
     mark_freshly_authenticated(state, session, now).await
 }
 

@@ -740,8 +740,28 @@ async fn code_guesses_at_the_prompt_share_the_accounts_second_factor_limit(pool:
     let state = state(pool);
     let (signed_up, secret, _) = enabled_account(&state).await;
     let at = t0() + Duration::minutes(11);
+    // Three wrong codes at a sign-in challenge elsewhere…
+    let half = sign_in(&state, at, None).await;
+    let challenge = challenge_of(&state, &half.session_secret, at).await;
+    for _ in 0..3 {
+        let outcome = answer(
+            &state,
+            &challenge,
+            &wrong_code(&secret, at),
+            false,
+            false,
+            at,
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(outcome, ChallengeOutcome::Wrong { .. }),
+            "{outcome:?}"
+        );
+    }
+    // …and two at the prompt make five in a row: the next try must wait, right code or not.
     let session = full_session(&state, &signed_up.session_secret, at).await;
-    for _ in 0..two_factor::FREE_ATTEMPTS {
+    for _ in 0..2 {
         let err = two_factor::confirm_identity_with_code(
             &state,
             &session,
@@ -753,7 +773,36 @@ async fn code_guesses_at_the_prompt_share_the_accounts_second_factor_limit(pool:
         .unwrap_err();
         assert!(err.message_for("code").is_some(), "{err:?}");
     }
-    // From the sixth failure on, the next try must wait, here or at the sign-in challenge.
+    let err =
+        two_factor::confirm_identity_with_code(&state, &session, &code(&secret, at), &client(), at)
+            .await
+            .unwrap_err();
+    assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn password_and_code_guesses_at_the_prompt_share_one_limit(pool: PgPool) {
+    let state = state(pool);
+    let (signed_up, secret, _) = enabled_account(&state).await;
+    let session = full_session(&state, &signed_up.session_secret, t0()).await;
+    for _ in 0..two_factor::MAX_STEP_UP_FAILURES - 1 {
+        let err = two_factor::confirm_identity(&state, &session, "a guess", &client(), t0())
+            .await
+            .unwrap_err();
+        assert!(err.message_for("password").is_some());
+    }
+    // One code guess makes ten (spaced out, so the code's own delays do not come first).
+    let at = t0() + Duration::minutes(1);
+    let err = two_factor::confirm_identity_with_code(
+        &state,
+        &session,
+        &wrong_code(&secret, at),
+        &client(),
+        at,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.message_for("code").is_some(), "{err:?}");
     let err =
         two_factor::confirm_identity_with_code(&state, &session, &code(&secret, at), &client(), at)
             .await
