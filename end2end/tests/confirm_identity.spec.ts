@@ -34,6 +34,9 @@ test("a code from the authenticator app confirms it's you instead of the passwor
   await askForNewBackupCodes(page);
   await expect(prompt(page)).toBeVisible();
   await expect(page.getByText(t("You signed in a while ago. Enter your password to make this change."))).toBeVisible();
+  // Focus goes to the step's heading (read out first), and the field is next.
+  await expect(prompt(page)).toBeFocused();
+  await page.keyboard.press("Tab");
   await expect(page.getByLabel("Password", { exact: true })).toBeFocused();
   await expectNoViolations(page);
 
