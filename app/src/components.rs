@@ -211,6 +211,11 @@ pub fn TextField(
         Some(extra) => format!("{error_id} {extra}"),
         None => error_id.clone(),
     };
+    // The starting text as an attribute too, so server-rendered HTML (the design gallery's
+    // "typing" states) shows it before any script runs. Never for passwords: they stay out of
+    // the markup.
+    let initial_value =
+        Some(value.get_untracked()).filter(|v| input_type != "password" && !v.is_empty());
     view! {
         <div
             class=format!("field {}", class.unwrap_or_default())
@@ -221,6 +226,7 @@ pub fn TextField(
                 id=id
                 type=input_type
                 name=name
+                value=initial_value
                 inputmode=inputmode
                 autocomplete=autocomplete
                 autofocus=autofocus

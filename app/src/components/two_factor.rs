@@ -343,22 +343,10 @@ pub fn StepUpForm(
                             .into_any()
                     }
                 }}
-                <div class="wizard__actions">
-                    <button
-                        type="button"
-                        class="button button--secondary"
-                        on:click=move |_| on_cancel.run(())
-                    >
-                        "Cancel"
-                    </button>
-                    <button type="submit" class="button button--primary" disabled=move || busy.get()>
-                        {move || if busy.get() { "Confirming…" } else { "Confirm" }}
-                    </button>
-                </div>
                 {code_allowed
                     .then(|| {
                         view! {
-                            <p class="challenge__switch">
+                            <p class="step-up__switch">
                                 <button type="button" class="button button--link" on:click=switch>
                                     {move || {
                                         if use_code.get() {
@@ -371,6 +359,18 @@ pub fn StepUpForm(
                             </p>
                         }
                     })}
+                <div class="wizard__actions">
+                    <button
+                        type="button"
+                        class="button button--secondary"
+                        on:click=move |_| on_cancel.run(())
+                    >
+                        "Cancel"
+                    </button>
+                    <button type="submit" class="button button--primary" disabled=move || busy.get()>
+                        {move || if busy.get() { "Confirming…" } else { "Confirm" }}
+                    </button>
+                </div>
             </form>
         </section>
     }
