@@ -198,8 +198,14 @@ async fn the_design_gallery_shows_every_state_in_development(pool: PgPool) {
     }
     assert!(html.contains("data:image/svg+xml;base64,"), "no QR code");
     // What the "typing" and "wrong code" states have typed shows without any script.
-    assert!(html.contains(r#"value="123456""#), "typed code not rendered");
-    assert!(!html.contains(r#"value="hunter2""#), "a password must stay out of the markup");
+    assert!(
+        html.contains(r#"value="123456""#),
+        "typed code not rendered"
+    );
+    assert!(
+        !html.contains(r#"value="hunter2""#),
+        "a password must stay out of the markup"
+    );
     assert!(
         html.contains("That code didn&#x27;t match. 4 attempts left.")
             || html.contains("That code didn't match. 4 attempts left.")

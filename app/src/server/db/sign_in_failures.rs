@@ -86,20 +86,25 @@ pub async fn account_attempt_failed(
     Ok(())
 }
 
-/// The attempt's password was right: the consecutive failures are over. The row goes once no
-/// attempt is in flight any more.
+/// The attempt's password was right: the consecutive failures are over. Usually it was the
+/// only attempt in flight and the row simply goes (one statement on the sign-in path);
+/// otherwise the count is reset and the others' attempts stay in flight. Two right passwords
+/// finishing together may leave a row at zero, which counts for nothing and is swept.
 pub async fn account_attempt_passed(db: &PgPool, key: &[u8]) -> Result<(), sqlx::Error> {
+    let deleted = sqlx::query!(
+        "DELETE FROM sign_in_failures WHERE key = $1 AND in_flight <= 1",
+        key
+    )
+    .execute(db)
+    .await?;
+    if deleted.rows_affected() == 1 {
+        return Ok(());
+    }
     sqlx::query!(
         r#"UPDATE sign_in_failures
            SET failures = 0, in_flight = greatest(in_flight - 1, 0),
                first_failure_at = NULL, last_failure_at = NULL
            WHERE key = $1"#,
-        key
-    )
-    .execute(db)
-    .await?;
-    sqlx::query!(
-        "DELETE FROM sign_in_failures WHERE key = $1 AND failures = 0 AND in_flight = 0",
         key
     )
     .execute(db)
