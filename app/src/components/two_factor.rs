@@ -270,6 +270,29 @@ pub fn SaveCodesStep(
     }
 }
 
+/// The 6-digit code from the authenticator app, as the sign-in challenge and the step-up
+/// prompt ask for it: phones offer the digits keyboard and the code from an SMS or app.
+#[component]
+fn AuthenticatorCodeField(
+    code: RwSignal<String>,
+    error: Signal<Option<String>>,
+    on_edit: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <TextField
+            label="Authentication code"
+            name="code"
+            value=code
+            autocomplete="one-time-code"
+            inputmode="numeric"
+            error
+            on_edit
+            autofocus=true
+            class="field--code"
+        />
+    }
+}
+
 /// "Confirm it's you": the password again, or (when the account has an authenticator app and
 /// `code_allowed`) a current code from the app, switched by a link as on the challenge page.
 #[component]
@@ -313,20 +336,7 @@ pub fn StepUpForm(
             <form on:submit=on_submit novalidate>
                 {move || {
                     if use_code.get() {
-                        view! {
-                            <TextField
-                                label="Authentication code"
-                                name="code"
-                                value=code
-                                autocomplete="one-time-code"
-                                inputmode="numeric"
-                                error=error
-                                on_edit=on_edit
-                                autofocus=true
-                                class="field--code"
-                            />
-                        }
-                            .into_any()
+                        view! { <AuthenticatorCodeField code error on_edit /> }.into_any()
                     } else {
                         view! {
                             <TextField
@@ -430,20 +440,7 @@ pub fn ChallengeFields(
                     }
                         .into_any()
                 } else {
-                    view! {
-                        <TextField
-                            label="Authentication code"
-                            name="code"
-                            value=code
-                            autocomplete="one-time-code"
-                            inputmode="numeric"
-                            error=error
-                            on_edit=on_edit
-                            autofocus=true
-                            class="field--code"
-                        />
-                    }
-                        .into_any()
+                    view! { <AuthenticatorCodeField code error on_edit /> }.into_any()
                 }
             }}
             <div class="checkbox">

@@ -104,6 +104,32 @@ pub fn DesignGallery() -> impl IntoView {
             />
         }
     };
+    // What the step-up prompt asks for, and what has been typed into it.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Method {
+        Password,
+        Code,
+    }
+    let step_up =
+        move |method: Method, typed: &str, code_allowed: bool, error: Signal<Option<String>>| {
+            let (password, code) = match method {
+                Method::Password => (typed, ""),
+                Method::Code => ("", typed),
+            };
+            view! {
+                <StepUpForm
+                    password=text(password)
+                    code=text(code)
+                    use_code=RwSignal::new(method == Method::Code)
+                    code_allowed
+                    error
+                    busy=Signal::stored(false)
+                    on_confirm=noop()
+                    on_cancel=noop()
+                    on_edit=noop()
+                />
+            }
+        };
     let challenge = move |backup: bool,
                           code: &str,
                           error: Signal<Option<String>>,
@@ -207,69 +233,24 @@ pub fn DesignGallery() -> impl IntoView {
                 />
             </Specimen>
             <Specimen title="Step-up · Confirm it's you">
-                <StepUpForm
-                    password=text("")
-                    code=text("")
-                    use_code=RwSignal::new(false)
-                    code_allowed=true
-                    error=none()
-                    busy=Signal::stored(false)
-                    on_confirm=noop()
-                    on_cancel=noop()
-                    on_edit=noop()
-                />
+                {step_up(Method::Password, "", true, none())}
             </Specimen>
             <Specimen title="Step-up · wrong password">
-                <StepUpForm
-                    password=text("hunter2")
-                    code=text("")
-                    use_code=RwSignal::new(false)
-                    code_allowed=true
-                    error=err("That is not your password.")
-                    busy=Signal::stored(false)
-                    on_confirm=noop()
-                    on_cancel=noop()
-                    on_edit=noop()
-                />
+                {step_up(Method::Password, "hunter2", true, err("That is not your password."))}
             </Specimen>
             <Specimen title="Step-up · authenticator code">
-                <StepUpForm
-                    password=text("")
-                    code=text("")
-                    use_code=RwSignal::new(true)
-                    code_allowed=true
-                    error=none()
-                    busy=Signal::stored(false)
-                    on_confirm=noop()
-                    on_cancel=noop()
-                    on_edit=noop()
-                />
+                {step_up(Method::Code, "", true, none())}
             </Specimen>
             <Specimen title="Step-up · wrong code">
-                <StepUpForm
-                    password=text("")
-                    code=text("123456")
-                    use_code=RwSignal::new(true)
-                    code_allowed=true
-                    error=err("That code didn't match. Wait for the next code and try again.")
-                    busy=Signal::stored(false)
-                    on_confirm=noop()
-                    on_cancel=noop()
-                    on_edit=noop()
-                />
+                {step_up(
+                    Method::Code,
+                    "123456",
+                    true,
+                    err("That code didn't match. Wait for the next code and try again."),
+                )}
             </Specimen>
             <Specimen title="Step-up · turning on (password only)">
-                <StepUpForm
-                    password=text("")
-                    code=text("")
-                    use_code=RwSignal::new(false)
-                    code_allowed=false
-                    error=none()
-                    busy=Signal::stored(false)
-                    on_confirm=noop()
-                    on_cancel=noop()
-                    on_edit=noop()
-                />
+                {step_up(Method::Password, "", false, none())}
             </Specimen>
             <Specimen title="New backup codes · confirm dialog">
                 <RegenerateDialog busy=Signal::stored(false) on_confirm=noop() on_cancel=noop() />
