@@ -88,10 +88,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             )
             .await?;
             if signed_in.needs_second_factor {
-                context::set_cookie(&crate::server::sessions::session_cookie(
-                    &state.settings,
-                    &signed_in.session_secret,
-                ))?;
+                context::set_session_cookie(&state.settings, &signed_in.session_secret)?;
                 leptos_axum::redirect(crate::api::two_factor::CHALLENGE_PATH);
                 Ok(())
             } else {

@@ -131,10 +131,7 @@ pub async fn confirm_identity(password: String) -> Result<(), AppError> {
                 two_factor::confirm_identity(&state, &session, &password, &client, context::now())
                     .await?;
             // The session's token changed with its privilege: hand the browser the new one.
-            context::set_cookie(&crate::server::sessions::session_cookie(
-                &state.settings,
-                &secret,
-            ))
+            context::set_session_cookie(&state.settings, &secret)
         }
         .await,
     )
@@ -156,10 +153,7 @@ pub async fn confirm_identity_with_code(code: String) -> Result<(), AppError> {
                 context::now(),
             )
             .await?;
-            context::set_cookie(&crate::server::sessions::session_cookie(
-                &state.settings,
-                &secret,
-            ))
+            context::set_session_cookie(&state.settings, &secret)
         }
         .await,
     )
@@ -292,10 +286,7 @@ pub async fn answer_challenge(
             .await?;
             match outcome {
                 ChallengeOutcome::Passed(passed) => {
-                    context::set_cookie(&sessions::session_cookie(
-                        &state.settings,
-                        &passed.session_secret,
-                    ))?;
+                    context::set_session_cookie(&state.settings, &passed.session_secret)?;
                     if let Some(trusted) = &passed.trusted_browser_secret {
                         context::set_cookie(&sessions::trusted_browser_cookie(
                             &state.settings,

@@ -136,14 +136,13 @@ pub async fn sign_in_from(
             return Err(err);
         }
     };
-    if matches && user.is_some() {
-        attempt.passed().await?;
-    } else {
-        attempt.failed(now).await?;
-    }
     let user = match user {
-        Some(user) if matches => user,
+        Some(user) if matches => {
+            attempt.passed().await?;
+            user
+        }
         Some(user) => {
+            attempt.failed(now).await?;
             // Logged off the request path: answering only after a database write would make a
             // wrong password on a real account slower than an unknown address.
             let (pool, client) = (state.pool.clone(), client.clone());
@@ -163,7 +162,10 @@ pub async fn sign_in_from(
             });
             return Err(AppError::InvalidCredentials);
         }
-        None => return Err(AppError::InvalidCredentials),
+        None => {
+            attempt.failed(now).await?;
+            return Err(AppError::InvalidCredentials);
+        }
     };
     let level = two_factor::challenge_needed(&state.pool, user.id, trusted_secret, now).await?;
     let mut tx = state.pool.begin().await?;

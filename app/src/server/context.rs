@@ -61,8 +61,13 @@ pub fn set_cookie(value: &str) -> Result<(), AppError> {
 
 /// Hands a new session to the browser and sends it to the settings: the end of every successful
 /// sign-up or sign-in.
+/// Hands the browser a session's (new) token.
+pub fn set_session_cookie(settings: &Settings, session_secret: &str) -> Result<(), AppError> {
+    set_cookie(&sessions::session_cookie(settings, session_secret))
+}
+
 pub fn enter_session(settings: &Settings, session_secret: &str) -> Result<(), AppError> {
-    set_cookie(&sessions::session_cookie(settings, session_secret))?;
+    set_session_cookie(settings, session_secret)?;
     leptos_axum::redirect("/settings/account");
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! glue between server functions and them. Compiled with the `ssr` feature only.
 
 pub mod accounts;
+pub mod attempts;
 pub mod authenticator;
 pub mod backup_codes;
 pub mod config;

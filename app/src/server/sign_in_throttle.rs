@@ -4,7 +4,7 @@
 //!
 //! - Per account address: consecutive failures, answered without delay for the first few, then
 //!   with delays doubling up to 15 minutes, and locked at 100 (the same schedule as the second
-//!   factor, [`two_factor::delay_after`]); a correct password clears them. Attempts being
+//!   factor, [`attempts::delay_after`]); a correct password clears them. Attempts being
 //!   checked are counted as in flight: failures plus attempts in flight never pass the lock,
 //!   and once the free attempts are used up only one attempt at a time goes ahead, after its
 //!   wait, so parallel guesses cannot skip the waits. Parallel sign-ins of an account without
@@ -19,9 +19,9 @@
 //! timeout) is taken back when its [`Attempt`] is dropped, and stale in-flight counts expire.
 
 use crate::error::AppError;
+use crate::server::attempts;
 use crate::server::db::sign_in_failures::{self as repo, AccountAttemptRule};
 use crate::server::db::users;
-use crate::server::two_factor;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -39,7 +39,8 @@ pub const QUIET_ADDRESS_EXPIRY: time::Duration = time::Duration::days(1);
 #[must_use = "report the outcome: passed, failed or not_checked"]
 pub struct Attempt {
     pool: PgPool,
-    account_key: Vec<u8>,
+    /// `None` until the account's attempt is counted.
+    account_key: Option<Vec<u8>>,
     client_key: Option<Vec<u8>>,
     reported: bool,
 }
@@ -73,7 +74,7 @@ fn key(kind: &str, value: &str) -> Vec<u8> {
 
 fn wait(until: OffsetDateTime, now: OffsetDateTime) -> AppError {
     AppError::TooManyAttempts {
-        retry_after_secs: Some(two_factor::retry_after_secs(until - now)),
+        retry_after_secs: Some(attempts::retry_after_secs(until - now)),
     }
 }
 
@@ -99,7 +100,7 @@ pub async fn begin(
     // From here on the attempt is counted for the client: taken back on drop unless reported.
     let mut attempt = Attempt {
         pool: pool.clone(),
-        account_key: Vec::new(),
+        account_key: None,
         client_key,
         reported: false,
     };
@@ -107,7 +108,7 @@ pub async fn begin(
     for _ in 0..20 {
         let seen = repo::find(pool, &account_key).await?;
         let failures = seen.map_or(0, |s| s.failures);
-        let delay = two_factor::delay_after(failures).ok_or(AppError::AccountLocked)?;
+        let delay = attempts::delay_after(failures).ok_or(AppError::AccountLocked)?;
         if let Some(last) = seen.and_then(|s| s.last_failure_at)
             && failures > 0
             && last + delay > now
@@ -116,13 +117,13 @@ pub async fn begin(
         }
         let rule = AccountAttemptRule {
             observed_failures: failures,
-            one_at_a_time: failures >= two_factor::FREE_ATTEMPTS,
-            cap: two_factor::LOCK_AFTER,
+            one_at_a_time: failures >= attempts::FREE_ATTEMPTS,
+            cap: attempts::LOCK_AFTER,
             now,
             stale_before: now - IN_FLIGHT_EXPIRY,
         };
         if repo::start_account_attempt(pool, &account_key, rule).await? {
-            attempt.account_key = account_key;
+            attempt.account_key = Some(account_key);
             return Ok(attempt);
         }
         let again = repo::find(pool, &account_key).await?;
@@ -142,7 +143,9 @@ impl Attempt {
     /// The password was right: the account's consecutive failures are over, and the attempt
     /// does not count for the client address.
     pub async fn passed(mut self) -> Result<(), AppError> {
-        repo::account_attempt_passed(&self.pool, &self.account_key).await?;
+        if let Some(key) = &self.account_key {
+            repo::account_attempt_passed(&self.pool, key).await?;
+        }
         if let Some(key) = &self.client_key {
             repo::take_back_client_attempt(&self.pool, key).await?;
         }
@@ -153,14 +156,21 @@ impl Attempt {
     /// The password was wrong: one more failure for the account (and it stays counted for the
     /// client address).
     pub async fn failed(mut self, now: OffsetDateTime) -> Result<(), AppError> {
-        repo::account_attempt_failed(&self.pool, &self.account_key, now).await?;
+        if let Some(key) = &self.account_key {
+            repo::account_attempt_failed(&self.pool, key, now).await?;
+        }
         self.reported = true;
         Ok(())
     }
 
     /// The password could not be checked (the server was busy): not a guess.
     pub async fn not_checked(mut self) -> Result<(), AppError> {
-        take_back(&self.pool, &self.account_key, self.client_key.as_deref()).await?;
+        take_back(
+            &self.pool,
+            self.account_key.as_deref(),
+            self.client_key.as_deref(),
+        )
+        .await?;
         self.reported = true;
         Ok(())
     }
@@ -168,11 +178,11 @@ impl Attempt {
 
 async fn take_back(
     pool: &PgPool,
-    account_key: &[u8],
+    account_key: Option<&[u8]>,
     client_key: Option<&[u8]>,
 ) -> Result<(), sqlx::Error> {
-    if !account_key.is_empty() {
-        repo::account_attempt_unchecked(pool, account_key).await?;
+    if let Some(key) = account_key {
+        repo::account_attempt_unchecked(pool, key).await?;
     }
     if let Some(key) = client_key {
         repo::take_back_client_attempt(pool, key).await?;
@@ -190,10 +200,11 @@ impl Drop for Attempt {
             return;
         };
         let pool = self.pool.clone();
-        let account_key = std::mem::take(&mut self.account_key);
+        let account_key = self.account_key.take();
         let client_key = self.client_key.take();
         runtime.spawn(async move {
-            if let Err(err) = take_back(&pool, &account_key, client_key.as_deref()).await {
+            if let Err(err) = take_back(&pool, account_key.as_deref(), client_key.as_deref()).await
+            {
                 tracing::warn!(error = %err, "could not take back an abandoned sign-in attempt");
             }
         });
@@ -210,7 +221,7 @@ pub async fn forget_stale(pool: &PgPool, now: OffsetDateTime) -> Result<u64, App
     Ok(repo::delete_stale(
         pool,
         now - CLIENT_WINDOW,
-        two_factor::FREE_ATTEMPTS,
+        attempts::FREE_ATTEMPTS,
         now - QUIET_ADDRESS_EXPIRY,
     )
     .await?)

@@ -22,42 +22,13 @@ use uuid::Uuid;
 
 /// Wrong codes one challenge tolerates; then the person starts again from the password.
 pub const MAX_CHALLENGE_ATTEMPTS: i32 = 5;
-/// Consecutive failed attempts (across challenges) answered without delay.
-pub const FREE_ATTEMPTS: i32 = 5;
-/// Consecutive failed attempts after which the second factor is locked (NIST SP 800-63B §5.2.2).
-pub const LOCK_AFTER: i32 = 100;
-/// The longest wait between attempts, reached after 15 consecutive failures.
-pub const MAX_DELAY_SECS: i64 = 15 * 60;
-
+// The per-account schedule of waits and the lock, shared with password sign-in.
+pub use crate::server::attempts::{FREE_ATTEMPTS, LOCK_AFTER, delay_after, retry_after_secs};
 const AUTHENTICATOR_LABEL: &str = "Authenticator app";
 /// Wrong passwords at the step-up prompt tolerated per window: whoever holds a stolen session
 /// must not be able to guess the password there at hashing speed.
 pub const MAX_STEP_UP_FAILURES: i64 = 10;
 pub const STEP_UP_FAILURE_WINDOW: time::Duration = time::Duration::minutes(15);
-
-/// How long to wait after `failures` consecutive failed attempts before the next one: none for
-/// the first few, then doubling from one second up to [`MAX_DELAY_SECS`]. `None`: locked.
-pub fn delay_after(failures: i32) -> Option<time::Duration> {
-    if failures >= LOCK_AFTER {
-        return None;
-    }
-    if failures < FREE_ATTEMPTS {
-        return Some(time::Duration::ZERO);
-    }
-    let exponent = u32::try_from(failures - FREE_ATTEMPTS)
-        .unwrap_or(u32::MAX)
-        .min(20);
-    Some(time::Duration::seconds(
-        (1_i64 << exponent).min(MAX_DELAY_SECS),
-    ))
-}
-
-/// A wait in whole seconds, rounded up (someone told "1 second" who waits one second must find
-/// the wait over), at least one.
-pub fn retry_after_secs(wait: time::Duration) -> u32 {
-    let secs = wait.whole_seconds() + i64::from(wait.subsec_nanoseconds() > 0);
-    u32::try_from(secs.max(1)).unwrap_or(u32::MAX)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Step-up re-authentication
@@ -721,26 +692,6 @@ pub async fn challenge_needed(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn delays_grow_after_the_free_attempts_and_lock_at_one_hundred() {
-        assert_eq!(delay_after(0), Some(time::Duration::ZERO));
-        assert_eq!(delay_after(4), Some(time::Duration::ZERO));
-        assert_eq!(delay_after(5), Some(time::Duration::seconds(1)));
-        assert_eq!(delay_after(6), Some(time::Duration::seconds(2)));
-        assert_eq!(delay_after(10), Some(time::Duration::seconds(32)));
-        assert_eq!(delay_after(15), Some(time::Duration::seconds(900)));
-        assert_eq!(delay_after(99), Some(time::Duration::seconds(900)));
-        assert_eq!(delay_after(100), None);
-    }
-
-    #[test]
-    fn waits_are_rounded_up_to_whole_seconds() {
-        assert_eq!(retry_after_secs(time::Duration::milliseconds(1)), 1);
-        assert_eq!(retry_after_secs(time::Duration::milliseconds(1_700)), 2);
-        assert_eq!(retry_after_secs(time::Duration::seconds(2)), 2);
-        assert_eq!(retry_after_secs(time::Duration::ZERO), 1);
-    }
 
     #[test]
     fn backup_code_files_are_named_after_the_account() {

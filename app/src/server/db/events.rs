@@ -76,22 +76,10 @@ pub async fn record_for(
 }
 
 pub async fn record(db: impl PgExecutor<'_>, event: NewEvent<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        r#"INSERT INTO security_events (user_id, kind, occurred_at, ip, user_agent, details)
-           VALUES ($1, $2, $3, $4, $5, $6)"#,
-        event.user_id,
-        event.kind.as_str(),
-        event.now,
-        event.ip,
-        event.user_agent,
-        event.details,
-    )
-    .execute(db)
-    .await?;
-    Ok(())
+    record_returning_id(db, event).await.map(|_| ())
 }
 
-/// As [`record`], returning the new entry's id.
+/// Writes one entry and returns its id (for an entry that may have to be taken back).
 pub async fn record_returning_id(
     db: impl PgExecutor<'_>,
     event: NewEvent<'_>,
