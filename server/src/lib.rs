@@ -28,10 +28,12 @@ pub fn router(state: AppState) -> Router {
     let site_root = state.leptos_options.site_root.to_string();
     let pkg_dir = format!("{site_root}/{}", state.leptos_options.site_pkg_dir);
 
+    // Only files that were found may be kept: a 404 (a missing chunk, the not-found page with
+    // the signed-in header) falls through to the `no-store` of the security headers.
     let pkg = tower::ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
-            HeaderValue::from_static(IMMUTABLE),
+            cache_when_found(IMMUTABLE),
         ))
         .service(
             ServeDir::new(pkg_dir)
@@ -39,9 +41,9 @@ pub fn router(state: AppState) -> Router {
                 .precompressed_gzip(),
         );
     let assets = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::if_not_present(
+        .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
-            HeaderValue::from_static(DAILY),
+            cache_when_found(DAILY),
         ))
         .service(
             ServeDir::new(site_root)
@@ -51,7 +53,7 @@ pub fn router(state: AppState) -> Router {
         );
 
     let app_state = state.clone();
-    Router::new()
+    let app = Router::new()
         .route("/", get(home))
         .route("/settings", get(home))
         .route("/healthz", get(healthz))
@@ -75,14 +77,24 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             middleware::load_session,
         ))
+        .layer(axum::middleware::from_fn(
+            middleware::drop_cross_site_error_text,
+        ))
+        .layer(axum::middleware::from_fn(
+            middleware::server_functions_take_forms_only,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::origin_guard,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::security_headers,
-        ))
+        ));
+    with_outer_layers(app, state)
+}
+
+/// The layers around everything, innermost first: the body limit (413), the timeout (408) and
+/// the panic handler (500) produce answers of their own, so the security headers go around them
+/// and those answers carry the headers too.
+pub fn with_outer_layers(app: Router<AppState>, state: AppState) -> Router {
+    app
         // Server functions read whole bodies; none of ours needs more than a few KiB.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_REQUEST_BODY_BYTES,
@@ -92,8 +104,23 @@ pub fn router(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// `Cache-Control: value` for successful (and not-modified) answers only.
+fn cache_when_found<B>(
+    value: &'static str,
+) -> impl Fn(&http::Response<B>) -> Option<HeaderValue> + Clone {
+    move |response| {
+        let status = response.status();
+        (status.is_success() || status == StatusCode::NOT_MODIFIED)
+            .then(|| HeaderValue::from_static(value))
+    }
 }
 
 /// `/` and `/settings` lead to the account settings; the page guard sends visitors without a

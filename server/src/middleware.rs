@@ -115,6 +115,75 @@ fn origin_of(url: &str) -> &str {
     }
 }
 
+/// The query parameters through which Leptos shows a server function's error after a plain
+/// HTML form post (before the WebAssembly has loaded): the text in `__err` is rendered beside
+/// the form's fields.
+const ERROR_PARAMS: [&str; 2] = ["__path", "__err"];
+
+/// Redirects a page request that carries `__path`/`__err` to the same address without them,
+/// unless the browser says the navigation came from our own pages (`Sec-Fetch-Site:
+/// same-origin`, as after our redirect back to a form). Otherwise anyone could link to
+/// `/signin?__err=…` and have their words ("your password expired, reset it at …") shown beside
+/// the real password field.
+pub async fn drop_cross_site_error_text(request: Request, next: Next) -> Response {
+    let is_page = matches!(*request.method(), Method::GET | Method::HEAD);
+    let query = request.uri().query().unwrap_or_default();
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    let carries_error = pairs
+        .iter()
+        .any(|(key, _)| ERROR_PARAMS.contains(&key.as_str()));
+    let from_our_pages = request
+        .headers()
+        .get("sec-fetch-site")
+        .is_some_and(|site| site == "same-origin");
+    if !is_page || !carries_error || from_our_pages {
+        return next.run(request).await;
+    }
+    let kept: Vec<&(String, String)> = pairs
+        .iter()
+        .filter(|(key, _)| !ERROR_PARAMS.contains(&key.as_str()))
+        .collect();
+    let mut target = request.uri().path().to_owned();
+    if !kept.is_empty() {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(kept.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .finish();
+        target.push('?');
+        target.push_str(&query);
+    }
+    Redirect::to(&target).into_response()
+}
+
+/// Server functions take `application/x-www-form-urlencoded` bodies (what our forms and our
+/// WebAssembly send) and nothing else: any other body type is refused with 415 before a
+/// decoder sees it.
+pub async fn server_functions_take_forms_only(request: Request, next: Next) -> Response {
+    let is_server_fn = request.uri().path().starts_with("/api/");
+    if !is_server_fn || *request.method() != Method::POST {
+        return next.run(request).await;
+    }
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| {
+            mime.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        });
+    if is_form {
+        next.run(request).await
+    } else {
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the form as application/x-www-form-urlencoded.",
+        )
+            .into_response()
+    }
+}
+
 /// Resolves the session cookie once per request and attaches the result for server functions.
 pub async fn load_session(
     State(state): State<AppState>,

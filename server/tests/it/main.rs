@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod challenge;
+mod hardening;
 mod router;
 
 use app::server::AppState;
