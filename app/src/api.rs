@@ -153,7 +153,7 @@ pub async fn change_password(
         async {
             let state = context::state()?;
             let (session, client) = context::require_session()?;
-            let ended = accounts::change_password(
+            let changed = accounts::change_password(
                 &state,
                 &session,
                 accounts::PasswordChange {
@@ -166,8 +166,10 @@ pub async fn change_password(
                 context::now(),
             )
             .await?;
+            // The current password was just checked: the session's id changes with it.
+            context::set_session_cookie(&state.settings, &changed.session_secret)?;
             Ok(PasswordChanged {
-                other_sessions_signed_out: ended,
+                other_sessions_signed_out: changed.other_sessions_signed_out,
             })
         }
         .await,

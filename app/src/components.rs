@@ -69,6 +69,25 @@ pub fn configured_password_policy() -> PasswordPolicy {
     PasswordPolicy::default()
 }
 
+/// How long "Don't ask again on this browser" lasts, in days, as configured. Read where pages
+/// render (on the server); islands receive it as a prop.
+pub fn configured_trusted_browser_days() -> u64 {
+    #[cfg(feature = "ssr")]
+    if let Some(state) = use_context::<crate::server::AppState>() {
+        return state.settings.trusted_browser_lifetime.as_secs() / 86_400;
+    }
+    30
+}
+
+/// "1 day", "30 days".
+pub fn days_text(days: u64) -> String {
+    if days == 1 {
+        "1 day".to_owned()
+    } else {
+        format!("{days} days")
+    }
+}
+
 /// Rendered on the server. Signing out is a plain form post, so it works before (and without)
 /// the WASM.
 #[component]

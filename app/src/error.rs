@@ -12,6 +12,16 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// What "Confirm it's you" asks for before a sensitive change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StepUpProof {
+    /// The account has no second factor: the password.
+    Password,
+    /// The account has a second factor: a current code from it or a backup code. Never the
+    /// password alone, which whoever holds a stolen session may know.
+    SecondFactor,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum AppError {
     /// The user's input was refused; each entry names the field and says why.
@@ -22,9 +32,9 @@ pub enum AppError {
     InvalidCredentials,
     #[error("Please sign in to continue.")]
     Unauthenticated,
-    /// A sensitive change needs a fresh password check (step-up re-authentication).
+    /// A sensitive change needs a fresh check (step-up re-authentication) of `proof`.
     #[error("Confirm it's you to continue.")]
-    StepUpRequired,
+    StepUpRequired { proof: StepUpProof },
     /// Too many wrong codes: wait `retry_after_secs`, or, when `None`, the account's second
     /// factor is locked.
     #[error("{}", too_many_attempts(*retry_after_secs))]

@@ -2,11 +2,12 @@ import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { ageAuthentication } from "./database";
 import { gotoHydrated, signUp, uniqueEmail } from "./helpers";
-import { enableTotp, readBackupCodes, saveCodesHeading, t } from "./totp";
+import { atPath, enableTotp, readBackupCodes, saveCodesHeading, scanHeading, t } from "./totp";
 
-// A sensitive change after a long break asks "Confirm it's you": the password, or a current code
-// from the authenticator app. The break is made by moving the session's last authentication back
-// in the database (the server's window is 10 minutes).
+// A sensitive change after a long break asks "Confirm it's you". With two-factor on it asks for
+// the second factor (a code from the app, or a backup code) and never for the password alone;
+// without, for the password. The break is made by moving the session's last checks back in the
+// database (the server's window is 10 minutes).
 
 async function expectNoViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
@@ -24,7 +25,9 @@ async function askForNewBackupCodes(page: Page) {
   await dialog.getByRole("button", { name: "Make new codes" }).click();
 }
 
-test("a code from the authenticator app confirms it's you instead of the password", async ({ page }) => {
+test("with two-factor on, a code from the app confirms it's you and the password is not offered", async ({
+  page,
+}) => {
   const email = uniqueEmail("step-up-code");
   const password = "step up passphrase 1";
   await signUp(page, email, password);
@@ -33,23 +36,18 @@ test("a code from the authenticator app confirms it's you instead of the passwor
   ageAuthentication(email, 11);
   await askForNewBackupCodes(page);
   await expect(prompt(page)).toBeVisible();
-  await expect(page.getByText(t("You signed in a while ago. Enter your password to make this change."))).toBeVisible();
+  await expect(
+    page.getByText(
+      t("This change needs your second factor. Enter the 6-digit code from your authenticator app."),
+    ),
+  ).toBeVisible();
+  await expect(page.getByLabel("Password", { exact: true })).toHaveCount(0);
   // Focus goes to the step's heading (read out first), and the field is next.
   await expect(prompt(page)).toBeFocused();
   await page.keyboard.press("Tab");
-  await expect(page.getByLabel("Password", { exact: true })).toBeFocused();
-  await expectNoViolations(page);
-
-  await page.getByRole("button", { name: "Use your authenticator app instead" }).click();
   const field = page.getByLabel("Authentication code", { exact: true });
   await expect(field).toBeFocused();
   await expect(field).toHaveAttribute("autocomplete", "one-time-code");
-  await expect(page.getByLabel("Password", { exact: true })).toHaveCount(0);
-  await expect(
-    page.getByText(
-      t("You signed in a while ago. Enter the 6-digit code from your authenticator app to make this change."),
-    ),
-  ).toBeVisible();
   await expectNoViolations(page);
 
   // Too short: named at once, nothing sent.
@@ -69,17 +67,56 @@ test("a code from the authenticator app confirms it's you instead of the passwor
   await field.press("Enter");
   await expect(saveCodesHeading(page)).toBeVisible();
   expect(await readBackupCodes(page)).toHaveLength(10);
+
+  // Confirmed within the last 10 minutes: the next change asks nothing.
+  await askForNewBackupCodes(page);
+  await expect(saveCodesHeading(page)).toBeVisible();
+  await expect(prompt(page)).toHaveCount(0);
 });
 
-test("the password confirms it's you, and a wrong one is named", async ({ page }) => {
-  const email = uniqueEmail("step-up-password");
+test("a backup code confirms it's you and is used up", async ({ page }) => {
+  const email = uniqueEmail("step-up-backup");
   const password = "step up passphrase 2";
   await signUp(page, email, password);
-  await enableTotp(page, password);
+  const { backupCodes } = await enableTotp(page, password);
 
   ageAuthentication(email, 11);
-  await askForNewBackupCodes(page);
+  await gotoHydrated(page, "/settings/security");
+  await page.getByRole("button", { name: "Replace authenticator" }).click();
   await expect(prompt(page)).toBeVisible();
+  await page.getByRole("button", { name: "Use a backup code instead" }).click();
+  const field = page.getByLabel("Backup code", { exact: true });
+  await expect(field).toBeFocused();
+  await expect(page.getByLabel("Authentication code", { exact: true })).toHaveCount(0);
+  await expect(
+    page.getByText(t("This change needs your second factor. Enter one of your backup codes; it will be used up.")),
+  ).toBeVisible();
+  await expectNoViolations(page);
+
+  await field.fill(backupCodes[0].toUpperCase());
+  await field.press("Enter");
+  await expect(scanHeading(page)).toBeVisible();
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await expect(page).toHaveURL(atPath("/settings/security"));
+  await expect(page.getByTestId("backup-codes-left")).toHaveText("9 of 10 left");
+});
+
+test("without two-factor the password confirms it's you, and a wrong one is named", async ({ page }) => {
+  const email = uniqueEmail("step-up-password");
+  const password = "step up passphrase 3";
+  await signUp(page, email, password);
+  ageAuthentication(email, 11);
+  await gotoHydrated(page, "/settings/security");
+  await page.getByRole("button", { name: "Enable two-factor authentication" }).click();
+  await expect(prompt(page)).toBeVisible();
+  await expect(
+    page.getByText(t("You signed in a while ago. Enter your password to make this change.")),
+  ).toBeVisible();
+  // No code to offer: the account has no second factor yet.
+  await expect(page.getByRole("button", { name: "Use a backup code instead" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Use your authenticator app instead" })).toHaveCount(0);
+  await expectNoViolations(page);
+
   const field = page.getByLabel("Password", { exact: true });
   await field.fill("not my passphrase");
   await field.press("Enter");
@@ -88,22 +125,39 @@ test("the password confirms it's you, and a wrong one is named", async ({ page }
 
   await field.fill(password);
   await field.press("Enter");
-  await expect(saveCodesHeading(page)).toBeVisible();
-
-  // Confirmed within the last 10 minutes: the next change asks nothing.
-  await askForNewBackupCodes(page);
-  await expect(saveCodesHeading(page)).toBeVisible();
-  await expect(prompt(page)).toHaveCount(0);
+  await expect(scanHeading(page)).toBeVisible();
 });
 
-test("turning two-factor on offers only the password", async ({ page }) => {
-  const email = uniqueEmail("step-up-enable");
-  const password = "step up passphrase 3";
+test("changing the password with two-factor on asks for a code after a break, keeping what was typed", async ({
+  page,
+}) => {
+  const email = uniqueEmail("step-up-change-password");
+  const password = "step up passphrase 4";
+  const newPassword = "a fresh passphrase 4";
   await signUp(page, email, password);
+  const { authenticator } = await enableTotp(page, password);
+
   ageAuthentication(email, 11);
-  await gotoHydrated(page, "/settings/security");
-  await page.getByRole("button", { name: "Enable two-factor authentication" }).click();
+  await gotoHydrated(page, "/settings/account");
+  await page.getByLabel("Current password").fill(password);
+  await page.getByLabel("New password", { exact: true }).fill(newPassword);
+  await page.getByLabel("Confirm new password").fill(newPassword);
+  await page.getByRole("button", { name: "Update password" }).click();
+
   await expect(prompt(page)).toBeVisible();
-  await expect(page.getByLabel("Password", { exact: true })).toBeVisible();
-  await expect(page.getByRole("button", { name: "Use your authenticator app instead" })).toHaveCount(0);
+  await expect(page.getByLabel("Password", { exact: true })).toHaveCount(0);
+  await expectNoViolations(page);
+  const field = page.getByLabel("Authentication code", { exact: true });
+  await field.fill(await authenticator.nextCode());
+  await field.press("Enter");
+
+  // The change goes through with the passwords typed before the prompt.
+  await expect(page.getByRole("status").filter({ hasText: "Your password has been changed." })).toBeVisible();
+  await expect(prompt(page)).toHaveCount(0);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(atPath("/signin"));
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(newPassword);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(atPath("/signin/challenge"));
 });

@@ -14,12 +14,15 @@ function psql(sql: string, variables: Record<string, string>): void {
 }
 
 /**
- * Makes every session of the account look as if its password (or code) was last checked
- * `minutes` ago, as after a long break: the next sensitive change asks to confirm it's you.
+ * Makes every session of the account look as if its password and second factor were last
+ * checked `minutes` earlier than they were, as after a long break: the next sensitive change
+ * asks to confirm it's you.
  */
 export function ageAuthentication(email: string, minutes: number): void {
   psql(
-    `UPDATE sessions SET authenticated_at = authenticated_at - make_interval(mins => :'minutes'::int)
+    `UPDATE sessions
+     SET authenticated_at = authenticated_at - make_interval(mins => :'minutes'::int),
+         second_factor_at = second_factor_at - make_interval(mins => :'minutes'::int)
      WHERE user_id = (SELECT id FROM users WHERE email = :'email');`,
     { email, minutes: String(minutes) },
   );

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { expect, test, type Page } from "@playwright/test";
-import { gotoHydrated, signUp, uniqueEmail } from "./helpers";
+import { gotoHydrated, signIn, signUp, uniqueEmail } from "./helpers";
 import {
   atPath,
   Authenticator,
@@ -149,4 +149,33 @@ test("a wrong code in the Verify step is refused with the attempts left, then th
   await enterVerificationCode(page, await authenticator.nextCode());
   await readBackupCodes(page);
   await expect(page.getByText(t("That code didn't match. 4 attempts left."))).toHaveCount(0);
+});
+
+test("turning two-factor on signs out every other session and says how many", async ({ page, browser }) => {
+  const email = uniqueEmail("enable-others");
+  const password = "wizard passphrase 3";
+  await signUp(page, email, password);
+  // Someone else signed in with the password, in another browser.
+  const other = await (await browser.newContext()).newPage();
+  await signIn(other, email, password);
+  await expect(other).toHaveURL(atPath("/settings/account"));
+
+  await startWizard(page, password);
+  const authenticator = new Authenticator(await readManualKey(page));
+  await page.getByRole("button", { name: "Next" }).click();
+  await enterVerificationCode(page, await authenticator.nextCode());
+  await readBackupCodes(page);
+  await page.getByLabel("I have saved these codes").check();
+  await page.getByRole("button", { name: "Finish" }).click();
+  await expect(
+    page
+      .getByRole("status")
+      .filter({ hasText: t("Two-factor authentication is on. 1 other session was signed out.") }),
+  ).toBeVisible();
+
+  await other.goto("/settings/account");
+  await expect(other).toHaveURL(atPath("/signin"));
+  // This browser made the change and stays signed in.
+  await page.goto("/settings/account");
+  await expect(page).toHaveURL(atPath("/settings/account"));
 });

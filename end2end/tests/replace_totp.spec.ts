@@ -46,9 +46,14 @@ test("replacing the authenticator: the old app works until the new one is verifi
   await expect(before).toHaveURL(atPath("/settings/account"));
 
   await enterVerificationCode(page, await newApp.nextCode());
+  // Replacing ends every other session, the one signed in with the old app too.
   await expect(
-    page.getByRole("status").filter({ hasText: "Your authenticator app has been replaced." }),
+    page
+      .getByRole("status")
+      .filter({ hasText: t("Your authenticator app has been replaced. 1 other session was signed out.") }),
   ).toBeVisible();
+  await before.goto("/settings/account");
+  await expect(before).toHaveURL(atPath("/signin"));
   await expect(verifyHeading(page)).toBeHidden();
   await expect(page.getByTestId("two-factor-status")).toHaveText("On");
 

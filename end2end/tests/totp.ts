@@ -139,15 +139,18 @@ export async function switchToBackupCode(page: Page): Promise<void> {
 }
 
 /**
- * Answers the "Confirm it's you" password prompt if the action asks for it. Fresh sessions are
- * not asked, so this does not wait long: it races the prompt against `next` (what the action
- * shows when no prompt comes) or, without `next`, looks for the prompt for a moment.
- * Keyboard-friendly: fills the field and presses Enter. Returns whether it was asked.
+ * Answers the "Confirm it's you" prompt if the action asks for it: with the password (accounts
+ * without two-factor) or, when the prompt asks for the second factor, with the authenticator's
+ * next code. Fresh sessions are not asked, so this does not wait long: it races the prompt
+ * against `next` (what the action shows when no prompt comes) or, without `next`, looks for
+ * the prompt for a moment. Keyboard-friendly: fills the field and presses Enter. Returns
+ * whether it was asked.
  */
 export async function passStepUpIfAsked(
   page: Page,
   password: string,
   next?: Locator,
+  authenticator?: Authenticator,
 ): Promise<boolean> {
   const prompt = page.getByRole("heading", { name: t("Confirm it's you") });
   if (next) {
@@ -156,9 +159,17 @@ export async function passStepUpIfAsked(
     await prompt.waitFor({ state: "visible", timeout: 1_500 }).catch(() => undefined);
   }
   if (!(await prompt.isVisible())) return false;
-  const field = page.getByLabel("Password", { exact: true });
-  await field.fill(password);
-  await field.press("Enter");
+  const passwordField = page.getByLabel("Password", { exact: true });
+  const codeField = page.getByLabel("Authentication code", { exact: true });
+  await expect(passwordField.or(codeField).first()).toBeVisible();
+  if (await passwordField.isVisible()) {
+    await passwordField.fill(password);
+    await passwordField.press("Enter");
+  } else {
+    if (!authenticator) throw new Error("the prompt asks for a code: pass the authenticator");
+    await codeField.fill(await authenticator.nextCode());
+    await codeField.press("Enter");
+  }
   await expect(prompt).toBeHidden();
   return true;
 }

@@ -56,6 +56,22 @@ pub struct TotpSetup {
     pub replacing: bool,
 }
 
+/// What a change that protects the account ended elsewhere: turning two-factor on, replacing
+/// the authenticator, turning it off.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedOutElsewhere {
+    pub other_sessions: u64,
+    pub trusted_browsers: u64,
+}
+
+/// The end of the wizard's verify step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupConfirmed {
+    /// The first backup codes, when two-factor was just turned on.
+    pub backup_codes: Option<BackupCodeSet>,
+    pub signed_out: SignedOutElsewhere,
+}
+
 /// Wizard step 3: the codes, shown once. `Debug` leaves them out.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupCodeSet {
@@ -119,7 +135,7 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
     )
 }
 
-/// Step-up re-authentication: the password again.
+/// Step-up re-authentication: the password again (accounts without a second factor).
 #[server]
 pub async fn confirm_identity(password: String) -> Result<(), AppError> {
     use crate::server::{context, two_factor};
@@ -137,9 +153,13 @@ pub async fn confirm_identity(password: String) -> Result<(), AppError> {
     )
 }
 
-/// Step-up re-authentication with a current code from the authenticator app instead.
+/// Step-up re-authentication with the second factor: a current code from the authenticator
+/// app, or a backup code.
 #[server]
-pub async fn confirm_identity_with_code(code: String) -> Result<(), AppError> {
+pub async fn confirm_identity_with_code(
+    code: String,
+    #[server(default)] use_backup_code: bool,
+) -> Result<(), AppError> {
     use crate::server::{context, two_factor};
     context::respond(
         async {
@@ -149,6 +169,7 @@ pub async fn confirm_identity_with_code(code: String) -> Result<(), AppError> {
                 &state,
                 &session,
                 &code,
+                use_backup_code,
                 &client,
                 context::now(),
             )
@@ -172,19 +193,19 @@ pub async fn begin_totp_setup() -> Result<TotpSetup, AppError> {
     )
 }
 
-/// Verifies the first code. Returns the new backup codes when two-factor was just turned on,
-/// nothing when an authenticator was replaced.
+/// Verifies the first code. Returns the new backup codes when two-factor was just turned on
+/// (none when an authenticator was replaced), and what was signed out elsewhere.
 #[server]
 pub async fn confirm_totp_setup(
     factor_id: String,
     code: String,
-) -> Result<Option<BackupCodeSet>, AppError> {
-    use crate::server::{context, two_factor};
+) -> Result<SetupConfirmed, AppError> {
+    use crate::server::{context, sessions, two_factor};
     context::respond(
         async {
             let state = context::state()?;
             let (session, client) = context::require_session()?;
-            two_factor::confirm_totp_setup(
+            let confirmed = two_factor::confirm_totp_setup(
                 &state,
                 &session,
                 &factor_id,
@@ -192,7 +213,14 @@ pub async fn confirm_totp_setup(
                 &client,
                 context::now(),
             )
-            .await
+            .await?;
+            context::set_session_cookie(&state.settings, &confirmed.session_secret)?;
+            // Every trusted browser was revoked, this one too.
+            context::set_cookie(&sessions::clearing_trusted_browser_cookie(&state.settings))?;
+            Ok(SetupConfirmed {
+                backup_codes: confirmed.backup_codes,
+                signed_out: confirmed.signed_out,
+            })
         }
         .await,
     )
@@ -224,17 +252,17 @@ pub async fn regenerate_backup_codes() -> Result<BackupCodeSet, AppError> {
     )
 }
 
-/// Turns two-factor off; returns how many other sessions were signed out.
+/// Turns two-factor off; returns what was signed out elsewhere.
 #[server]
-pub async fn disable_two_factor() -> Result<u64, AppError> {
+pub async fn disable_two_factor() -> Result<SignedOutElsewhere, AppError> {
     use crate::server::{context, sessions, two_factor};
     context::respond(
         async {
             let state = context::state()?;
             let (session, client) = context::require_session()?;
-            let ended = two_factor::disable(&state, &session, &client, context::now()).await?;
+            let signed_out = two_factor::disable(&state, &session, &client, context::now()).await?;
             context::set_cookie(&sessions::clearing_trusted_browser_cookie(&state.settings))?;
-            Ok(ended)
+            Ok(signed_out)
         }
         .await,
     )

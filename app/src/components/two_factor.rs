@@ -4,6 +4,7 @@
 
 use crate::api::two_factor::{BackupCodeSet, TotpSetup};
 use crate::components::{FormAlert, TextField};
+use crate::error::StepUpProof;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -293,16 +294,17 @@ fn AuthenticatorCodeField(
     }
 }
 
-/// "Confirm it's you": the password again, or (when the account has an authenticator app and
-/// `code_allowed`) a current code from the app, switched by a link as on the challenge page.
+/// "Confirm it's you" before a sensitive change. With `StepUpProof::Password` (the account
+/// has no second factor) it asks for the password; with `StepUpProof::SecondFactor` for a
+/// current code from the authenticator app or, switched by a link as on the challenge page, a
+/// backup code, and never for the password alone.
 #[component]
 pub fn StepUpForm(
+    proof: StepUpProof,
     password: RwSignal<String>,
     code: RwSignal<String>,
-    /// Whether the code field is showing instead of the password.
-    use_code: RwSignal<bool>,
-    /// Offer the authenticator app (two-factor is on).
-    code_allowed: bool,
+    /// Whether the backup-code field is showing instead of the app's code.
+    use_backup_code: RwSignal<bool>,
     #[prop(into)] error: Signal<Option<String>>,
     #[prop(into)] busy: Signal<bool>,
     on_confirm: Callback<()>,
@@ -314,61 +316,75 @@ pub fn StepUpForm(
         on_confirm.run(());
     };
     let switch = move |_| {
-        use_code.update(|c| *c = !*c);
-        password.set(String::new());
+        use_backup_code.update(|b| *b = !*b);
         code.set(String::new());
         on_edit.run(());
         crate::components::focus_first_input();
     };
+    let (explanation, fields) = match proof {
+        StepUpProof::Password => (
+            view! {
+                <p>"You signed in a while ago. Enter your password to make this change."</p>
+            }
+            .into_any(),
+            view! {
+                <TextField
+                    label="Password"
+                    name="password"
+                    input_type="password"
+                    autocomplete="current-password"
+                    value=password
+                    error=error
+                    on_edit=on_edit
+                    autofocus=true
+                />
+            }
+            .into_any(),
+        ),
+        StepUpProof::SecondFactor => (
+            view! {
+                <p>
+                    {move || {
+                        if use_backup_code.get() {
+                            "This change needs your second factor. Enter one of your backup \
+                             codes; it will be used up."
+                        } else {
+                            "This change needs your second factor. Enter the 6-digit code from \
+                             your authenticator app."
+                        }
+                    }}
+                </p>
+            }
+            .into_any(),
+            view! {
+                {move || {
+                    if use_backup_code.get() {
+                        view! { <BackupCodeField code error on_edit /> }.into_any()
+                    } else {
+                        view! { <AuthenticatorCodeField code error on_edit /> }.into_any()
+                    }
+                }}
+                <p class="step-up__switch">
+                    <button type="button" class="button button--link" on:click=switch>
+                        {move || {
+                            if use_backup_code.get() {
+                                "Use your authenticator app instead"
+                            } else {
+                                "Use a backup code instead"
+                            }
+                        }}
+                    </button>
+                </p>
+            }
+            .into_any(),
+        ),
+    };
     view! {
         <section class="wizard__step" aria-labelledby="step-up-title">
             <StepHeading id="step-up-title" text="Confirm it's you" />
-            <p>
-                {move || {
-                    if use_code.get() {
-                        "You signed in a while ago. Enter the 6-digit code from your \
-                         authenticator app to make this change."
-                    } else {
-                        "You signed in a while ago. Enter your password to make this change."
-                    }
-                }}
-            </p>
+            {explanation}
             <form on:submit=on_submit novalidate>
-                {move || {
-                    if use_code.get() {
-                        view! { <AuthenticatorCodeField code error on_edit /> }.into_any()
-                    } else {
-                        view! {
-                            <TextField
-                                label="Password"
-                                name="password"
-                                input_type="password"
-                                autocomplete="current-password"
-                                value=password
-                                error=error
-                                on_edit=on_edit
-                                autofocus=true
-                            />
-                        }
-                            .into_any()
-                    }
-                }}
-                {code_allowed
-                    .then(|| {
-                        view! {
-                            <p class="step-up__switch">
-                                <button type="button" class="button button--link" on:click=switch>
-                                    {move || {
-                                        if use_code.get() {
-                                            "Use your password instead"
-                                        } else {
-                                            "Use your authenticator app instead"
-                                        }
-                                    }}
-                                </button>
-                            </p>
-                        }
-                    })}
+                {fields}
                 <div class="wizard__actions">
                     <button
                         type="button"
@@ -386,11 +402,79 @@ pub fn StepUpForm(
     }
 }
 
+/// What "Confirm it's you" sends, read from its fields by the shared validator; the message
+/// for the field when what is typed cannot be right.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepUpAnswer {
+    Password(String),
+    Code { code: String, backup: bool },
+}
+
+impl StepUpAnswer {
+    pub fn read(
+        proof: StepUpProof,
+        password: &str,
+        code: &str,
+        use_backup_code: bool,
+    ) -> Result<StepUpAnswer, String> {
+        match proof {
+            StepUpProof::Password if password.is_empty() => Err("Enter your password.".into()),
+            StepUpProof::Password => Ok(StepUpAnswer::Password(password.to_owned())),
+            StepUpProof::SecondFactor => {
+                let code = if use_backup_code {
+                    crate::validation::normalize_backup_code(code)
+                } else {
+                    crate::validation::normalize_otp(code)
+                }?;
+                Ok(StepUpAnswer::Code {
+                    code,
+                    backup: use_backup_code,
+                })
+            }
+        }
+    }
+
+    /// Sends the answer; on success the session's new token is in the browser.
+    pub async fn send(self) -> Result<(), crate::error::AppError> {
+        match self {
+            StepUpAnswer::Password(password) => {
+                crate::api::two_factor::confirm_identity(password).await
+            }
+            StepUpAnswer::Code { code, backup } => {
+                crate::api::two_factor::confirm_identity_with_code(code, backup).await
+            }
+        }
+    }
+}
+
+/// A backup code, as the sign-in challenge and the step-up prompt ask for it.
+#[component]
+fn BackupCodeField(
+    code: RwSignal<String>,
+    error: Signal<Option<String>>,
+    on_edit: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <TextField
+            label="Backup code"
+            name="code"
+            value=code
+            autocomplete="off"
+            error
+            on_edit
+            autofocus=true
+            class="field--code"
+        />
+    }
+}
+
 /// The fields of the sign-in challenge: an app code or a backup code, and "trust this browser".
 /// A plain HTML form too, so it works before the WebAssembly has loaded.
 #[component]
 pub fn ChallengeFields(
     action_url: &'static str,
+    /// How long "Don't ask again" lasts, as configured.
+    trust_days: u64,
     use_backup_code: RwSignal<bool>,
     code: RwSignal<String>,
     trust_browser: RwSignal<bool>,
@@ -426,19 +510,7 @@ pub fn ChallengeFields(
             </p>
             {move || {
                 if use_backup_code.get() {
-                    view! {
-                        <TextField
-                            label="Backup code"
-                            name="code"
-                            value=code
-                            autocomplete="off"
-                            error=error
-                            on_edit=on_edit
-                            autofocus=true
-                            class="field--code"
-                        />
-                    }
-                        .into_any()
+                    view! { <BackupCodeField code error on_edit /> }.into_any()
                 } else {
                     view! { <AuthenticatorCodeField code error on_edit /> }.into_any()
                 }
@@ -452,7 +524,12 @@ pub fn ChallengeFields(
                     prop:checked=move || trust_browser.get()
                     on:change=move |ev| trust_browser.set(event_target_checked(&ev))
                 />
-                <label for="field-trust_browser">"Don't ask again on this browser for 30 days"</label>
+                <label for="field-trust_browser">
+                    {format!(
+                        "Don't ask again on this browser for {}",
+                        crate::components::days_text(trust_days),
+                    )}
+                </label>
             </div>
             <button type="submit" class="button button--primary button--block" disabled=move || busy.get()>
                 {move || if busy.get() { "Verifying…" } else { "Verify" }}

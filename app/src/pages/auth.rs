@@ -6,7 +6,7 @@ use crate::api::{SignIn, SignUp};
 use crate::components::two_factor::ChallengeFields;
 use crate::components::{
     CommonList, FormAlert, FormFeedback, PasswordFeedback, TextField, configured_password_policy,
-    load_common_passwords,
+    configured_trusted_browser_days, load_common_passwords,
 };
 use crate::validation::{
     PasswordPolicy, normalize_backup_code, normalize_otp, validate_sign_in, validate_sign_up,
@@ -200,7 +200,7 @@ pub fn ChallengePage() -> impl IntoView {
         <Title text="Two-factor authentication" />
         <section class="card card--narrow" aria-labelledby="challenge-title">
             <h1 id="challenge-title">"Two-factor authentication"</h1>
-            <ChallengeForm />
+            <ChallengeForm trust_days=configured_trusted_browser_days() />
             <form class="card__footer" method="post" action=crate::api::SignOut::url()>
                 <button type="submit" class="button button--link">
                     "Cancel and sign in as someone else"
@@ -211,7 +211,7 @@ pub fn ChallengePage() -> impl IntoView {
 }
 
 #[island]
-fn ChallengeForm() -> impl IntoView {
+fn ChallengeForm(trust_days: u64) -> impl IntoView {
     let action = ServerAction::<AnswerChallenge>::new();
     let use_backup_code = RwSignal::new(false);
     let code = RwSignal::new(String::new());
@@ -244,6 +244,7 @@ fn ChallengeForm() -> impl IntoView {
     view! {
         <ChallengeFields
             action_url=AnswerChallenge::url()
+            trust_days
             use_backup_code
             code
             trust_browser

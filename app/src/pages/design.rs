@@ -3,13 +3,14 @@
 //! change to `style/` or a component shows here at once. Development mode only: in production
 //! the route answers 404.
 
-use crate::api::two_factor::{BackupCodeSet, TotpSetup};
+use crate::api::two_factor::{BackupCodeSet, SignedOutElsewhere, TotpSetup};
 use crate::components::two_factor::{
     ChallengeFields, ENABLE_STEPS, REPLACE_STEPS, SaveCodesStep, ScanStep, StepUpForm, VerifyStep,
     WizardProgress,
 };
+use crate::error::StepUpProof;
 use crate::pages::NotFound;
-use crate::pages::security::{DisableDialog, RegenerateDialog};
+use crate::pages::security::{DisableDialog, RegenerateDialog, signed_out_text};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -108,28 +109,35 @@ pub fn DesignGallery() -> impl IntoView {
     #[derive(Clone, Copy, PartialEq)]
     enum Method {
         Password,
-        Code,
+        AppCode,
+        BackupCode,
     }
-    let step_up =
-        move |method: Method, typed: &str, code_allowed: bool, error: Signal<Option<String>>| {
-            let (password, code) = match method {
-                Method::Password => (typed, ""),
-                Method::Code => ("", typed),
-            };
-            view! {
-                <StepUpForm
-                    password=text(password)
-                    code=text(code)
-                    use_code=RwSignal::new(method == Method::Code)
-                    code_allowed
-                    error
-                    busy=Signal::stored(false)
-                    on_confirm=noop()
-                    on_cancel=noop()
-                    on_edit=noop()
-                />
-            }
+    let step_up = move |method: Method, typed: &str, error: Signal<Option<String>>| {
+        let (proof, password, code) = match method {
+            Method::Password => (StepUpProof::Password, typed, ""),
+            Method::AppCode | Method::BackupCode => (StepUpProof::SecondFactor, "", typed),
         };
+        view! {
+            <StepUpForm
+                proof
+                password=text(password)
+                code=text(code)
+                use_backup_code=RwSignal::new(method == Method::BackupCode)
+                error
+                busy=Signal::stored(false)
+                on_confirm=noop()
+                on_cancel=noop()
+                on_edit=noop()
+            />
+        }
+    };
+    let notice = |text: String| {
+        view! {
+            <div class="alert alert--success" role="status">
+                {text}
+            </div>
+        }
+    };
     let challenge = move |backup: bool,
                           code: &str,
                           error: Signal<Option<String>>,
@@ -139,6 +147,7 @@ pub fn DesignGallery() -> impl IntoView {
             <h1>"Two-factor authentication"</h1>
             <ChallengeFields
                 action_url="#"
+                trust_days=30
                 use_backup_code=RwSignal::new(backup)
                 code=text(code)
                 trust_browser=RwSignal::new(false)
@@ -232,25 +241,53 @@ pub fn DesignGallery() -> impl IntoView {
                     on_cancel=noop()
                 />
             </Specimen>
-            <Specimen title="Step-up · Confirm it's you">
-                {step_up(Method::Password, "", true, none())}
+            <Specimen title="Step-up · password (no second factor)">
+                {step_up(Method::Password, "", none())}
             </Specimen>
             <Specimen title="Step-up · wrong password">
-                {step_up(Method::Password, "hunter2", true, err("That is not your password."))}
+                {step_up(Method::Password, "hunter2", err("That is not your password."))}
             </Specimen>
             <Specimen title="Step-up · authenticator code">
-                {step_up(Method::Code, "", true, none())}
+                {step_up(Method::AppCode, "", none())}
             </Specimen>
             <Specimen title="Step-up · wrong code">
                 {step_up(
-                    Method::Code,
+                    Method::AppCode,
                     "123456",
-                    true,
                     err("That code didn't match. Wait for the next code and try again."),
                 )}
             </Specimen>
-            <Specimen title="Step-up · turning on (password only)">
-                {step_up(Method::Password, "", false, none())}
+            <Specimen title="Step-up · backup code">
+                {step_up(Method::BackupCode, "a2b3c-d4e5f", none())}
+            </Specimen>
+            <Specimen title="Step-up · wrong backup code">
+                {step_up(
+                    Method::BackupCode,
+                    "a2b3c-d4e5f",
+                    err("That backup code didn't work. Check it, or use another one."),
+                )}
+            </Specimen>
+            <Specimen title="Security · turned on, signed out elsewhere">
+                {notice(
+                    format!(
+                        "Two-factor authentication is on.{}",
+                        signed_out_text(SignedOutElsewhere {
+                            other_sessions: 2,
+                            trusted_browsers: 1,
+                        }),
+                    ),
+                )}
+            </Specimen>
+            <Specimen title="Security · authenticator replaced">
+                {notice(
+                    format!(
+                        "Your authenticator app has been replaced.{}",
+                        signed_out_text(SignedOutElsewhere {
+                            other_sessions: 1,
+                            trusted_browsers: 0,
+                        }),
+                    ),
+                )}
             </Specimen>
             <Specimen title="New backup codes · confirm dialog">
                 <RegenerateDialog busy=Signal::stored(false) on_confirm=noop() on_cancel=noop() />

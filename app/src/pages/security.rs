@@ -6,15 +6,15 @@
 //! happened. Only the wizard ships WebAssembly, which keeps the bundle small.
 
 use crate::api::two_factor::{
-    self as api, BackupCodeSet, RevokeTrustedBrowser, SECURITY_PATH, SecurityOverview, TotpSetup,
-    USED_BACKUP_CODE_QUERY, WIZARD_PATH,
+    self as api, BackupCodeSet, RevokeTrustedBrowser, SECURITY_PATH, SecurityOverview,
+    SignedOutElsewhere, TotpSetup, USED_BACKUP_CODE_QUERY, WIZARD_PATH,
 };
 use crate::components::two_factor::{
-    ENABLE_STEPS, REGENERATE_STEPS, REPLACE_STEPS, SaveCodesStep, ScanStep, StepUpForm, VerifyStep,
-    WizardProgress,
+    ENABLE_STEPS, REGENERATE_STEPS, REPLACE_STEPS, SaveCodesStep, ScanStep, StepUpAnswer,
+    StepUpForm, VerifyStep, WizardProgress,
 };
-use crate::components::{FormAlert, go_to};
-use crate::error::AppError;
+use crate::components::{FormAlert, configured_trusted_browser_days, days_text, go_to};
+use crate::error::{AppError, StepUpProof};
 use crate::validation::normalize_otp;
 use leptos::either::EitherOf7;
 use leptos::prelude::*;
@@ -29,18 +29,19 @@ pub const FEW_BACKUP_CODES: i64 = 3;
 #[component]
 pub fn SecurityPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| api::get_security_overview());
-    let (done, others, used_backup_code) = use_query_map().with_untracked(|q| {
+    let (done, signed_out, used_backup_code) = use_query_map().with_untracked(|q| {
         let used = USED_BACKUP_CODE_QUERY
             .split_once('=')
             .is_some_and(|(key, value)| q.get(key).as_deref() == Some(value));
-        let others = q
-            .get("others")
-            .and_then(|n| n.parse::<u64>().ok())
-            .unwrap_or(0);
-        (q.get("done"), others, used)
+        let count = |key: &str| q.get(key).and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
+        let signed_out = SignedOutElsewhere {
+            other_sessions: count("others"),
+            trusted_browsers: count("browsers"),
+        };
+        (q.get("done"), signed_out, used)
     });
     // Only known outcomes are shown: nothing from the address is echoed into the page.
-    let notice = done.and_then(|done| outcome_message(&done, others));
+    let notice = done.and_then(|done| outcome_message(&done, signed_out));
     view! {
         <Title text="Security settings" />
         <h1 class="page-title">"Security"</h1>
@@ -67,20 +68,39 @@ pub fn SecurityPage() -> impl IntoView {
     }
 }
 
-fn outcome_message(done: &str, others: u64) -> Option<String> {
-    let signed_out = match others {
-        0 => String::new(),
-        1 => " 1 other session was signed out.".to_owned(),
-        n => format!(" {n} other sessions were signed out."),
-    };
+fn outcome_message(done: &str, signed_out: SignedOutElsewhere) -> Option<String> {
+    let elsewhere = signed_out_text(signed_out);
     Some(match done {
-        "enabled" => "Two-factor authentication is on.".to_owned(),
-        "replaced" => "Your authenticator app has been replaced.".to_owned(),
+        "enabled" => format!("Two-factor authentication is on.{elsewhere}"),
+        "replaced" => format!("Your authenticator app has been replaced.{elsewhere}"),
         "regenerated" => "Your new backup codes are ready. The old ones no longer work.".to_owned(),
-        "disabled" => format!("Two-factor authentication is off.{signed_out}"),
+        "disabled" => format!("Two-factor authentication is off.{elsewhere}"),
         "revoked" => "The browser is no longer trusted.".to_owned(),
         _ => return None,
     })
+}
+
+/// " 2 other sessions were signed out and 1 trusted browser was revoked." (or nothing).
+pub fn signed_out_text(signed_out: SignedOutElsewhere) -> String {
+    let count = |n: u64, one: &str, many: &str| {
+        if n == 1 {
+            format!("1 {one} was")
+        } else {
+            format!("{n} {many} were")
+        }
+    };
+    let sessions = count(signed_out.other_sessions, "other session", "other sessions");
+    let browsers = count(
+        signed_out.trusted_browsers,
+        "trusted browser",
+        "trusted browsers",
+    );
+    match (signed_out.other_sessions, signed_out.trusted_browsers) {
+        (0, 0) => String::new(),
+        (_, 0) => format!(" {sessions} signed out."),
+        (0, _) => format!(" {browsers} revoked."),
+        (_, _) => format!(" {sessions} signed out and {browsers} revoked."),
+    }
 }
 
 /// A button that opens the wizard for `action`: a plain GET form, so it is a real button that
@@ -134,7 +154,8 @@ fn SecurityCards(
             </p>
             <p>
                 "Protect your account with a second step at sign-in: a code from an "
-                "authenticator app on your phone, even if someone learns your password."
+                "authenticator app on your phone, even if someone learns your password. "
+                "Turning it on signs out your other sessions."
             </p>
             <WizardButton
                 action="enable"
@@ -255,8 +276,12 @@ fn SecurityCards(
         <section class="card" aria-labelledby="trusted-title">
             <h2 id="trusted-title">"Trusted browsers"</h2>
             <p class="muted">
-                "Browsers where you chose “Don't ask again” skip the second step for 30 days. "
-                "Changing your password or turning off two-factor authentication revokes them all."
+                {format!(
+                    "Browsers where you chose “Don't ask again” skip the second step for {}. \
+                     Changing your password, replacing your authenticator app or turning \
+                     two-factor authentication off revokes them all.",
+                    days_text(configured_trusted_browser_days()),
+                )}
             </p>
             {trusted}
         </section>
@@ -311,7 +336,7 @@ pub fn TwoFactorWizardPage() -> impl IntoView {
 #[derive(Clone, Debug, PartialEq)]
 enum Panel {
     Working,
-    StepUp,
+    StepUp(StepUpProof),
     Scan(TotpSetup),
     Verify(TotpSetup),
     SaveCodes(BackupCodeSet),
@@ -319,7 +344,23 @@ enum Panel {
     ConfirmDisable,
 }
 
-/// Runs one two-factor action, asking for the password first when the server wants a fresh
+/// What to do once "Confirm it's you" has passed: the action from the start, or the code the
+/// person was verifying when the server asked (the check can run out while they scan).
+#[derive(Clone, Debug, PartialEq)]
+enum Resume {
+    Run,
+    Verify(TotpSetup),
+}
+
+/// The query string that tells the Security page what happened.
+fn outcome_query(done: &str, signed_out: SignedOutElsewhere) -> String {
+    format!(
+        "?done={done}&others={}&browsers={}",
+        signed_out.other_sessions, signed_out.trusted_browsers
+    )
+}
+
+/// Runs one two-factor action, asking "Confirm it's you" first when the server wants a fresh
 /// check, and returns to the Security page with the outcome.
 #[island]
 fn TwoFactorWizard(intent: Intent) -> impl IntoView {
@@ -335,9 +376,9 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
     let code = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let step_up_code = RwSignal::new(String::new());
-    let step_up_with_code = RwSignal::new(false);
-    // Every action but turning two-factor on happens with an authenticator app in place.
-    let step_up_code_allowed = intent != Intent::Enable;
+    let step_up_backup = RwSignal::new(false);
+    let resume = StoredValue::new(Resume::Run);
+    let signed_out = StoredValue::new(SignedOutElsewhere::default());
     let key_shown = RwSignal::new(false);
     let copy_status: RwSignal<Option<String>> = RwSignal::new(None);
     let saved = RwSignal::new(false);
@@ -360,6 +401,13 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
         panel.set(next);
     };
     let back = move |outcome: &str| go_to(&format!("{SECURITY_PATH}{outcome}"));
+    let ask_step_up = move |proof: StepUpProof, then: Resume| {
+        password.set(String::new());
+        step_up_code.set(String::new());
+        step_up_backup.set(false);
+        resume.set_value(then);
+        show(Panel::StepUp(proof));
+    };
 
     let run = move || {
         failure.set(None);
@@ -374,16 +422,12 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
                     .map(|codes| show(Panel::SaveCodes(codes))),
                 Intent::Disable => api::disable_two_factor()
                     .await
-                    .map(|ended| back(&format!("?done=disabled&others={ended}"))),
+                    .map(|ended| back(&outcome_query("disabled", ended))),
             };
             busy.set(false);
             match result {
                 Ok(()) => {}
-                Err(AppError::StepUpRequired) => {
-                    password.set(String::new());
-                    step_up_code.set(String::new());
-                    show(Panel::StepUp);
-                }
+                Err(AppError::StepUpRequired { proof }) => ask_step_up(proof, Resume::Run),
                 Err(err) => fail(err),
             }
         });
@@ -395,35 +439,64 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
         }
     });
 
-    let confirm_identity = Callback::new(move |()| {
-        let with_code = step_up_with_code.get_untracked();
-        let typed_code = if with_code {
-            match normalize_otp(&step_up_code.get_untracked()) {
-                Ok(typed) => Some(typed),
-                Err(message) => {
-                    field_error.set(Some(message));
-                    return;
+    let verify_code = move |setup: TotpSetup, typed: String| {
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = api::confirm_totp_setup(setup.factor_id.clone(), typed).await;
+            busy.set(false);
+            match result {
+                Ok(confirmed) => {
+                    signed_out.set_value(confirmed.signed_out);
+                    match confirmed.backup_codes {
+                        Some(codes) => {
+                            saved.set(false);
+                            show(Panel::SaveCodes(codes));
+                        }
+                        None => back(&outcome_query("replaced", confirmed.signed_out)),
+                    }
                 }
+                Err(AppError::StepUpRequired { proof }) => {
+                    ask_step_up(proof, Resume::Verify(setup));
+                }
+                Err(err) => fail(err),
             }
-        } else {
-            if password.get_untracked().is_empty() {
-                field_error.set(Some("Enter your password.".into()));
+        });
+    };
+
+    let confirm_identity = Callback::new(move |()| {
+        let Panel::StepUp(proof) = panel.get_untracked() else {
+            return;
+        };
+        let answer = match StepUpAnswer::read(
+            proof,
+            &password.get_untracked(),
+            &step_up_code.get_untracked(),
+            step_up_backup.get_untracked(),
+        ) {
+            Ok(answer) => answer,
+            Err(message) => {
+                field_error.set(Some(message));
                 return;
             }
-            None
         };
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let result = match typed_code {
-                Some(typed) => api::confirm_identity_with_code(typed).await,
-                None => api::confirm_identity(password.get_untracked()).await,
-            };
+            let result = answer.send().await;
             busy.set(false);
             match result {
                 Ok(()) => {
                     password.set(String::new());
                     step_up_code.set(String::new());
-                    run();
+                    match resume.get_value() {
+                        Resume::Run => run(),
+                        Resume::Verify(setup) => {
+                            let typed = code.get_untracked();
+                            show(Panel::Verify(setup.clone()));
+                            if let Ok(typed) = normalize_otp(&typed) {
+                                verify_code(setup, typed);
+                            }
+                        }
+                    }
                 }
                 Err(err) => fail(err),
             }
@@ -434,26 +507,10 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
         let Panel::Verify(setup) = panel.get_untracked() else {
             return;
         };
-        let typed = match normalize_otp(&code.get_untracked()) {
-            Ok(typed) => typed,
-            Err(message) => {
-                field_error.set(Some(message));
-                return;
-            }
-        };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let result = api::confirm_totp_setup(setup.factor_id, typed).await;
-            busy.set(false);
-            match result {
-                Ok(Some(codes)) => {
-                    saved.set(false);
-                    show(Panel::SaveCodes(codes));
-                }
-                Ok(None) => back("?done=replaced"),
-                Err(err) => fail(err),
-            }
-        });
+        match normalize_otp(&code.get_untracked()) {
+            Ok(typed) => verify_code(setup, typed),
+            Err(message) => field_error.set(Some(message)),
+        }
     });
 
     let cancel_setup = Callback::new(move |()| {
@@ -464,11 +521,11 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
     });
     let cancel = Callback::new(move |()| back(""));
     let finish = Callback::new(move |()| {
-        back(if intent == Intent::Enable {
-            "?done=enabled"
+        if intent == Intent::Enable {
+            back(&outcome_query("enabled", signed_out.get_value()));
         } else {
-            "?done=regenerated"
-        })
+            back("?done=regenerated");
+        }
     });
     let clear_field = Callback::new(move |()| field_error.set(None));
     let steps = match intent {
@@ -486,12 +543,12 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
                 {move || if busy.get() { "Working…" } else { "" }}
             </p>
         }),
-        Panel::StepUp => EitherOf7::B(view! {
+        Panel::StepUp(proof) => EitherOf7::B(view! {
             <StepUpForm
+                proof
                 password
                 code=step_up_code
-                use_code=step_up_with_code
-                code_allowed=step_up_code_allowed
+                use_backup_code=step_up_backup
                 error=field_error
                 busy
                 on_confirm=confirm_identity

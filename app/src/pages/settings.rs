@@ -2,10 +2,12 @@
 //! Visitors without a session never get here: the server's page guard redirects them.
 
 use crate::api::{self, AccountOverview, ChangePassword};
+use crate::components::two_factor::{StepUpAnswer, StepUpForm};
 use crate::components::{
     CommonList, FormAlert, FormFeedback, PasswordFeedback, TextField, configured_password_policy,
     load_common_passwords,
 };
+use crate::error::{AppError, StepUpProof};
 use crate::validation::{PasswordPolicy, validate_password_change};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -118,6 +120,14 @@ fn ChangePasswordCard(
             .err()
         })
     };
+    // "Confirm it's you" when the account has a second factor the session has not passed
+    // lately: the typed passwords wait in their fields, and the change is sent again after.
+    let step_up: RwSignal<Option<StepUpProof>> = RwSignal::new(None);
+    let step_up_password = RwSignal::new(String::new());
+    let step_up_code = RwSignal::new(String::new());
+    let step_up_backup = RwSignal::new(false);
+    let step_up_error: RwSignal<Option<String>> = RwSignal::new(None);
+    let step_up_busy = RwSignal::new(false);
     let alert = Signal::derive(move || match value.get() {
         Some(Ok(done)) => {
             let others = match done.other_sessions_signed_out {
@@ -127,7 +137,17 @@ fn ChangePasswordCard(
             };
             Some((true, format!("Your password has been changed.{others}")))
         }
+        Some(Err(AppError::StepUpRequired { .. })) => None,
         _ => feedback.failure(),
+    });
+    Effect::new(move |_| {
+        if let Some(Err(AppError::StepUpRequired { proof })) = value.get() {
+            step_up_password.set(String::new());
+            step_up_code.set(String::new());
+            step_up_backup.set(false);
+            step_up_error.set(None);
+            step_up.set(Some(proof));
+        }
     });
     // A successful change empties the form, so the passwords do not linger in the page.
     Effect::new(move |_| {
@@ -140,24 +160,90 @@ fn ChangePasswordCard(
             other_sessions.update(|n| *n = n.saturating_sub(ended).max(0));
         }
     });
+    let send = move || {
+        action.dispatch(ChangePassword {
+            current_password: current.get_untracked(),
+            new_password: new_password.get_untracked(),
+            new_password_confirm: confirm.get_untracked(),
+            sign_out_other_sessions: sign_out_others.get_untracked(),
+        });
+    };
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if feedback.ready_to_send() {
-            action.dispatch(ChangePassword {
-                current_password: current.get_untracked(),
-                new_password: new_password.get_untracked(),
-                new_password_confirm: confirm.get_untracked(),
-                sign_out_other_sessions: sign_out_others.get_untracked(),
-            });
+            send();
         }
     };
+    let confirm_identity = Callback::new(move |()| {
+        let Some(proof) = step_up.get_untracked() else {
+            return;
+        };
+        let answer = match StepUpAnswer::read(
+            proof,
+            &step_up_password.get_untracked(),
+            &step_up_code.get_untracked(),
+            step_up_backup.get_untracked(),
+        ) {
+            Ok(answer) => answer,
+            Err(message) => {
+                step_up_error.set(Some(message));
+                return;
+            }
+        };
+        step_up_busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = answer.send().await;
+            step_up_busy.set(false);
+            match result {
+                Ok(()) => {
+                    step_up.set(None);
+                    send();
+                }
+                Err(err) => step_up_error.set(Some(
+                    err.message_for("code")
+                        .or_else(|| err.message_for("password"))
+                        .unwrap_or_else(|| err.to_string()),
+                )),
+            }
+        });
+    });
+    let cancel_step_up = Callback::new(move |()| {
+        step_up.set(None);
+        action.clear();
+    });
+    let clear_step_up_error = Callback::new(move |()| step_up_error.set(None));
     let clear = Callback::new(move |()| action.clear());
     let load_list = Callback::new(move |()| load_common_passwords(common));
 
     view! {
         <section class="card" aria-labelledby="password-title">
             <h2 id="password-title">"Change password"</h2>
-            <form method="post" action=ChangePassword::url() on:submit=on_submit novalidate>
+            {move || {
+                step_up
+                    .get()
+                    .map(|proof| {
+                        view! {
+                            <StepUpForm
+                                proof
+                                password=step_up_password
+                                code=step_up_code
+                                use_backup_code=step_up_backup
+                                error=step_up_error
+                                busy=step_up_busy
+                                on_confirm=confirm_identity
+                                on_cancel=cancel_step_up
+                                on_edit=clear_step_up_error
+                            />
+                        }
+                    })
+            }}
+            <form
+                method="post"
+                action=ChangePassword::url()
+                on:submit=on_submit
+                novalidate
+                hidden=move || step_up.get().is_some()
+            >
                 <FormAlert message=alert />
                 <TextField
                     label="Current password"
@@ -220,4 +306,7 @@ fn ChangePasswordCard(
             </form>
         </section>
     }
+    // Type-erased: the card's full view type is deep enough to exceed the compiler's default
+    // recursion limit where the server renders the island.
+    .into_any()
 }

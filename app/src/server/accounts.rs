@@ -4,8 +4,8 @@
 use crate::error::AppError;
 use crate::server::AppState;
 use crate::server::db::events::{EventKind, record_for as record};
-use crate::server::db::{self, sessions as session_repo, trusted_browsers, users};
-use crate::server::sessions::{self, ClientInfo, CurrentSession, Level};
+use crate::server::db::{self, factors, sessions as session_repo, trusted_browsers, users};
+use crate::server::sessions::{self, ClientInfo, CurrentSession, Level, Proved};
 use crate::server::{sign_in_throttle, two_factor};
 use crate::validation;
 use serde_json::json;
@@ -74,7 +74,7 @@ pub async fn sign_up_replacing(
     if let Some(previous) = previous_secret {
         session_repo::delete_by_token_hash(&mut *tx, &crate::server::token::hash(previous)).await?;
     }
-    let session_secret = sessions::start(&mut *tx, user.id, client, now).await?;
+    let session_secret = sessions::start(&mut *tx, user.id, Proved::Password, client, now).await?;
     record(
         &mut *tx,
         user.id,
@@ -238,15 +238,32 @@ pub struct PasswordChange<'a> {
     pub sign_out_other_sessions: bool,
 }
 
-/// Changes the password after checking the current one. Returns how many other sessions were
-/// signed out (none unless `sign_out_other_sessions`).
+/// What a password change did.
+pub struct PasswordChanged {
+    /// Other sessions signed out (none unless asked).
+    pub other_sessions_signed_out: u64,
+    /// The session's new token: the check of the current password is a fresh authentication.
+    pub session_secret: String,
+}
+
+impl std::fmt::Debug for PasswordChanged {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordChanged")
+            .field("other_sessions_signed_out", &self.other_sessions_signed_out)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Changes the password after checking the current one. While the account has a second
+/// factor, the session must also have passed it recently: the password alone is what a thief
+/// of the session would know.
 pub async fn change_password(
     state: &AppState,
     session: &CurrentSession,
     change: PasswordChange<'_>,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<u64, AppError> {
+) -> Result<PasswordChanged, AppError> {
     let PasswordChange {
         current_password,
         new_password,
@@ -262,6 +279,9 @@ pub async fn change_password(
         &state.settings.password_policy,
         state.common_passwords.as_ref(),
     )?;
+    if factors::has_active(&state.pool, user.id).await? {
+        two_factor::require_recent_authentication(state, session, now).await?;
+    }
     let current_ok = state
         .hasher
         .verify(
@@ -295,7 +315,6 @@ pub async fn change_password(
             "Your password was just changed in another session. Sign in again to continue.",
         ));
     }
-    session_repo::mark_authenticated(&mut *tx, session.session_id, now).await?;
     // Whoever learned the old password must not keep skipping the second factor.
     let untrusted = trusted_browsers::delete_for_user(&mut *tx, user.id).await?;
     let ended = if sign_out_other_sessions {
@@ -312,8 +331,16 @@ pub async fn change_password(
         now,
     )
     .await?;
+    let checked = sessions::Checked {
+        password: true,
+        second_factor: false,
+    };
+    let session_secret = sessions::rotate_after(&mut *tx, session, checked, now).await?;
     tx.commit().await?;
-    Ok(ended)
+    Ok(PasswordChanged {
+        other_sessions_signed_out: ended,
+        session_secret,
+    })
 }
 
 /// Lifts the locks on the account with `email` (the administrator's way out, NIST SP 800-63B

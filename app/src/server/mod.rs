@@ -34,7 +34,7 @@ impl AppError {
         match self {
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::InvalidCredentials | AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AppError::StepUpRequired => StatusCode::FORBIDDEN,
+            AppError::StepUpRequired { .. } => StatusCode::FORBIDDEN,
             AppError::TooManyAttempts { .. } | AppError::AccountLocked => {
                 StatusCode::TOO_MANY_REQUESTS
             }

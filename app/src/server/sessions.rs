@@ -2,6 +2,7 @@
 
 use crate::error::AppError;
 use crate::server::config::Settings;
+pub use crate::server::db::sessions::Checked;
 use crate::server::db::sessions::{self as repo, LEVEL_FULL, LEVEL_PASSWORD_ONLY, NewSession};
 use crate::server::token;
 use sqlx::PgExecutor;
@@ -14,7 +15,25 @@ use uuid::Uuid;
 pub struct CurrentSession {
     pub session_id: Uuid,
     pub user_id: Uuid,
+    /// The last password check in this session.
     pub authenticated_at: OffsetDateTime,
+    /// The last second-factor check in this session (the sign-in challenge, "Confirm it's you"
+    /// with a code, or the enrollment it completed); `None`: never. A trusted browser skips the
+    /// challenge without passing one.
+    pub second_factor_at: Option<OffsetDateTime>,
+}
+
+impl CurrentSession {
+    /// Whether the session passed a second factor no longer than `window` before `now`.
+    pub fn second_factor_within(&self, window: time::Duration, now: OffsetDateTime) -> bool {
+        self.second_factor_at.is_some_and(|at| now - at <= window)
+    }
+
+    /// Whether the session checked the password or a second factor no longer than `window`
+    /// before `now`.
+    pub fn any_check_within(&self, window: time::Duration, now: OffsetDateTime) -> bool {
+        now - self.authenticated_at <= window || self.second_factor_within(window, now)
+    }
 }
 
 /// A half-authenticated session: the password was right, the second factor is still to come.
@@ -31,6 +50,13 @@ pub struct PendingChallenge {
 pub enum Authenticated {
     Full(CurrentSession),
     Challenge(PendingChallenge),
+}
+
+/// What a new session has proved as it begins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proved {
+    Password,
+    PasswordAndSecondFactor,
 }
 
 /// Which kind of session to create.
@@ -136,15 +162,16 @@ fn find_token<'a>(name: &str, header: &'a str) -> Option<&'a str> {
 pub async fn start(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
+    proved: Proved,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<String, AppError> {
     let new_token = token::generate();
-    repo::insert(
-        db,
-        new_session(user_id, Level::Full, &new_token, client, now),
-    )
-    .await?;
+    let mut session = new_session(user_id, Level::Full, &new_token, client, now);
+    if proved == Proved::PasswordAndSecondFactor {
+        session.second_factor_at = Some(now);
+    }
+    repo::insert(db, session).await?;
     Ok(new_token.secret)
 }
 
@@ -180,6 +207,7 @@ fn new_session<'a>(
         user_id,
         token_hash: &token.hash,
         level: level.as_str(),
+        second_factor_at: None,
         ip: client.ip.as_deref(),
         user_agent: client.user_agent.as_deref(),
         now,
@@ -222,6 +250,7 @@ pub async fn authenticate_any(
                 session_id: row.id,
                 user_id: row.user_id,
                 authenticated_at: row.authenticated_at,
+                second_factor_at: row.second_factor_at,
             })))
         }
         LEVEL_PASSWORD_ONLY if now - row.created_at < CHALLENGE_LIFETIME => {
@@ -240,6 +269,23 @@ pub fn cutoffs(settings: &Settings, now: OffsetDateTime) -> (OffsetDateTime, Off
         now - settings.session_idle_timeout,
         now - settings.session_absolute_timeout,
     )
+}
+
+/// Gives the session a new token after a fresh check of `checked` and returns it (for the
+/// cookie): the session id changes with the privilege. `Unauthenticated` if the session is
+/// gone.
+pub async fn rotate_after(
+    db: impl PgExecutor<'_>,
+    session: &CurrentSession,
+    checked: repo::Checked,
+    now: OffsetDateTime,
+) -> Result<String, AppError> {
+    let new_token = token::generate();
+    if repo::rotate_token(db, session.session_id, &new_token.hash, checked, now).await? {
+        Ok(new_token.secret)
+    } else {
+        Err(AppError::Unauthenticated)
+    }
 }
 
 pub async fn end(pool: &sqlx::PgPool, secret: &str) -> Result<(), AppError> {

@@ -3,16 +3,16 @@
 //! turning it off. Server functions are thin adapters over these; `now` comes from the caller.
 
 use crate::api::two_factor::{
-    BackupCodeSet, SecurityOverview, TotpSetup, TrustedBrowser, TwoFactorStatus,
+    BackupCodeSet, SecurityOverview, SignedOutElsewhere, TotpSetup, TrustedBrowser, TwoFactorStatus,
 };
-use crate::error::AppError;
+use crate::error::{AppError, StepUpProof};
 use crate::server::AppState;
 use crate::server::backup_codes::{self, BackupCode};
 use crate::server::db::events::{self, EventKind, NewEvent, record_for as record};
 use crate::server::db::{
     backup_codes as code_repo, factors, sessions as session_repo, trusted_browsers, users,
 };
-use crate::server::sessions::{self, ClientInfo, CurrentSession, Level, PendingChallenge};
+use crate::server::sessions::{self, ClientInfo, CurrentSession, Level, PendingChallenge, Proved};
 use crate::server::{accounts, authenticator};
 use crate::server::{token, user_agent};
 use crate::validation;
@@ -33,23 +33,40 @@ pub const STEP_UP_FAILURE_WINDOW: time::Duration = time::Duration::minutes(15);
 // ---------------------------------------------------------------------------------------------
 // Step-up re-authentication
 
-/// Refuses a sensitive change when the session's last password or code check is older than the
-/// configured window (`StepUpRequired`; the browser then asks for the password).
-pub fn require_recent_authentication(
+/// Refuses a sensitive change unless the session's last check is recent enough
+/// (`StepUpRequired`, naming what the browser must ask for). While the account has an active
+/// second factor, only a second factor counts: a session that never passed one (signed in
+/// before two-factor was turned on, through a trusted browser, or stolen) plus the password
+/// must not be able to change factors or the password. Without one, the password does.
+pub async fn require_recent_authentication(
     state: &AppState,
     session: &CurrentSession,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let window =
-        time::Duration::try_from(state.settings.step_up_window).map_err(AppError::internal)?;
-    if now - session.authenticated_at > window {
-        Err(AppError::StepUpRequired)
-    } else {
+    let window = step_up_window(state)?;
+    if factors::has_active(&state.pool, session.user_id).await? {
+        if session.second_factor_within(window, now) {
+            return Ok(());
+        }
+        return Err(AppError::StepUpRequired {
+            proof: StepUpProof::SecondFactor,
+        });
+    }
+    if session.any_check_within(window, now) {
         Ok(())
+    } else {
+        Err(AppError::StepUpRequired {
+            proof: StepUpProof::Password,
+        })
     }
 }
 
-/// Checks the password again and marks the session freshly authenticated. The session gets a
+fn step_up_window(state: &AppState) -> Result<time::Duration, AppError> {
+    time::Duration::try_from(state.settings.step_up_window).map_err(AppError::internal)
+}
+
+/// Checks the password again and marks the session freshly authenticated, for accounts without
+/// a second factor (with one, only [`confirm_identity_with_code`] will do). The session gets a
 /// new token (returned, for the cookie): its id changes with the privilege.
 pub async fn confirm_identity(
     state: &AppState,
@@ -63,6 +80,14 @@ pub async fn confirm_identity(
     }
     if password.len() > validation::MAX_PASSWORD_BYTES {
         return Err(AppError::field("password", "That is not your password."));
+    }
+    if factors::has_active(&state.pool, session.user_id).await? {
+        // Refused before any check: not a guess, and nothing is counted.
+        return Err(AppError::field(
+            "password",
+            "Your account has two-factor authentication: confirm with a code from your \
+             authenticator app or a backup code.",
+        ));
     }
     let attempt = begin_step_up_attempt(state, session, client, "password", now).await?;
     let user = accounts::signed_in_user(state, session).await?;
@@ -82,7 +107,11 @@ pub async fn confirm_identity(
         return Err(AppError::field("password", "That is not your password."));
     }
     events::delete(&state.pool, attempt).await?;
-    mark_freshly_authenticated(state, session, now).await
+    let checked = sessions::Checked {
+        password: true,
+        second_factor: false,
+    };
+    step_up_passed(state, session, checked, "password", client, now).await
 }
 
 /// Counts a step-up attempt as a failure before it is checked, under a per-user lock, so
@@ -127,54 +156,89 @@ async fn begin_step_up_attempt(
     Ok(attempt)
 }
 
-/// Step-up with a current code from the account's authenticator app instead of the password
-/// (as GitHub's sudo mode allows). The code is single-use like any other. Each try counts
-/// against the step-up limit shared with passwords (a stolen session gets few guesses) and
-/// against the account's second-factor limit shared with the sign-in challenge (delays from
-/// the sixth consecutive failure, the lock at [`LOCK_AFTER`]).
+/// Step-up with the account's second factor: a current code from the authenticator app (as
+/// GitHub's sudo mode allows) or one of the backup codes, which is used up. Either is
+/// single-use like any other. Each try counts against the step-up limit shared with passwords
+/// (a stolen session gets few guesses) and against the account's second-factor limit shared
+/// with the sign-in challenge (delays from the sixth consecutive failure, the lock at
+/// [`LOCK_AFTER`]).
 pub async fn confirm_identity_with_code(
     state: &AppState,
     session: &CurrentSession,
     code: &str,
+    use_backup_code: bool,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<String, AppError> {
-    let code = validation::normalize_otp(code).map_err(|m| AppError::field("code", m))?;
+    let code = if use_backup_code {
+        validation::normalize_backup_code(code)
+    } else {
+        validation::normalize_otp(code)
+    }
+    .map_err(|m| AppError::field("code", m))?;
     if !factors::has_active(&state.pool, session.user_id).await? {
         return Err(AppError::field(
             "code",
             "Your account has no authenticator app. Use your password.",
         ));
     }
-    let attempt = begin_step_up_attempt(state, session, client, "totp", now).await?;
+    let method = if use_backup_code {
+        "backup_code"
+    } else {
+        "totp"
+    };
+    let attempt = begin_step_up_attempt(state, session, client, method, now).await?;
     if let Err(err) = reserve_attempt(state, session.user_id, now).await {
         // Refused before any check: not a guess.
         events::delete(&state.pool, attempt).await?;
         return Err(err);
     }
-    if !authenticator::verify(&state.pool, &state.keys, session.user_id, &code, now).await? {
-        return Err(AppError::field(
-            "code",
-            "That code didn't match. Wait for the next code and try again.",
-        ));
+    let passed = if use_backup_code {
+        self::use_backup_code(state, session.user_id, &code, now).await?
+    } else {
+        authenticator::verify(&state.pool, &state.keys, session.user_id, &code, now).await?
+    };
+    if !passed {
+        let message = if use_backup_code {
+            "That backup code didn't work. Check it, or use another one."
+        } else {
+            "That code didn't match. Wait for the next code and try again."
+        };
+        return Err(AppError::field("code", message));
     }
     users::clear_second_factor_failures(&state.pool, session.user_id).await?;
     events::delete(&state.pool, attempt).await?;
-    mark_freshly_authenticated(state, session, now).await
+    let checked = sessions::Checked {
+        password: false,
+        second_factor: true,
+    };
+    step_up_passed(state, session, checked, method, client, now).await
 }
 
-/// Ends a passed step-up: the session gets a new token (its id changes with the privilege) and
-/// a fresh authentication time. Returns the token for the cookie.
-async fn mark_freshly_authenticated(
+/// Ends a passed step-up: the session gets a new token (its id changes with the privilege)
+/// and a fresh time for what was checked, and the log says so. Returns the token for the
+/// cookie.
+async fn step_up_passed(
     state: &AppState,
     session: &CurrentSession,
+    checked: sessions::Checked,
+    method: &str,
+    client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<String, AppError> {
-    let new_token = token::generate();
-    if !session_repo::rotate_token(&state.pool, session.session_id, &new_token.hash, now).await? {
-        return Err(AppError::Unauthenticated);
-    }
-    Ok(new_token.secret)
+    let mut tx = state.pool.begin().await?;
+    let secret = sessions::rotate_after(&mut *tx, session, checked, now).await?;
+    record(
+        &mut *tx,
+        session.user_id,
+        EventKind::StepUpPassed,
+        client,
+        json!({ "method": method }),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(secret)
 }
 
 /// Clears the consecutive second-factor failures of the account with `email` (the way out of
@@ -236,7 +300,7 @@ pub async fn begin_totp_setup(
     session: &CurrentSession,
     now: OffsetDateTime,
 ) -> Result<TotpSetup, AppError> {
-    require_recent_authentication(state, session, now)?;
+    require_recent_authentication(state, session, now).await?;
     let user = accounts::signed_in_user(state, session).await?;
     let replacing = factors::active_totp_activated_at(&state.pool, user.id)
         .await?
@@ -272,8 +336,30 @@ pub fn qr_code_data_uri(uri: &str) -> Result<String, AppError> {
     ))
 }
 
+/// What confirming a new authenticator did.
+pub struct TotpConfirmed {
+    /// The first backup codes, when two-factor was just turned on (replacing an authenticator
+    /// keeps the codes).
+    pub backup_codes: Option<BackupCodeSet>,
+    pub signed_out: SignedOutElsewhere,
+    /// The session's new token: it has just proved the new factor.
+    pub session_secret: String,
+}
+
+impl std::fmt::Debug for TotpConfirmed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpConfirmed")
+            .field("backup_codes", &self.backup_codes)
+            .field("signed_out", &self.signed_out)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Wizard step 2: the first code. Turning two-factor on for the first time also creates the
-/// backup codes (step 3), returned once; replacing an authenticator keeps the codes (`None`).
+/// backup codes (step 3), returned once; replacing an authenticator keeps the codes. Either
+/// way every other session ends and every trusted browser is revoked (people turn two-factor
+/// on when they suspect someone else is signed in), and this session, having just proved the
+/// new factor, gets a new token.
 pub async fn confirm_totp_setup(
     state: &AppState,
     session: &CurrentSession,
@@ -281,7 +367,7 @@ pub async fn confirm_totp_setup(
     code: &str,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<Option<BackupCodeSet>, AppError> {
+) -> Result<TotpConfirmed, AppError> {
     let code = validation::normalize_otp(code).map_err(|m| AppError::field("code", m))?;
     let expired = || {
         AppError::field(
@@ -290,13 +376,19 @@ pub async fn confirm_totp_setup(
         )
     };
     let factor_id = Uuid::parse_str(factor_id).map_err(|_| expired())?;
+    // The check made when the wizard began may have run out while the person was scanning.
+    require_recent_authentication(state, session, now).await?;
     let user = accounts::signed_in_user(state, session).await?;
-    let replacing = factors::active_totp_activated_at(&state.pool, user.id)
+    // Activation, the first backup codes, the sign-outs and the log entry commit together:
+    // two-factor is never on without its codes.
+    let mut tx = state.pool.begin().await?;
+    // Enabling or replacing is decided under the account's lock: of two tabs confirming at
+    // once, the second sees the first one's authenticator and replaces it (keeping its codes)
+    // instead of turning two-factor on again with a second set.
+    users::lock_for_update(&mut *tx, user.id).await?;
+    let replacing = factors::active_totp_activated_at(&mut *tx, user.id)
         .await?
         .is_some();
-    // Activation, the first backup codes and the log entry commit together: two-factor is
-    // never on without its codes.
-    let mut tx = state.pool.begin().await?;
     authenticator::confirm_in(
         &state.pool,
         &mut tx,
@@ -307,31 +399,73 @@ pub async fn confirm_totp_setup(
         now,
     )
     .await?;
-    if replacing {
-        record(
-            &mut *tx,
-            user.id,
-            EventKind::AuthenticatorReplaced,
-            client,
-            json!({}),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        return Ok(None);
-    }
-    let codes = store_new_backup_codes(state, &mut tx, user.id, now).await?;
+    let backup_codes = if replacing {
+        None
+    } else {
+        Some(store_new_backup_codes(state, &mut tx, user.id, now).await?)
+    };
+    let signed_out = sign_out_elsewhere(&mut tx, session).await?;
+    let session_secret = sessions::rotate_after(
+        &mut *tx,
+        session,
+        sessions::Checked {
+            password: false,
+            second_factor: true,
+        },
+        now,
+    )
+    .await?;
+    let (kind, details) = if replacing {
+        (EventKind::AuthenticatorReplaced, json!({}))
+    } else {
+        (EventKind::TwoFactorEnabled, json!({ "method": "totp" }))
+    };
     record(
         &mut *tx,
         user.id,
-        EventKind::TwoFactorEnabled,
+        kind,
         client,
-        json!({ "method": "totp" }),
+        with_sign_outs(details, signed_out),
         now,
     )
     .await?;
     tx.commit().await?;
-    Ok(Some(backup_code_set(&user.email, &codes)))
+    Ok(TotpConfirmed {
+        backup_codes: backup_codes.map(|codes| backup_code_set(&user.email, &codes)),
+        signed_out,
+        session_secret,
+    })
+}
+
+/// Ends every session of the account but `session` and revokes every trusted browser.
+async fn sign_out_elsewhere(
+    tx: &mut sqlx::PgConnection,
+    session: &CurrentSession,
+) -> Result<SignedOutElsewhere, AppError> {
+    let other_sessions =
+        session_repo::delete_others(&mut *tx, session.user_id, session.session_id).await?;
+    let trusted_browsers = trusted_browsers::delete_for_user(&mut *tx, session.user_id).await?;
+    Ok(SignedOutElsewhere {
+        other_sessions,
+        trusted_browsers,
+    })
+}
+
+fn with_sign_outs(
+    mut details: serde_json::Value,
+    signed_out: SignedOutElsewhere,
+) -> serde_json::Value {
+    if let Some(map) = details.as_object_mut() {
+        map.insert(
+            "other_sessions_signed_out".into(),
+            signed_out.other_sessions.into(),
+        );
+        map.insert(
+            "trusted_browsers_revoked".into(),
+            signed_out.trusted_browsers.into(),
+        );
+    }
+    details
 }
 
 /// Discards an unfinished wizard's secret (Cancel).
@@ -347,7 +481,7 @@ pub async fn regenerate_backup_codes(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<BackupCodeSet, AppError> {
-    require_recent_authentication(state, session, now)?;
+    require_recent_authentication(state, session, now).await?;
     let user = accounts::signed_in_user(state, session).await?;
     if !factors::has_active(&state.pool, user.id).await? {
         return Err(AppError::field(
@@ -371,30 +505,29 @@ pub async fn regenerate_backup_codes(
 }
 
 /// Turns two-factor off: every factor, backup code and trusted browser goes, and every other
-/// session ends. Returns how many other sessions were signed out.
+/// session ends.
 pub async fn disable(
     state: &AppState,
     session: &CurrentSession,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<u64, AppError> {
-    require_recent_authentication(state, session, now)?;
+) -> Result<SignedOutElsewhere, AppError> {
+    require_recent_authentication(state, session, now).await?;
     let mut tx = state.pool.begin().await?;
     factors::delete_for_user(&mut *tx, session.user_id).await?;
     code_repo::delete_for_user(&mut *tx, session.user_id).await?;
-    trusted_browsers::delete_for_user(&mut *tx, session.user_id).await?;
-    let ended = session_repo::delete_others(&mut *tx, session.user_id, session.session_id).await?;
+    let signed_out = sign_out_elsewhere(&mut tx, session).await?;
     record(
         &mut *tx,
         session.user_id,
         EventKind::TwoFactorDisabled,
         client,
-        json!({ "other_sessions_signed_out": ended }),
+        with_sign_outs(json!({}), signed_out),
         now,
     )
     .await?;
     tx.commit().await?;
-    Ok(ended)
+    Ok(signed_out)
 }
 
 /// Revokes one of the user's trusted browsers. Idempotent: a browser that is already gone (or
@@ -571,7 +704,14 @@ pub async fn answer_challenge(
     if !session_repo::delete_challenge(&mut *tx, challenge.session_id).await? {
         return Ok(ChallengeOutcome::Gone);
     }
-    let session_secret = sessions::start(&mut *tx, challenge.user_id, client, now).await?;
+    let session_secret = sessions::start(
+        &mut *tx,
+        challenge.user_id,
+        Proved::PasswordAndSecondFactor,
+        client,
+        now,
+    )
+    .await?;
     users::clear_second_factor_failures(&mut *tx, challenge.user_id).await?;
     let trusted_browser_secret = if answer.trust_browser {
         let new_token = token::generate();

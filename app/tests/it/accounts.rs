@@ -184,7 +184,7 @@ async fn password_change_signs_out_other_sessions_when_asked(pool: PgPool) {
     .unwrap_err();
     assert!(wrong_current.message_for("current_password").is_some());
 
-    let ended = accounts::change_password(
+    let changed = accounts::change_password(
         &state,
         &current,
         change(PASSWORD, "a brand new passphrase", true),
@@ -193,11 +193,12 @@ async fn password_change_signs_out_other_sessions_when_asked(pool: PgPool) {
     )
     .await
     .unwrap();
-    assert_eq!(ended, 2);
+    assert_eq!(changed.other_sessions_signed_out, 2);
     for other in [&second, &third] {
         assert!(!is_live(&state, &other.session_secret, t0()).await);
     }
-    assert!(is_live(&state, &first.session_secret, t0()).await);
+    // This session goes on, under the new token it was given.
+    assert!(is_live(&state, &changed.session_secret, t0()).await);
     assert_eq!(
         accounts::sign_in(&state, "ann@example.com", PASSWORD, None, &client(), t0())
             .await
@@ -222,7 +223,7 @@ async fn password_change_can_keep_other_sessions(pool: PgPool) {
     let first = sign_up(&state, "ann@example.com").await;
     let second = sign_in(&state, "ann@example.com").await;
     let current = current_session(&state, &first).await;
-    let ended = accounts::change_password(
+    let changed = accounts::change_password(
         &state,
         &current,
         change(PASSWORD, "a brand new passphrase", false),
@@ -231,7 +232,7 @@ async fn password_change_can_keep_other_sessions(pool: PgPool) {
     )
     .await
     .unwrap();
-    assert_eq!(ended, 0);
+    assert_eq!(changed.other_sessions_signed_out, 0);
     assert!(is_live(&state, &second.session_secret, t0()).await);
 }
 

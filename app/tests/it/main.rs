@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
+mod assurance;
 mod authenticator;
 mod sessions;
 mod sign_in_throttle;

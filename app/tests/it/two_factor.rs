@@ -1,5 +1,5 @@
 use crate::{PASSWORD, client, sign_up, state, t0};
-use app::error::AppError;
+use app::error::{AppError, StepUpProof};
 use app::server::accounts::{self, PasswordChange, SignedIn};
 use app::server::sessions::{self, Authenticated, CurrentSession, PendingChallenge};
 use app::server::totp::TotpSecret;
@@ -45,7 +45,7 @@ async fn enabled_account(state: &AppState) -> (SignedIn, TotpSecret, Vec<String>
     let key = setup.manual_key.replace(' ', "");
     let bytes = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap();
     let secret = TotpSecret::from_bytes(bytes);
-    let codes = two_factor::confirm_totp_setup(
+    let confirmed = two_factor::confirm_totp_setup(
         state,
         &session,
         &setup.factor_id,
@@ -54,9 +54,16 @@ async fn enabled_account(state: &AppState) -> (SignedIn, TotpSecret, Vec<String>
         t0(),
     )
     .await
-    .unwrap()
-    .expect("backup codes when two-factor is first turned on");
-    (signed_up, secret, codes.codes)
+    .unwrap();
+    let codes = confirmed
+        .backup_codes
+        .expect("backup codes when two-factor is first turned on");
+    // Proving the new factor gave the session a new token.
+    let signed_in = SignedIn {
+        session_secret: confirmed.session_secret,
+        ..signed_up
+    };
+    (signed_in, secret, codes.codes)
 }
 
 async fn sign_in(state: &AppState, at: OffsetDateTime, trusted: Option<&str>) -> SignedIn {
@@ -442,7 +449,9 @@ async fn sensitive_changes_need_a_recent_password_check(pool: PgPool) {
         two_factor::begin_totp_setup(&state, &session, later)
             .await
             .unwrap_err(),
-        AppError::StepUpRequired
+        AppError::StepUpRequired {
+            proof: StepUpProof::Password
+        }
     );
     let wrong = two_factor::confirm_identity(&state, &session, "not it", &client(), later)
         .await
@@ -500,7 +509,8 @@ async fn turning_off_removes_everything_and_signs_out_other_sessions(pool: PgPoo
     let ended = two_factor::disable(&state, &session, &client(), at)
         .await
         .unwrap();
-    assert_eq!(ended, 1);
+    assert_eq!(ended.other_sessions, 1);
+    assert_eq!(ended.trusted_browsers, 1);
     assert!(
         sessions::authenticate(&state.pool, &state.settings, &other.session_secret, at)
             .await
@@ -551,7 +561,7 @@ async fn replacing_keeps_the_backup_codes_and_switches_apps_once_verified(pool: 
     )
     .await
     .unwrap();
-    assert!(result.is_none(), "no new codes when replacing");
+    assert!(result.backup_codes.is_none(), "no new codes when replacing");
     let later = at + Duration::seconds(60);
     let user = signed_up.user_id;
     assert!(
@@ -686,18 +696,22 @@ async fn a_current_code_confirms_identity_instead_of_the_password(pool: PgPool) 
         two_factor::regenerate_backup_codes(&state, &session, &client(), later)
             .await
             .unwrap_err(),
-        AppError::StepUpRequired
+        AppError::StepUpRequired {
+            proof: StepUpProof::SecondFactor
+        }
     );
 
     // A typing mistake is named and not counted; a wrong code is counted.
-    let typo = two_factor::confirm_identity_with_code(&state, &session, "12345", &client(), later)
-        .await
-        .unwrap_err();
+    let typo =
+        two_factor::confirm_identity_with_code(&state, &session, "12345", false, &client(), later)
+            .await
+            .unwrap_err();
     assert!(typo.message_for("code").is_some(), "{typo:?}");
     let wrong = wrong_code(&secret, later);
-    let err = two_factor::confirm_identity_with_code(&state, &session, &wrong, &client(), later)
-        .await
-        .unwrap_err();
+    let err =
+        two_factor::confirm_identity_with_code(&state, &session, &wrong, false, &client(), later)
+            .await
+            .unwrap_err();
     assert_eq!(
         err.message_for("code").as_deref(),
         Some("That code didn't match. Wait for the next code and try again.")
@@ -706,7 +720,7 @@ async fn a_current_code_confirms_identity_instead_of_the_password(pool: PgPool) 
 
     let current = code(&secret, later);
     let rotated =
-        two_factor::confirm_identity_with_code(&state, &session, &current, &client(), later)
+        two_factor::confirm_identity_with_code(&state, &session, &current, false, &client(), later)
             .await
             .unwrap();
     // Passed: the failures are cleared and the session id has changed with the privilege.
@@ -729,7 +743,7 @@ async fn a_current_code_confirms_identity_instead_of_the_password(pool: PgPool) 
 
     // The code was spent: the same code again is refused, as at sign-in.
     let replay =
-        two_factor::confirm_identity_with_code(&state, &session, &current, &client(), later)
+        two_factor::confirm_identity_with_code(&state, &session, &current, false, &client(), later)
             .await
             .unwrap_err();
     assert!(replay.message_for("code").is_some(), "{replay:?}");
@@ -766,6 +780,7 @@ async fn code_guesses_at_the_prompt_share_the_accounts_second_factor_limit(pool:
             &state,
             &session,
             &wrong_code(&secret, at),
+            false,
             &client(),
             at,
         )
@@ -773,41 +788,48 @@ async fn code_guesses_at_the_prompt_share_the_accounts_second_factor_limit(pool:
         .unwrap_err();
         assert!(err.message_for("code").is_some(), "{err:?}");
     }
-    let err =
-        two_factor::confirm_identity_with_code(&state, &session, &code(&secret, at), &client(), at)
-            .await
-            .unwrap_err();
-    assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
-}
-
-#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
-async fn password_and_code_guesses_at_the_prompt_share_one_limit(pool: PgPool) {
-    let state = state(pool);
-    let (signed_up, secret, _) = enabled_account(&state).await;
-    let session = full_session(&state, &signed_up.session_secret, t0()).await;
-    for _ in 0..two_factor::MAX_STEP_UP_FAILURES - 1 {
-        let err = two_factor::confirm_identity(&state, &session, "a guess", &client(), t0())
-            .await
-            .unwrap_err();
-        assert!(err.message_for("password").is_some());
-    }
-    // One code guess makes ten (spaced out, so the code's own delays do not come first).
-    let at = t0() + Duration::minutes(1);
     let err = two_factor::confirm_identity_with_code(
         &state,
         &session,
-        &wrong_code(&secret, at),
+        &code(&secret, at),
+        false,
         &client(),
         at,
     )
     .await
     .unwrap_err();
-    assert!(err.message_for("code").is_some(), "{err:?}");
-    let err =
-        two_factor::confirm_identity_with_code(&state, &session, &code(&secret, at), &client(), at)
-            .await
-            .unwrap_err();
     assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn with_an_authenticator_the_prompt_refuses_the_password_without_counting_it(pool: PgPool) {
+    let state = state(pool);
+    let (signed_up, secret, _) = enabled_account(&state).await;
+    let session = full_session(&state, &signed_up.session_secret, t0()).await;
+    for guess in ["a guess", PASSWORD] {
+        for _ in 0..two_factor::MAX_STEP_UP_FAILURES {
+            let err = two_factor::confirm_identity(&state, &session, guess, &client(), t0())
+                .await
+                .unwrap_err();
+            assert!(
+                err.message_for("password")
+                    .is_some_and(|m| m.contains("two-factor")),
+                "{err:?}"
+            );
+        }
+    }
+    // Nothing was checked, so nothing was counted: a code still goes through.
+    let at = t0() + Duration::minutes(1);
+    two_factor::confirm_identity_with_code(
+        &state,
+        &session,
+        &code(&secret, at),
+        false,
+        &client(),
+        at,
+    )
+    .await
+    .unwrap();
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
@@ -815,9 +837,10 @@ async fn without_an_authenticator_only_the_password_confirms_identity(pool: PgPo
     let state = state(pool);
     let signed_up = sign_up(&state, EMAIL).await;
     let session = full_session(&state, &signed_up.session_secret, t0()).await;
-    let err = two_factor::confirm_identity_with_code(&state, &session, "123456", &client(), t0())
-        .await
-        .unwrap_err();
+    let err =
+        two_factor::confirm_identity_with_code(&state, &session, "123456", false, &client(), t0())
+            .await
+            .unwrap_err();
     assert_eq!(
         err.message_for("code").as_deref(),
         Some("Your account has no authenticator app. Use your password.")

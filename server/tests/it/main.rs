@@ -4,6 +4,7 @@
 // Test helpers may panic: a failed set-up is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod assurance;
 mod challenge;
 mod hardening;
 mod router;

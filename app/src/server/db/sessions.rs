@@ -14,6 +14,7 @@ pub struct SessionRow {
     pub created_at: OffsetDateTime,
     pub last_seen_at: OffsetDateTime,
     pub authenticated_at: OffsetDateTime,
+    pub second_factor_at: Option<OffsetDateTime>,
     pub challenge_attempts: i32,
 }
 
@@ -21,6 +22,8 @@ pub struct NewSession<'a> {
     pub user_id: Uuid,
     pub token_hash: &'a [u8],
     pub level: &'a str,
+    /// Set when the session begins with a second factor just passed (the sign-in challenge).
+    pub second_factor_at: Option<OffsetDateTime>,
     pub ip: Option<&'a str>,
     pub user_agent: Option<&'a str>,
     pub now: OffsetDateTime,
@@ -29,8 +32,9 @@ pub struct NewSession<'a> {
 pub async fn insert(db: impl PgExecutor<'_>, new: NewSession<'_>) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar!(
         r#"INSERT INTO sessions
-             (user_id, token_hash, level, created_at, last_seen_at, authenticated_at, ip, user_agent)
-           VALUES ($1, $2, $3, $4, $4, $4, $5, $6)
+             (user_id, token_hash, level, created_at, last_seen_at, authenticated_at,
+              second_factor_at, ip, user_agent)
+           VALUES ($1, $2, $3, $4, $4, $4, $7, $5, $6)
            RETURNING id"#,
         new.user_id,
         new.token_hash,
@@ -38,6 +42,7 @@ pub async fn insert(db: impl PgExecutor<'_>, new: NewSession<'_>) -> Result<Uuid
         new.now,
         new.ip,
         new.user_agent,
+        new.second_factor_at,
     )
     .fetch_one(db)
     .await
@@ -53,8 +58,9 @@ pub async fn insert_if_password_is(
 ) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"INSERT INTO sessions
-             (user_id, token_hash, level, created_at, last_seen_at, authenticated_at, ip, user_agent)
-           SELECT id, $2, $3, $4, $4, $4, $5, $6
+             (user_id, token_hash, level, created_at, last_seen_at, authenticated_at,
+              second_factor_at, ip, user_agent)
+           SELECT id, $2, $3, $4, $4, $4, $8, $5, $6
            FROM users WHERE id = $1 AND password_hash = $7
            FOR SHARE
            RETURNING id"#,
@@ -65,6 +71,7 @@ pub async fn insert_if_password_is(
         new.ip,
         new.user_agent,
         password_hash,
+        new.second_factor_at,
     )
     .fetch_optional(db)
     .await
@@ -81,7 +88,7 @@ pub async fn find_live(
     sqlx::query_as!(
         SessionRow,
         r#"SELECT id, user_id, level, created_at, last_seen_at, authenticated_at,
-                  challenge_attempts
+                  second_factor_at, challenge_attempts
            FROM sessions
            WHERE token_hash = $1 AND last_seen_at > $2 AND created_at > $3"#,
         token_hash,
@@ -159,22 +166,6 @@ pub async fn count_live_for_user(
     Ok(count)
 }
 
-/// Marks a fresh password or factor check on this session (for step-up re-authentication).
-pub async fn mark_authenticated(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    now: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE sessions SET authenticated_at = $2 WHERE id = $1",
-        id,
-        now
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 /// Removes sessions past either timeout; returns how many.
 pub async fn delete_expired(
     db: impl PgExecutor<'_>,
@@ -220,21 +211,36 @@ pub async fn delete_challenge(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool,
     Ok(done.rows_affected() == 1)
 }
 
-/// Gives session `id` a new token (its old cookie stops working) and marks a fresh password or
-/// factor check: the session id changes with every privilege change (OWASP).
+/// Gives session `id` a new token (its old cookie stops working) after a fresh check: the
+/// session id changes with every privilege change (OWASP). `password` marks a password check
+/// (`authenticated_at`), `second_factor` a second-factor check (`second_factor_at`).
 pub async fn rotate_token(
     db: impl PgExecutor<'_>,
     id: Uuid,
     token_hash: &[u8],
+    checked: Checked,
     now: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
-        "UPDATE sessions SET token_hash = $2, authenticated_at = $3, last_seen_at = $3 WHERE id = $1",
+        r#"UPDATE sessions
+           SET token_hash = $2, last_seen_at = $3,
+               authenticated_at = CASE WHEN $4 THEN $3 ELSE authenticated_at END,
+               second_factor_at = CASE WHEN $5 THEN $3 ELSE second_factor_at END
+           WHERE id = $1 AND level = 'full'"#,
         id,
         token_hash,
-        now
+        now,
+        checked.password,
+        checked.second_factor,
     )
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Which checks a session just passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checked {
+    pub password: bool,
+    pub second_factor: bool,
 }

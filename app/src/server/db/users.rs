@@ -142,3 +142,12 @@ pub async fn lock_for_attempts(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), 
     .await?;
     Ok(())
 }
+
+/// Locks the user's row until the end of the transaction, so that decisions about the account
+/// (enable or replace its authenticator) are made one at a time.
+pub async fn lock_for_update(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT id FROM users WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(db)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,429 @@
+//! What a session has proved (issue 8 §1): while an account has a second factor, changing
+//! factors or the password needs a recent second factor, not the password alone; enrolling or
+//! replacing a factor signs out everywhere else.
+
+use crate::{PASSWORD, client, is_live, sign_up, state, t0};
+use app::error::{AppError, StepUpProof};
+use app::server::accounts::{self, PasswordChange, SignedIn};
+use app::server::db::factors::{self, NewPendingTotp};
+use app::server::sessions::{self, Authenticated, CurrentSession};
+use app::server::totp::TotpSecret;
+use app::server::two_factor::{self, ChallengeAnswer, ChallengeOutcome};
+use app::server::{AppState, db};
+use sqlx::PgPool;
+use time::{Duration, OffsetDateTime};
+
+const EMAIL: &str = "ann@example.com";
+
+fn code(secret: &TotpSecret, at: OffsetDateTime) -> String {
+    secret.code_at(at.unix_timestamp() as u64)
+}
+
+async fn full_session(state: &AppState, secret: &str, at: OffsetDateTime) -> CurrentSession {
+    sessions::authenticate(&state.pool, &state.settings, secret, at)
+        .await
+        .unwrap()
+        .expect("a full session")
+}
+
+fn secret_of_setup(manual_key: &str) -> TotpSecret {
+    let key = manual_key.replace(' ', "");
+    TotpSecret::from_bytes(
+        base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap(),
+    )
+}
+
+/// Turns the authenticator on from the session `secret` at `at`; returns the session's new
+/// token, the app's secret and the backup codes.
+async fn turn_on(
+    state: &AppState,
+    session_secret: &str,
+    at: OffsetDateTime,
+) -> (two_factor::TotpConfirmed, TotpSecret) {
+    let session = full_session(state, session_secret, at).await;
+    let setup = two_factor::begin_totp_setup(state, &session, at)
+        .await
+        .unwrap();
+    let secret = secret_of_setup(&setup.manual_key);
+    let confirmed = two_factor::confirm_totp_setup(
+        state,
+        &session,
+        &setup.factor_id,
+        &code(&secret, at),
+        &client(),
+        at,
+    )
+    .await
+    .unwrap();
+    (confirmed, secret)
+}
+
+async fn sign_in(state: &AppState, at: OffsetDateTime, trusted: Option<&str>) -> SignedIn {
+    accounts::sign_in_from(state, EMAIL, PASSWORD, None, trusted, &client(), at)
+        .await
+        .unwrap()
+}
+
+/// Signs in with the password and a code, trusting the browser when asked; returns the full
+/// session's token and the trusted-browser token.
+async fn sign_in_with_code(
+    state: &AppState,
+    secret: &TotpSecret,
+    at: OffsetDateTime,
+    trust_browser: bool,
+) -> (String, Option<String>) {
+    let half = sign_in(state, at, None).await;
+    let Some(Authenticated::Challenge(challenge)) =
+        sessions::authenticate_any(&state.pool, &state.settings, &half.session_secret, at)
+            .await
+            .unwrap()
+    else {
+        panic!("expected a challenge");
+    };
+    let outcome = two_factor::answer_challenge(
+        state,
+        &challenge,
+        ChallengeAnswer {
+            code: &code(secret, at),
+            use_backup_code: false,
+            trust_browser,
+        },
+        &client(),
+        at,
+    )
+    .await
+    .unwrap();
+    match outcome {
+        ChallengeOutcome::Passed(passed) => (passed.session_secret, passed.trusted_browser_secret),
+        other => panic!("expected a pass, got {other:?}"),
+    }
+}
+
+fn needs_second_factor(result: Result<impl std::fmt::Debug, AppError>) {
+    match result {
+        Err(AppError::StepUpRequired {
+            proof: StepUpProof::SecondFactor,
+        }) => {}
+        other => panic!("expected a second factor to be asked for, got {other:?}"),
+    }
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn turning_two_factor_on_signs_out_every_other_session(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let elsewhere = sign_in(&state, t0(), None).await;
+    let (confirmed, _) = turn_on(&state, &signed_up.session_secret, t0()).await;
+    assert_eq!(confirmed.signed_out.other_sessions, 1);
+    assert!(!is_live(&state, &elsewhere.session_secret, t0()).await);
+    // This session proved the new factor: new token, and the assurance to change factors.
+    assert!(!is_live(&state, &signed_up.session_secret, t0()).await);
+    let session = full_session(&state, &confirmed.session_secret, t0()).await;
+    assert_eq!(session.second_factor_at, Some(t0()));
+    let kinds = db::events::kinds_for_user(&state.pool, signed_up.user_id)
+        .await
+        .unwrap();
+    assert!(
+        kinds.contains(&"two_factor_enabled".to_owned()),
+        "{kinds:?}"
+    );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn replacing_the_authenticator_signs_out_everywhere_else_and_revokes_trusted_browsers(
+    pool: PgPool,
+) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let (confirmed, secret) = turn_on(&state, &signed_up.session_secret, t0()).await;
+    let at = t0() + Duration::minutes(1);
+    let (other, trusted) = sign_in_with_code(&state, &secret, at, true).await;
+    let trusted = trusted.unwrap();
+
+    let later = at + Duration::minutes(1);
+    let (replaced, _) = turn_on(&state, &other, later).await;
+    assert!(replaced.backup_codes.is_none());
+    assert_eq!(replaced.signed_out.other_sessions, 1);
+    assert_eq!(replaced.signed_out.trusted_browsers, 1);
+    assert!(!is_live(&state, &confirmed.session_secret, later).await);
+    assert!(is_live(&state, &replaced.session_secret, later).await);
+    // The trusted browser is asked for a code again.
+    assert!(
+        sign_in(&state, later, Some(&trusted))
+            .await
+            .needs_second_factor
+    );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn a_trusted_browser_session_must_pass_a_code_before_changing_factors(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let (_, secret) = turn_on(&state, &signed_up.session_secret, t0()).await;
+    let at = t0() + Duration::minutes(1);
+    let (_, trusted) = sign_in_with_code(&state, &secret, at, true).await;
+
+    // Password + trusted browser: signed in at once, with a fresh password check…
+    let later = at + Duration::minutes(1);
+    let signed_in = sign_in(&state, later, trusted.as_deref()).await;
+    assert!(!signed_in.needs_second_factor);
+    let session = full_session(&state, &signed_in.session_secret, later).await;
+    assert_eq!(session.second_factor_at, None);
+    // …but no second factor: every change to factors or the password asks for one.
+    needs_second_factor(
+        two_factor::regenerate_backup_codes(&state, &session, &client(), later).await,
+    );
+    needs_second_factor(two_factor::begin_totp_setup(&state, &session, later).await);
+    needs_second_factor(two_factor::disable(&state, &session, &client(), later).await);
+    needs_second_factor(
+        accounts::change_password(
+            &state,
+            &session,
+            PasswordChange {
+                current_password: PASSWORD,
+                new_password: "a brand new passphrase",
+                new_password_confirm: "a brand new passphrase",
+                sign_out_other_sessions: true,
+            },
+            &client(),
+            later,
+        )
+        .await,
+    );
+    // The password at the prompt does not count.
+    let err = two_factor::confirm_identity(&state, &session, PASSWORD, &client(), later)
+        .await
+        .unwrap_err();
+    assert!(err.message_for("password").is_some(), "{err:?}");
+
+    // A code does.
+    let step = later + Duration::seconds(30);
+    let rotated = two_factor::confirm_identity_with_code(
+        &state,
+        &session,
+        &code(&secret, step),
+        false,
+        &client(),
+        step,
+    )
+    .await
+    .unwrap();
+    let session = full_session(&state, &rotated, step).await;
+    assert_eq!(session.second_factor_at, Some(step));
+    two_factor::regenerate_backup_codes(&state, &session, &client(), step)
+        .await
+        .unwrap();
+    let kinds = db::events::kinds_for_user(&state.pool, signed_up.user_id)
+        .await
+        .unwrap();
+    assert!(kinds.contains(&"step_up_passed".to_owned()), "{kinds:?}");
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn a_backup_code_confirms_it_is_you_and_is_used_up(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let (confirmed, _) = turn_on(&state, &signed_up.session_secret, t0()).await;
+    let codes = confirmed.backup_codes.unwrap().codes;
+    let later = t0() + Duration::minutes(11);
+    let session = full_session(&state, &confirmed.session_secret, later).await;
+    needs_second_factor(two_factor::disable(&state, &session, &client(), later).await);
+
+    let typed = codes[0].to_uppercase();
+    let rotated =
+        two_factor::confirm_identity_with_code(&state, &session, &typed, true, &client(), later)
+            .await
+            .unwrap();
+    let session = full_session(&state, &rotated, later).await;
+    let overview = two_factor::overview(&state, &session, None, later)
+        .await
+        .unwrap();
+    assert_eq!(overview.two_factor.unwrap().backup_codes_left, 9);
+    let again =
+        two_factor::confirm_identity_with_code(&state, &session, &codes[0], true, &client(), later)
+            .await
+            .unwrap_err();
+    assert_eq!(
+        again.message_for("code").as_deref(),
+        Some("That backup code didn't work. Check it, or use another one.")
+    );
+    two_factor::disable(&state, &session, &client(), later)
+        .await
+        .unwrap();
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn changing_the_password_needs_a_recent_second_factor_and_rotates_the_session(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let (confirmed, secret) = turn_on(&state, &signed_up.session_secret, t0()).await;
+    let later = t0() + Duration::minutes(11);
+    let session = full_session(&state, &confirmed.session_secret, later).await;
+    let change = |current: &'static str| PasswordChange {
+        current_password: current,
+        new_password: "a brand new passphrase",
+        new_password_confirm: "a brand new passphrase",
+        sign_out_other_sessions: false,
+    };
+    // Asked before the current password is even checked: a guess here is not a guess.
+    needs_second_factor(
+        accounts::change_password(
+            &state,
+            &session,
+            change("not my password"),
+            &client(),
+            later,
+        )
+        .await,
+    );
+    let rotated = two_factor::confirm_identity_with_code(
+        &state,
+        &session,
+        &code(&secret, later),
+        false,
+        &client(),
+        later,
+    )
+    .await
+    .unwrap();
+    let session = full_session(&state, &rotated, later).await;
+    let changed = accounts::change_password(&state, &session, change(PASSWORD), &client(), later)
+        .await
+        .unwrap();
+    // The session goes on under a new token.
+    assert!(!is_live(&state, &rotated, later).await);
+    let session = full_session(&state, &changed.session_secret, later).await;
+    assert_eq!(session.authenticated_at, later);
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn without_a_second_factor_changing_the_password_rotates_the_session(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    // Long after the last check: the current password is the check.
+    let later = t0() + Duration::minutes(25);
+    let session = full_session(&state, &signed_up.session_secret, later).await;
+    let changed = accounts::change_password(
+        &state,
+        &session,
+        PasswordChange {
+            current_password: PASSWORD,
+            new_password: "a brand new passphrase",
+            new_password_confirm: "a brand new passphrase",
+            sign_out_other_sessions: false,
+        },
+        &client(),
+        later,
+    )
+    .await
+    .unwrap();
+    assert!(!is_live(&state, &signed_up.session_secret, later).await);
+    assert!(is_live(&state, &changed.session_secret, later).await);
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn the_check_is_made_again_when_the_new_authenticator_is_confirmed(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let (confirmed, old_secret) = turn_on(&state, &signed_up.session_secret, t0()).await;
+    let at = t0() + Duration::minutes(9);
+    let session = full_session(&state, &confirmed.session_secret, at).await;
+    let setup = two_factor::begin_totp_setup(&state, &session, at)
+        .await
+        .unwrap();
+    let new_secret = secret_of_setup(&setup.manual_key);
+    // Scanning took a while: the check made at the start has run out by the confirmation.
+    let later = at + Duration::minutes(3);
+    needs_second_factor(
+        two_factor::confirm_totp_setup(
+            &state,
+            &session,
+            &setup.factor_id,
+            &code(&new_secret, later),
+            &client(),
+            later,
+        )
+        .await,
+    );
+    let rotated = two_factor::confirm_identity_with_code(
+        &state,
+        &session,
+        &code(&old_secret, later),
+        false,
+        &client(),
+        later,
+    )
+    .await
+    .unwrap();
+    let session = full_session(&state, &rotated, later).await;
+    two_factor::confirm_totp_setup(
+        &state,
+        &session,
+        &setup.factor_id,
+        &code(&new_secret, later),
+        &client(),
+        later,
+    )
+    .await
+    .unwrap();
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn two_tabs_confirming_at_once_leave_the_codes_that_were_shown_working(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let session = full_session(&state, &signed_up.session_secret, t0()).await;
+    // Two wizards begun at the same moment, each with its own pending secret.
+    let setup = two_factor::begin_totp_setup(&state, &session, t0())
+        .await
+        .unwrap();
+    let first = secret_of_setup(&setup.manual_key);
+    let second = TotpSecret::generate();
+    let second_id = uuid::Uuid::new_v4();
+    let sealed = state
+        .keys
+        .seal(second.as_bytes(), second_id.as_bytes())
+        .unwrap();
+    factors::insert_pending_totp(
+        &state.pool,
+        NewPendingTotp {
+            id: second_id,
+            user_id: signed_up.user_id,
+            label: "Authenticator app",
+            key_id: &sealed.key_id,
+            nonce: &sealed.nonce,
+            ciphertext: &sealed.ciphertext,
+            expires_at: t0() + Duration::minutes(15),
+            now: t0(),
+        },
+    )
+    .await
+    .unwrap();
+
+    let at = t0() + Duration::seconds(30);
+    let (first_code, second_code) = (code(&first, at), code(&second, at));
+    let (second_id, client) = (second_id.to_string(), client());
+    let (a, b) = futures::join!(
+        two_factor::confirm_totp_setup(
+            &state,
+            &session,
+            &setup.factor_id,
+            &first_code,
+            &client,
+            at
+        ),
+        two_factor::confirm_totp_setup(&state, &session, &second_id, &second_code, &client, at),
+    );
+    let shown: Vec<Vec<String>> = [a, b]
+        .into_iter()
+        .filter_map(|result| result.ok()?.backup_codes)
+        .map(|set| set.codes)
+        .collect();
+    // Two-factor was turned on once, and the codes that tab showed are the ones that work.
+    assert_eq!(shown.len(), 1, "two sets of backup codes were shown");
+    assert!(
+        two_factor::use_backup_code(&state, signed_up.user_id, &shown[0][0], at)
+            .await
+            .unwrap()
+    );
+}
