@@ -4,6 +4,7 @@
 pub mod two_factor;
 
 use crate::error::AppError;
+use crate::secret::Secret;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -46,8 +47,8 @@ pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
 #[server]
 pub async fn sign_up(
     email: String,
-    password: String,
-    password_confirm: String,
+    password: Secret,
+    password_confirm: Secret,
 ) -> Result<(), AppError> {
     use crate::server::{accounts, context};
     context::respond(
@@ -56,14 +57,22 @@ pub async fn sign_up(
             let request = context::request_session()?;
             let signed_in = accounts::sign_up_replacing(
                 &state,
-                &email,
-                &password,
-                &password_confirm,
-                request.presented_secret.as_deref(),
+                accounts::NewAccount {
+                    email: &email,
+                    password: password.expose(),
+                    password_confirm: password_confirm.expose(),
+                },
+                request.presented_secret.as_ref().map(Secret::expose),
+                &request.browser,
                 &request.client,
                 context::now(),
             )
             .await?;
+            context::set_browser_cookies(
+                &state.settings,
+                signed_in.recognised_browser.as_ref(),
+                None,
+            )?;
             context::enter_session(&state.settings, &signed_in.session_secret)
         }
         .await,
@@ -71,7 +80,7 @@ pub async fn sign_up(
 }
 
 #[server]
-pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+pub async fn sign_in(email: String, password: Secret) -> Result<(), AppError> {
     use crate::server::{accounts, context};
     context::respond(
         async {
@@ -80,9 +89,9 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
             let signed_in = accounts::sign_in_from(
                 &state,
                 &email,
-                &password,
-                request.presented_secret.as_deref(),
-                request.trusted_browser_secret.as_deref(),
+                password.expose(),
+                request.presented_secret.as_ref().map(Secret::expose),
+                &request.browser,
                 &request.client,
                 context::now(),
             )
@@ -92,6 +101,11 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                 leptos_axum::redirect(crate::api::two_factor::CHALLENGE_PATH);
                 Ok(())
             } else {
+                context::set_browser_cookies(
+                    &state.settings,
+                    signed_in.recognised_browser.as_ref(),
+                    signed_in.trusted_browser.as_ref(),
+                )?;
                 context::enter_session(&state.settings, &signed_in.session_secret)
             }
         }
@@ -109,7 +123,7 @@ pub async fn sign_out() -> Result<(), AppError> {
             if let Some(session) = &request.session {
                 accounts::sign_out(&state, session, &request.client, context::now()).await?;
             } else if let Some(secret) = &request.presented_secret {
-                sessions::end(&state.pool, secret).await?;
+                sessions::end(&state.pool, secret.expose()).await?;
             }
             context::set_cookie(&sessions::clearing_cookie(&state.settings))?;
             leptos_axum::redirect("/signin");
@@ -143,26 +157,28 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
 
 #[server]
 pub async fn change_password(
-    current_password: String,
-    new_password: String,
-    new_password_confirm: String,
+    current_password: Secret,
+    new_password: Secret,
+    new_password_confirm: Secret,
     #[server(default)] sign_out_other_sessions: bool,
 ) -> Result<PasswordChanged, AppError> {
     use crate::server::{accounts, context};
     context::respond(
         async {
             let state = context::state()?;
-            let (session, client) = context::require_session()?;
+            let request = context::request_session()?;
+            let session = request.session.ok_or(AppError::Unauthenticated)?;
             let changed = accounts::change_password(
                 &state,
                 &session,
                 accounts::PasswordChange {
-                    current_password: &current_password,
-                    new_password: &new_password,
-                    new_password_confirm: &new_password_confirm,
+                    current_password: current_password.expose(),
+                    new_password: new_password.expose(),
+                    new_password_confirm: new_password_confirm.expose(),
                     sign_out_other_sessions,
                 },
-                &client,
+                &request.browser,
+                &request.client,
                 context::now(),
             )
             .await?;

@@ -11,6 +11,7 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod secret;
 pub mod validation;
 
 #[cfg(feature = "ssr")]

@@ -27,3 +27,17 @@ export function ageAuthentication(email: string, minutes: number): void {
     { email, minutes: String(minutes) },
   );
 }
+
+/**
+ * Sets the consecutive wrong passwords counted against the address (from browsers it does not
+ * recognise) to `failures`, the last one now: what a longer guessing attack would leave. The
+ * counter's key is SHA-256 of "account", a zero byte and the address in lower case.
+ */
+export function setFailedSignIns(email: string, failures: number): void {
+  psql(
+    `UPDATE attempt_counters SET failures = :'failures'::int, last_failure_at = now()
+     WHERE key = sha256(convert_to('account', 'UTF8') || '\\x00'::bytea
+                        || convert_to(lower(:'email'), 'UTF8'));`,
+    { email, failures: String(failures) },
+  );
+}

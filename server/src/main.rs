@@ -3,15 +3,15 @@
 
 use app::server::AppState;
 use app::server::config::Settings;
-use app::server::db::{self, sessions};
+use app::server::db;
 use sqlx::postgres::PgPoolOptions;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 
-/// How often expired sessions are swept from the database.
-const SESSION_SWEEP_INTERVAL: Duration = Duration::from_secs(600);
+/// How often expired sessions, finished attempt windows and the like are swept.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(600);
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -81,7 +81,7 @@ async fn run() -> Result<(), String> {
 
     let addr: SocketAddr = leptos.site_addr;
     let state = AppState::new(leptos, pool, settings).map_err(|e| e.to_string())?;
-    tokio::spawn(sweep_expired_sessions(state.clone()));
+    tokio::spawn(sweep_now_and_then(state.clone()));
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -117,20 +117,15 @@ async fn unlock(email: Option<String>) -> Result<String, String> {
     }
 }
 
-async fn sweep_expired_sessions(state: AppState) {
-    let mut ticker = tokio::time::interval(SESSION_SWEEP_INTERVAL);
+async fn sweep_now_and_then(state: AppState) {
+    let mut ticker = tokio::time::interval(SWEEP_INTERVAL);
     loop {
         ticker.tick().await;
-        let (idle, absolute) =
-            app::server::sessions::cutoffs(&state.settings, time::OffsetDateTime::now_utc());
-        match sessions::delete_expired(&state.pool, idle, absolute).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(count = n, "expired sessions removed"),
-            Err(err) => tracing::warn!(error = %err, "could not remove expired sessions"),
-        }
         let now = time::OffsetDateTime::now_utc();
-        if let Err(err) = app::server::sign_in_throttle::forget_stale(&state.pool, now).await {
-            tracing::warn!(error = %err, "could not forget stale sign-in failures");
+        match app::server::maintenance::sweep(&state.pool, &state.settings, now).await {
+            Ok(swept) if swept == Default::default() => {}
+            Ok(swept) => tracing::info!(?swept, "swept what no longer counts"),
+            Err(err) => tracing::warn!(error = %err, "could not sweep"),
         }
     }
 }

@@ -4,7 +4,9 @@
 
 use app::api::two_factor::CHALLENGE_PATH;
 use app::error::AppError;
+use app::secret::Secret;
 use app::server::AppState;
+use app::server::browsers::BrowserTokens;
 use app::server::config::Settings;
 use app::server::context::{CspNonce, RequestSession};
 use app::server::sessions::{self, Authenticated, ClientInfo};
@@ -192,7 +194,7 @@ pub async fn load_session(
 ) -> Response {
     let client = client_info(&request, state.settings.trust_forwarded_for);
     // In a block: nothing borrowed from the request may be held across the await below.
-    let (presented_secret, trusted_browser_secret) = {
+    let (presented_secret, browser) = {
         let cookie = |find: for<'a> fn(&Settings, &'a str) -> Option<&'a str>| {
             request
                 .headers()
@@ -200,17 +202,22 @@ pub async fn load_session(
                 .iter()
                 .filter_map(|value| value.to_str().ok())
                 .find_map(|value| find(&state.settings, value))
-                .map(str::to_owned)
+                .map(Secret::new)
         };
         (
             cookie(sessions::token_from_cookie_header),
-            cookie(sessions::trusted_token_from_cookie_header),
+            BrowserTokens {
+                recognised: cookie(sessions::recognised_token_from_cookie_header),
+                trusted: cookie(sessions::trusted_token_from_cookie_header),
+            },
         )
     };
     let authenticated = match &presented_secret {
         Some(secret) => {
             let now = time::OffsetDateTime::now_utc();
-            match sessions::authenticate_any(&state.pool, &state.settings, secret, now).await {
+            match sessions::authenticate_any(&state.pool, &state.settings, secret.expose(), now)
+                .await
+            {
                 Ok(authenticated) => authenticated,
                 Err(_) => {
                     return (StatusCode::SERVICE_UNAVAILABLE, "Please try again shortly.")
@@ -228,7 +235,7 @@ pub async fn load_session(
     request.extensions_mut().insert(RequestSession {
         session,
         challenge,
-        trusted_browser_secret,
+        browser,
         presented_secret,
         client,
     });

@@ -2,6 +2,7 @@
 //! setup wizard, backup codes, trusted browsers and the challenge at sign-in.
 
 use crate::error::AppError;
+use crate::secret::Secret;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -126,7 +127,7 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
             two_factor::overview(
                 &state,
                 &session,
-                request.trusted_browser_secret.as_deref(),
+                request.browser.trusted.as_ref().map(Secret::expose),
                 context::now(),
             )
             .await
@@ -137,15 +138,22 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
 
 /// Step-up re-authentication: the password again (accounts without a second factor).
 #[server]
-pub async fn confirm_identity(password: String) -> Result<(), AppError> {
+pub async fn confirm_identity(password: Secret) -> Result<(), AppError> {
     use crate::server::{context, two_factor};
     context::respond(
         async {
             let state = context::state()?;
-            let (session, client) = context::require_session()?;
-            let secret =
-                two_factor::confirm_identity(&state, &session, &password, &client, context::now())
-                    .await?;
+            let request = context::request_session()?;
+            let session = request.session.ok_or(AppError::Unauthenticated)?;
+            let secret = two_factor::confirm_identity(
+                &state,
+                &session,
+                password.expose(),
+                &request.browser,
+                &request.client,
+                context::now(),
+            )
+            .await?;
             // The session's token changed with its privilege: hand the browser the new one.
             context::set_session_cookie(&state.settings, &secret)
         }
@@ -157,7 +165,7 @@ pub async fn confirm_identity(password: String) -> Result<(), AppError> {
 /// app, or a backup code.
 #[server]
 pub async fn confirm_identity_with_code(
-    code: String,
+    code: Secret,
     #[server(default)] use_backup_code: bool,
 ) -> Result<(), AppError> {
     use crate::server::{context, two_factor};
@@ -168,7 +176,7 @@ pub async fn confirm_identity_with_code(
             let secret = two_factor::confirm_identity_with_code(
                 &state,
                 &session,
-                &code,
+                code.expose(),
                 use_backup_code,
                 &client,
                 context::now(),
@@ -198,7 +206,7 @@ pub async fn begin_totp_setup() -> Result<TotpSetup, AppError> {
 #[server]
 pub async fn confirm_totp_setup(
     factor_id: String,
-    code: String,
+    code: Secret,
 ) -> Result<SetupConfirmed, AppError> {
     use crate::server::{context, sessions, two_factor};
     context::respond(
@@ -209,7 +217,7 @@ pub async fn confirm_totp_setup(
                 &state,
                 &session,
                 &factor_id,
-                &code,
+                code.expose(),
                 &client,
                 context::now(),
             )
@@ -285,7 +293,7 @@ pub async fn revoke_trusted_browser(id: String) -> Result<(), AppError> {
 /// full one and the browser is sent on; after too many wrong codes, back to the password.
 #[server]
 pub async fn answer_challenge(
-    code: String,
+    code: Secret,
     #[server(default)] use_backup_code: bool,
     #[server(default)] trust_browser: bool,
 ) -> Result<(), AppError> {
@@ -304,10 +312,11 @@ pub async fn answer_challenge(
                 &state,
                 &challenge,
                 ChallengeAnswer {
-                    code: &code,
+                    code: code.expose(),
                     use_backup_code,
                     trust_browser,
                 },
+                &request.browser,
                 &request.client,
                 context::now(),
             )
@@ -315,12 +324,11 @@ pub async fn answer_challenge(
             match outcome {
                 ChallengeOutcome::Passed(passed) => {
                     context::set_session_cookie(&state.settings, &passed.session_secret)?;
-                    if let Some(trusted) = &passed.trusted_browser_secret {
-                        context::set_cookie(&sessions::trusted_browser_cookie(
-                            &state.settings,
-                            trusted,
-                        ))?;
-                    }
+                    context::set_browser_cookies(
+                        &state.settings,
+                        Some(&passed.recognised_browser),
+                        passed.trusted_browser.as_ref(),
+                    )?;
                     if passed.backup_codes_left.is_some() {
                         leptos_axum::redirect(&format!("{SECURITY_PATH}?{USED_BACKUP_CODE_QUERY}"));
                     } else {

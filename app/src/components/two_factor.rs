@@ -5,6 +5,7 @@
 use crate::api::two_factor::{BackupCodeSet, TotpSetup};
 use crate::components::{FormAlert, TextField};
 use crate::error::StepUpProof;
+use crate::secret::Secret;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -403,11 +404,11 @@ pub fn StepUpForm(
 }
 
 /// What "Confirm it's you" sends, read from its fields by the shared validator; the message
-/// for the field when what is typed cannot be right.
+/// for the field when what is typed cannot be right. `Debug` shows no secret.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StepUpAnswer {
-    Password(String),
-    Code { code: String, backup: bool },
+    Password(Secret),
+    Code { code: Secret, backup: bool },
 }
 
 impl StepUpAnswer {
@@ -419,7 +420,7 @@ impl StepUpAnswer {
     ) -> Result<StepUpAnswer, String> {
         match proof {
             StepUpProof::Password if password.is_empty() => Err("Enter your password.".into()),
-            StepUpProof::Password => Ok(StepUpAnswer::Password(password.to_owned())),
+            StepUpProof::Password => Ok(StepUpAnswer::Password(Secret::new(password))),
             StepUpProof::SecondFactor => {
                 let code = if use_backup_code {
                     crate::validation::normalize_backup_code(code)
@@ -427,7 +428,7 @@ impl StepUpAnswer {
                     crate::validation::normalize_otp(code)
                 }?;
                 Ok(StepUpAnswer::Code {
-                    code,
+                    code: Secret::new(code),
                     backup: use_backup_code,
                 })
             }

@@ -56,7 +56,7 @@ fn SignInForm() -> impl IntoView {
         if feedback.ready_to_send() {
             action.dispatch(SignIn {
                 email: email.get_untracked(),
-                password: password.get_untracked(),
+                password: password.get_untracked().into(),
             });
         }
     };
@@ -132,8 +132,8 @@ fn SignUpForm(policy: PasswordPolicy) -> impl IntoView {
         if feedback.ready_to_send() {
             action.dispatch(SignUp {
                 email: email.get_untracked(),
-                password: password.get_untracked(),
-                password_confirm: confirm.get_untracked(),
+                password: password.get_untracked().into(),
+                password_confirm: confirm.get_untracked().into(),
             });
         }
     };
@@ -231,7 +231,7 @@ fn ChallengeForm(trust_days: u64) -> impl IntoView {
         ev.prevent_default();
         if feedback.ready_to_send() {
             action.dispatch(AnswerChallenge {
-                code: code.get_untracked(),
+                code: code.get_untracked().into(),
                 use_backup_code: use_backup_code.get_untracked(),
                 trust_browser: trust_browser.get_untracked(),
             });

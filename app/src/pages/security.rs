@@ -442,7 +442,7 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
     let verify_code = move |setup: TotpSetup, typed: String| {
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let result = api::confirm_totp_setup(setup.factor_id.clone(), typed).await;
+            let result = api::confirm_totp_setup(setup.factor_id.clone(), typed.into()).await;
             busy.set(false);
             match result {
                 Ok(confirmed) => {

@@ -162,9 +162,9 @@ fn ChangePasswordCard(
     });
     let send = move || {
         action.dispatch(ChangePassword {
-            current_password: current.get_untracked(),
-            new_password: new_password.get_untracked(),
-            new_password_confirm: confirm.get_untracked(),
+            current_password: current.get_untracked().into(),
+            new_password: new_password.get_untracked().into(),
+            new_password_confirm: confirm.get_untracked().into(),
             sign_out_other_sessions: sign_out_others.get_untracked(),
         });
     };

@@ -2,22 +2,32 @@
 //! these; tests call them directly with an injected `now`.
 
 use crate::error::AppError;
+use crate::secret::Secret;
 use crate::server::AppState;
+use crate::server::browsers::{self, BrowserTokens};
 use crate::server::db::events::{EventKind, record_for as record};
 use crate::server::db::{self, factors, sessions as session_repo, trusted_browsers, users};
 use crate::server::sessions::{self, ClientInfo, CurrentSession, Level, Proved};
-use crate::server::{sign_in_throttle, two_factor};
+use crate::server::throttle::{self, Check, Counter, Subject};
+use crate::server::two_factor::{self, ChallengeDecision};
 use crate::validation;
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// The outcome of a successful sign-up or sign-in: the new session's secret, for the cookie.
+/// The outcome of a successful sign-up or sign-in: the new session's secret, for the cookie,
+/// and the browser cookies a completed sign-in hands out.
 pub struct SignedIn {
     pub user_id: Uuid,
     pub session_secret: String,
     /// The session is only half authenticated: the second-factor challenge comes next.
     pub needs_second_factor: bool,
+    /// The recognised-browser token to set (again) as the browser's cookie, once signed in
+    /// fully.
+    pub recognised_browser: Option<Secret>,
+    /// The trusted browser's new token, when a trusted browser skipped the challenge (it
+    /// changes at every use).
+    pub trusted_browser: Option<Secret>,
 }
 
 impl std::fmt::Debug for SignedIn {
@@ -39,28 +49,84 @@ pub async fn sign_up(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<SignedIn, AppError> {
-    sign_up_replacing(state, email, password, password_confirm, None, client, now).await
+    let browser = BrowserTokens::default();
+    sign_up_replacing(
+        state,
+        NewAccount {
+            email,
+            password,
+            password_confirm,
+        },
+        None,
+        &browser,
+        client,
+        now,
+    )
+    .await
+}
+
+/// A sign-up form as the person submitted it.
+#[derive(Clone, Copy)]
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub password_confirm: &'a str,
 }
 
 /// Sign-up that also ends the session cookie the browser presented, if any, so whoever signs
-/// up in a browser never inherits an earlier session there.
+/// up in a browser never inherits an earlier session there. Sign-ups are limited per client
+/// address, and their hashing has a smaller share of the hashers than sign-ins.
 pub async fn sign_up_replacing(
     state: &AppState,
-    email: &str,
-    password: &str,
-    password_confirm: &str,
+    form: NewAccount<'_>,
     previous_secret: Option<&str>,
+    browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<SignedIn, AppError> {
     let valid = validation::validate_sign_up(
-        email,
-        password,
-        password_confirm,
+        form.email,
+        form.password,
+        form.password_confirm,
         &state.settings.password_policy,
         state.common_passwords.as_ref(),
     )?;
-    let password_hash = state.hasher.hash(password.to_owned()).await?;
+    let counters: Vec<Counter<'_>> = client
+        .ip
+        .as_deref()
+        .map(|ip| Counter::SignUps {
+            ip,
+            per_hour: state.settings.sign_ups_per_hour,
+        })
+        .into_iter()
+        .collect();
+    let attempt = match throttle::begin(&state.pool, &counters, now).await? {
+        Ok(attempt) => attempt,
+        Err(refused) => {
+            return Err(throttle::refused_error(
+                &state.pool,
+                refused,
+                Check::SignUp,
+                Subject::Nobody,
+                client,
+                now,
+            ));
+        }
+    };
+    let password_hash = match state
+        .hasher
+        .hash_new_account(form.password.to_owned())
+        .await
+    {
+        Ok(hash) => hash,
+        Err(err) => {
+            // Not hashed (the sign-up share of the hashers is busy): not counted either.
+            attempt.not_checked().await?;
+            return Err(err);
+        }
+    };
+    // Every sign-up that reached the hashers counts, whatever comes of it.
+    attempt.passed().await?;
     let mut tx = state.pool.begin().await?;
     // The unique index decides races: of two concurrent sign-ups with one address, exactly one
     // insert succeeds and the other gets the field error.
@@ -75,6 +141,7 @@ pub async fn sign_up_replacing(
         session_repo::delete_by_token_hash(&mut *tx, &crate::server::token::hash(previous)).await?;
     }
     let session_secret = sessions::start(&mut *tx, user.id, Proved::Password, client, now).await?;
+    let recognised_browser = browsers::remember(&mut *tx, user.id, browser, now).await?;
     record(
         &mut *tx,
         user.id,
@@ -90,11 +157,14 @@ pub async fn sign_up_replacing(
         user_id: user.id,
         session_secret,
         needs_second_factor: false,
+        recognised_browser: Some(recognised_browser),
+        trusted_browser: None,
     })
 }
 
-/// Checks the password and starts a new session. `previous_secret` is the session cookie the
-/// browser sent, if any: it is ended so the session id always changes at sign-in.
+/// Checks the password and starts a new session, from a browser presenting no browser tokens.
+/// `previous_secret` is the session cookie the browser sent, if any: it is ended so the
+/// session id always changes at sign-in.
 pub async fn sign_in(
     state: &AppState,
     email: &str,
@@ -103,23 +173,61 @@ pub async fn sign_in(
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<SignedIn, AppError> {
-    sign_in_from(state, email, password, previous_secret, None, client, now).await
+    let browser = BrowserTokens::default();
+    sign_in_from(
+        state,
+        email,
+        password,
+        previous_secret,
+        &browser,
+        client,
+        now,
+    )
+    .await
 }
 
-/// [`sign_in`] from a browser that may present a trusted-browser token. An account with a second
-/// factor gets a half-authenticated session (the challenge comes next) unless the token is
-/// valid for it.
+/// [`sign_in`] from a browser that may present browser tokens. Guesses are throttled per
+/// account address and per client address, except from a browser the account recognises,
+/// which has a counter of its own: guessing elsewhere never keeps the owner out of their own
+/// browser. An account with a second factor gets a half-authenticated session (the challenge
+/// comes next) unless the browser's trusted-browser token is valid for it.
 pub async fn sign_in_from(
     state: &AppState,
     email: &str,
     password: &str,
     previous_secret: Option<&str>,
-    trusted_secret: Option<&str>,
+    browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<SignedIn, AppError> {
     let email = validation::validate_sign_in(email, password)?;
-    let attempt = sign_in_throttle::begin(&state.pool, &email, client.ip.as_deref(), now).await?;
+    let recognised = browsers::recognise(&state.pool, &email, browser, now).await?;
+    let counters: Vec<Counter<'_>> = match &recognised {
+        Some(recognised) => vec![Counter::BrowserPassword {
+            user_id: recognised.user_id,
+            browser_token_hash: &recognised.token_hash,
+        }],
+        None => client
+            .ip
+            .as_deref()
+            .map(|ip| Counter::ClientPasswords { ip })
+            .into_iter()
+            .chain([Counter::AccountPassword { email: &email }])
+            .collect(),
+    };
+    let attempt = match throttle::begin(&state.pool, &counters, now).await? {
+        Ok(attempt) => attempt,
+        Err(refused) => {
+            return Err(throttle::refused_error(
+                &state.pool,
+                refused,
+                Check::SignIn,
+                Subject::Address(email.clone()),
+                client,
+                now,
+            ));
+        }
+    };
     let user = users::find_by_email(&state.pool, &email).await?;
     // Unknown addresses are verified against a decoy hash: same cost, same answer.
     let matches = match state
@@ -141,33 +249,49 @@ pub async fn sign_in_from(
             attempt.passed().await?;
             user
         }
-        Some(user) => {
-            attempt.failed(now).await?;
-            // Logged off the request path: answering only after a database write would make a
-            // wrong password on a real account slower than an unknown address.
-            let (pool, client) = (state.pool.clone(), client.clone());
-            tokio::spawn(async move {
-                if let Err(err) = record(
-                    &pool,
-                    user.id,
-                    EventKind::SignInFailed,
-                    &client,
-                    json!({}),
-                    now,
-                )
-                .await
-                {
-                    tracing::warn!(error = %err, "could not record a failed sign-in");
-                }
-            });
-            return Err(AppError::InvalidCredentials);
-        }
-        None => {
-            attempt.failed(now).await?;
+        wrong => {
+            let after = attempt.failed(now).await?;
+            if recognised.is_some()
+                && let Some(ip) = client.ip.as_deref()
+            {
+                // Counted for the client address all the same, though it never refuses a
+                // recognised browser's right password.
+                throttle::count_failure(&state.pool, Counter::ClientPasswords { ip }, now).await?;
+            }
+            if let Some(user) = wrong {
+                // Logged off the request path: answering only after a database write would
+                // make a wrong password on a real account slower than an unknown address.
+                let (pool, client) = (state.pool.clone(), client.clone());
+                tokio::spawn(async move {
+                    let logged = async {
+                        record(
+                            &pool,
+                            user.id,
+                            EventKind::SignInFailed,
+                            &client,
+                            json!({}),
+                            now,
+                        )
+                        .await?;
+                        if let Some(kind) = after.locked {
+                            throttle::log_lock(&pool, user.id, kind, Check::SignIn, &client, now)
+                                .await?;
+                        }
+                        Ok::<(), sqlx::Error>(())
+                    };
+                    if let Err(err) = logged.await {
+                        tracing::warn!(error = %err, "could not record a failed sign-in");
+                    }
+                });
+            }
             return Err(AppError::InvalidCredentials);
         }
     };
-    let level = two_factor::challenge_needed(&state.pool, user.id, trusted_secret, now).await?;
+    let skip = two_factor::challenge_needed(&state.pool, user.id, browser, now).await?;
+    let level = match skip {
+        ChallengeDecision::Needed => Level::PasswordOnly,
+        ChallengeDecision::NoFactor | ChallengeDecision::TrustedBrowser { .. } => Level::Full,
+    };
     let mut tx = state.pool.begin().await?;
     if let Some(previous) = previous_secret {
         session_repo::delete_by_token_hash(&mut *tx, &crate::server::token::hash(previous)).await?;
@@ -180,22 +304,26 @@ pub async fn sign_in_from(
         return Err(AppError::InvalidCredentials);
     };
     let needs_second_factor = level == Level::PasswordOnly;
+    let mut recognised_browser = None;
+    let mut trusted_browser = None;
     if !needs_second_factor {
-        record(
-            &mut *tx,
-            user.id,
-            EventKind::SignedIn,
-            client,
-            json!({}),
-            now,
-        )
-        .await?;
+        recognised_browser = Some(browsers::remember(&mut *tx, user.id, browser, now).await?);
+        let details = match skip {
+            ChallengeDecision::TrustedBrowser { id, new_secret } => {
+                trusted_browser = Some(new_secret);
+                json!({ "trusted_browser": id.to_string() })
+            }
+            ChallengeDecision::NoFactor | ChallengeDecision::Needed => json!({}),
+        };
+        record(&mut *tx, user.id, EventKind::SignedIn, client, details, now).await?;
     }
     tx.commit().await?;
     Ok(SignedIn {
         user_id: user.id,
         session_secret,
         needs_second_factor,
+        recognised_browser,
+        trusted_browser,
     })
 }
 
@@ -261,6 +389,7 @@ pub async fn change_password(
     state: &AppState,
     session: &CurrentSession,
     change: PasswordChange<'_>,
+    browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<PasswordChanged, AppError> {
@@ -282,14 +411,24 @@ pub async fn change_password(
     if factors::has_active(&state.pool, user.id).await? {
         two_factor::require_recent_authentication(state, session, now).await?;
     }
-    let current_ok = state
+    let attempt =
+        begin_password_check(state, &user, browser, Check::ChangePassword, client, now).await?;
+    let current_ok = match state
         .hasher
         .verify(
             current_password.to_owned(),
             Some(user.password_hash.clone()),
         )
-        .await?;
+        .await
+    {
+        Ok(matches) => matches,
+        Err(err) => {
+            attempt.not_checked().await?;
+            return Err(err);
+        }
+    };
     if !current_ok {
+        let after = attempt.failed(now).await?;
         // Someone holding this session is guessing the password: leave a trace.
         record(
             &state.pool,
@@ -300,11 +439,23 @@ pub async fn change_password(
             now,
         )
         .await?;
+        if let Some(kind) = after.locked {
+            throttle::log_lock(
+                &state.pool,
+                user.id,
+                kind,
+                Check::ChangePassword,
+                client,
+                now,
+            )
+            .await?;
+        }
         return Err(AppError::field(
             "current_password",
             "That is not your current password.",
         ));
     }
+    attempt.passed().await?;
     let new_hash = state.hasher.hash(new_password.to_owned()).await?;
     let mut tx = state.pool.begin().await?;
     // Compare-and-set on the hash just verified: of two concurrent changes, one wins.
@@ -343,10 +494,50 @@ pub async fn change_password(
     })
 }
 
+/// Counts a check of the signed-in person's password (at "Confirm it's you" or the current
+/// password of "Change password") toward the same limits as sign-in, and toward the step-up
+/// window: whoever holds a stolen session gets few guesses. A browser the account recognises
+/// has its own counter of consecutive failures, as at sign-in.
+pub(crate) async fn begin_password_check(
+    state: &AppState,
+    user: &users::UserRow,
+    browser: &BrowserTokens,
+    check: Check,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<throttle::Attempt, AppError> {
+    let recognised = browsers::recognise(&state.pool, &user.email, browser, now)
+        .await?
+        .filter(|recognised| recognised.user_id == user.id);
+    let password_counter = match &recognised {
+        Some(recognised) => Counter::BrowserPassword {
+            user_id: user.id,
+            browser_token_hash: &recognised.token_hash,
+        },
+        None => Counter::AccountPassword { email: &user.email },
+    };
+    let counters = [Counter::StepUp { user_id: user.id }, password_counter];
+    match throttle::begin(&state.pool, &counters, now).await? {
+        Ok(attempt) => Ok(attempt),
+        Err(refused) => Err(throttle::refused_error(
+            &state.pool,
+            refused,
+            check,
+            Subject::User(user.id),
+            client,
+            now,
+        )),
+    }
+}
+
 /// Lifts the locks on the account with `email` (the administrator's way out, NIST SP 800-63B
-/// §5.2.2): failed password sign-ins and failed second-factor attempts. False when there is no
-/// such account (its address's failed sign-ins are cleared all the same).
+/// §5.2.2): failed password sign-ins at its address and failed second-factor attempts. False
+/// when there is no such account (its address's failed sign-ins are cleared all the same).
 pub async fn unlock(pool: &sqlx::PgPool, email: &str) -> Result<bool, AppError> {
-    sign_in_throttle::clear_account(pool, email).await?;
-    two_factor::unlock_second_factor(pool, email).await
+    throttle::clear(pool, Counter::AccountPassword { email }).await?;
+    let Some(user) = users::find_by_email(pool, email).await? else {
+        return Ok(false);
+    };
+    throttle::clear(pool, Counter::SecondFactor { user_id: user.id }).await?;
+    Ok(true)
 }

@@ -121,8 +121,50 @@ pub async fn confirm_in(
     Ok(())
 }
 
+/// What became of a code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeCheck {
+    Accepted,
+    /// Not a code of the account's authenticator around now.
+    Wrong,
+    /// A code of the authenticator, but for a time step already used: accepted once, never
+    /// again (RFC 6238 §5.2).
+    Replayed,
+}
+
 /// Checks a code from the account's authenticator. A code is accepted once: its time step is
 /// consumed by a compare-and-set, so a replay, or the same code sent twice at once, fails.
+pub async fn check(
+    pool: &PgPool,
+    keys: &KeyRing,
+    user_id: Uuid,
+    code: &str,
+    now: OffsetDateTime,
+) -> Result<CodeCheck, AppError> {
+    let Some(factor) = factors::find_active_totp(pool, user_id).await? else {
+        return Ok(CodeCheck::Wrong);
+    };
+    let secret = open(keys, &factor)?;
+    let last_used = factor.totp_last_step.and_then(|s| u64::try_from(s).ok());
+    let Some(step) = secret.matching_step(code, unix(now)?, last_used) else {
+        // Not for a fresh step: a code of this authenticator already used, or no code at all.
+        return Ok(if secret.matching_step(code, unix(now)?, None).is_some() {
+            CodeCheck::Replayed
+        } else {
+            CodeCheck::Wrong
+        });
+    };
+    Ok(
+        if factors::consume_totp_step(pool, factor.id, to_i64(step)?, now).await? {
+            CodeCheck::Accepted
+        } else {
+            // Another submission of the same code got there first.
+            CodeCheck::Replayed
+        },
+    )
+}
+
+/// [`check`], as a yes or no.
 pub async fn verify(
     pool: &PgPool,
     keys: &KeyRing,
@@ -130,15 +172,7 @@ pub async fn verify(
     code: &str,
     now: OffsetDateTime,
 ) -> Result<bool, AppError> {
-    let Some(factor) = factors::find_active_totp(pool, user_id).await? else {
-        return Ok(false);
-    };
-    let secret = open(keys, &factor)?;
-    let last_used = factor.totp_last_step.and_then(|s| u64::try_from(s).ok());
-    let Some(step) = secret.matching_step(code, unix(now)?, last_used) else {
-        return Ok(false);
-    };
-    Ok(factors::consume_totp_step(pool, factor.id, to_i64(step)?, now).await?)
+    Ok(check(pool, keys, user_id, code, now).await? == CodeCheck::Accepted)
 }
 
 fn open(keys: &KeyRing, factor: &TotpFactorRow) -> Result<TotpSecret, AppError> {

@@ -27,6 +27,8 @@ pub struct Settings {
     pub step_up_window: Duration,
     /// How long "Don't ask again on this browser" lasts.
     pub trusted_browser_lifetime: Duration,
+    /// Sign-ups one client address may make per hour.
+    pub sign_ups_per_hour: i32,
     /// The AES-256-GCM key ring, `id:base64,…` with the current key first. Read from the
     /// environment only (`KEYWARD_ENCRYPTION_KEYS`), never from the settings file.
     pub encryption_keys: Option<Redacted>,
@@ -152,6 +154,11 @@ impl Settings {
             trusted_browser_lifetime: Duration::from_secs(
                 86_400 * source.get_in_range::<u64>("trusted_browser_days", 30, 1..=365)?,
             ),
+            sign_ups_per_hour: source.get_in_range::<i32>(
+                "sign_ups_per_hour",
+                10,
+                1..=1_000_000,
+            )?,
             encryption_keys: env(ENCRYPTION_KEYS_VAR)
                 .filter(|v| !v.trim().is_empty())
                 .map(Redacted),
@@ -253,6 +260,7 @@ mod tests {
         assert_eq!(s.issuer, "Keyward");
         assert_eq!(s.step_up_window, Duration::from_secs(10 * 60));
         assert_eq!(s.trusted_browser_lifetime, Duration::from_secs(30 * 86_400));
+        assert_eq!(s.sign_ups_per_hour, 10);
         assert!(s.secure_cookies());
         assert!(s.encryption_keys.is_none());
     }

@@ -1,7 +1,9 @@
 //! What a server function reads from its request context, and how its errors become responses.
 
 use crate::error::AppError;
+use crate::secret::Secret;
 use crate::server::AppState;
+use crate::server::browsers::BrowserTokens;
 use crate::server::config::Settings;
 use crate::server::sessions;
 use crate::server::sessions::{ClientInfo, CurrentSession, PendingChallenge};
@@ -11,16 +13,18 @@ use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 
 /// The per-request result of the session middleware, stored in the request's extensions.
+/// `Debug` shows no token (they are [`Secret`]s).
 #[derive(Clone, Debug, Default)]
 pub struct RequestSession {
     /// A fully signed-in session, the only kind that reaches the app.
     pub session: Option<CurrentSession>,
     /// A half-authenticated session waiting for its second factor.
     pub challenge: Option<PendingChallenge>,
-    /// The trusted-browser token the browser presented, if any.
-    pub trusted_browser_secret: Option<String>,
-    /// The token the browser presented, valid or not (needed to end it at sign-in or sign-out).
-    pub presented_secret: Option<String>,
+    /// The recognised-browser and trusted-browser tokens the browser presented, if any.
+    pub browser: BrowserTokens,
+    /// The session token the browser presented, valid or not (needed to end it at sign-in or
+    /// sign-out).
+    pub presented_secret: Option<Secret>,
     pub client: ClientInfo,
 }
 
@@ -59,13 +63,33 @@ pub fn set_cookie(value: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Hands a new session to the browser and sends it to the settings: the end of every successful
-/// sign-up or sign-in.
 /// Hands the browser a session's (new) token.
 pub fn set_session_cookie(settings: &Settings, session_secret: &str) -> Result<(), AppError> {
     set_cookie(&sessions::session_cookie(settings, session_secret))
 }
 
+/// Hands the browser the cookies a completed sign-in gives it: the recognised-browser token
+/// (renewed) and, when a trusted browser skipped the challenge, its trusted-browser token
+/// (rotated at every use).
+pub fn set_browser_cookies(
+    settings: &Settings,
+    recognised: Option<&Secret>,
+    trusted: Option<&Secret>,
+) -> Result<(), AppError> {
+    if let Some(secret) = recognised {
+        set_cookie(&sessions::recognised_browser_cookie(
+            settings,
+            secret.expose(),
+        ))?;
+    }
+    if let Some(secret) = trusted {
+        set_cookie(&sessions::trusted_browser_cookie(settings, secret.expose()))?;
+    }
+    Ok(())
+}
+
+/// Hands a new session to the browser and sends it to the settings: the end of every successful
+/// sign-up or sign-in.
 pub fn enter_session(settings: &Settings, session_secret: &str) -> Result<(), AppError> {
     set_session_cookie(settings, session_secret)?;
     leptos_axum::redirect("/settings/account");

@@ -25,6 +25,8 @@ const RETRY_AFTER_SECS: u32 = 1;
 #[derive(Clone)]
 pub struct PasswordHasher {
     admission: Arc<Semaphore>,
+    /// Sign-ups' share of `admission` (see [`new_account_share`]).
+    new_accounts: Arc<Semaphore>,
     workers: Arc<Semaphore>,
     /// One work area per worker permit: whoever holds a permit finds one here.
     work_areas: Arc<Mutex<Vec<Vec<Block>>>>,
@@ -32,6 +34,12 @@ pub struct PasswordHasher {
     /// A real hash of a random password, verified against when the account does not exist, so an
     /// unknown email costs the same time as a wrong password.
     decoy_hash: Arc<str>,
+}
+
+/// How many sign-up hashes may run or wait at once: half the workers (at least one) and a
+/// quarter of the queue, leaving sign-ins the rest.
+pub fn new_account_share(workers: usize, queue: usize) -> usize {
+    (workers / 2).max(1) + queue / 4
 }
 
 fn params() -> Result<Params, AppError> {
@@ -118,6 +126,7 @@ impl PasswordHasher {
         };
         Ok(PasswordHasher {
             admission: Arc::new(Semaphore::new(workers + queue)),
+            new_accounts: Arc::new(Semaphore::new(new_account_share(workers, queue))),
             workers: Arc::new(Semaphore::new(workers)),
             work_areas: Arc::new(Mutex::new(areas)),
             worker_count: workers,
@@ -131,6 +140,20 @@ impl PasswordHasher {
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
         let password = normalize_password(&password);
         self.run(move |memory| hash_with(&password, memory)).await
+    }
+
+    /// [`hash`](Self::hash) for a new account. Sign-ups may hold only their share of the
+    /// hashers ([`new_account_share`]), so a flood of sign-ups can never push sign-ins (or
+    /// anything else) past the bound into `Busy`.
+    pub async fn hash_new_account(&self, password: String) -> Result<String, AppError> {
+        let _share = self
+            .new_accounts
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| AppError::Busy {
+                retry_after_secs: RETRY_AFTER_SECS,
+            })?;
+        self.hash(password).await
     }
 
     /// Verifies `password` against `phc`, or against the decoy when there is no account, in
@@ -263,6 +286,27 @@ mod tests {
             .unwrap();
         let nfd = "cafe\u{301} \u{ff12}\u{ff10}\u{ff12}\u{ff16} re\u{301}sume\u{301}";
         assert!(hasher.verify(nfd.into(), Some(phc)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_sign_ups_leaves_sign_ins_their_share_of_the_hashers() {
+        // Two workers and a queue of four: sign-ups may hold at most two of the six places.
+        let hasher = PasswordHasher::new(2, 4).unwrap();
+        assert_eq!(new_account_share(2, 4), 2);
+        let sign_ups = (0..20).map(|_| hasher.hash_new_account("new passphrase".into()));
+        let sign_ins = (0..4).map(|_| hasher.verify("a passphrase".into(), None));
+        // Every future is polled (and takes or is refused its place) before any hash finishes.
+        let (sign_ups, sign_ins) = futures::future::join(
+            futures::future::join_all(sign_ups),
+            futures::future::join_all(sign_ins),
+        )
+        .await;
+        let hashed = sign_ups.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(hashed, 2, "{sign_ups:?}");
+        assert!(
+            sign_ins.iter().all(|r| matches!(r, Ok(false))),
+            "a sign-in was refused: {sign_ins:?}"
+        );
     }
 
     #[tokio::test]

@@ -106,6 +106,17 @@ pub fn trusted_cookie_name(settings: &Settings) -> &'static str {
     }
 }
 
+/// The cookie that marks a browser that has signed in to an account before (OWASP "device
+/// cookies"): it exempts that browser from the per-account waits on password guessing, and by
+/// itself opens nothing.
+pub fn recognised_cookie_name(settings: &Settings) -> &'static str {
+    if settings.secure_cookies() {
+        "__Host-keyward_browser"
+    } else {
+        "keyward_browser"
+    }
+}
+
 /// A `Set-Cookie` value. `__Host-` pins the cookie to this host and path `/`; HttpOnly keeps it
 /// from scripts; SameSite=Lax keeps it off cross-site posts.
 fn cookie(settings: &Settings, name: &str, value: &str, max_age_secs: u64) -> String {
@@ -132,6 +143,11 @@ pub fn trusted_browser_cookie(settings: &Settings, secret: &str) -> String {
     cookie(settings, trusted_cookie_name(settings), secret, max_age)
 }
 
+pub fn recognised_browser_cookie(settings: &Settings, secret: &str) -> String {
+    let max_age = crate::server::browsers::COOKIE_DAYS * 86_400;
+    cookie(settings, recognised_cookie_name(settings), secret, max_age)
+}
+
 pub fn clearing_trusted_browser_cookie(settings: &Settings) -> String {
     cookie(settings, trusted_cookie_name(settings), "", 0)
 }
@@ -147,6 +163,14 @@ pub fn trusted_token_from_cookie_header<'a>(
     header: &'a str,
 ) -> Option<&'a str> {
     find_token(trusted_cookie_name(settings), header)
+}
+
+/// Finds the recognised-browser token in a `Cookie` header.
+pub fn recognised_token_from_cookie_header<'a>(
+    settings: &Settings,
+    header: &'a str,
+) -> Option<&'a str> {
+    find_token(recognised_cookie_name(settings), header)
 }
 
 fn find_token<'a>(name: &str, header: &'a str) -> Option<&'a str> {

@@ -6,13 +6,17 @@ use crate::api::two_factor::{
     BackupCodeSet, SecurityOverview, SignedOutElsewhere, TotpSetup, TrustedBrowser, TwoFactorStatus,
 };
 use crate::error::{AppError, StepUpProof};
+use crate::secret::Secret;
 use crate::server::AppState;
+use crate::server::authenticator::CodeCheck;
 use crate::server::backup_codes::{self, BackupCode};
-use crate::server::db::events::{self, EventKind, NewEvent, record_for as record};
+use crate::server::browsers::{self, BrowserTokens};
+use crate::server::db::events::{EventKind, record_for as record};
 use crate::server::db::{
     backup_codes as code_repo, factors, sessions as session_repo, trusted_browsers, users,
 };
-use crate::server::sessions::{self, ClientInfo, CurrentSession, Level, PendingChallenge, Proved};
+use crate::server::sessions::{self, ClientInfo, CurrentSession, PendingChallenge, Proved};
+use crate::server::throttle::{self, Check, Counter, Subject};
 use crate::server::{accounts, authenticator};
 use crate::server::{token, user_agent};
 use crate::validation;
@@ -25,10 +29,11 @@ pub const MAX_CHALLENGE_ATTEMPTS: i32 = 5;
 // The per-account schedule of waits and the lock, shared with password sign-in.
 pub use crate::server::attempts::{FREE_ATTEMPTS, LOCK_AFTER, delay_after, retry_after_secs};
 const AUTHENTICATOR_LABEL: &str = "Authenticator app";
-/// Wrong passwords at the step-up prompt tolerated per window: whoever holds a stolen session
-/// must not be able to guess the password there at hashing speed.
-pub const MAX_STEP_UP_FAILURES: i64 = 10;
-pub const STEP_UP_FAILURE_WINDOW: time::Duration = time::Duration::minutes(15);
+/// Wrong answers at the step-up prompt (and wrong current passwords) tolerated per window:
+/// whoever holds a stolen session must not be able to guess there at hashing speed.
+pub use crate::server::throttle::{
+    STEP_UP_MAX_FAILURES as MAX_STEP_UP_FAILURES, STEP_UP_WINDOW as STEP_UP_FAILURE_WINDOW,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Step-up re-authentication
@@ -66,12 +71,14 @@ fn step_up_window(state: &AppState) -> Result<time::Duration, AppError> {
 }
 
 /// Checks the password again and marks the session freshly authenticated, for accounts without
-/// a second factor (with one, only [`confirm_identity_with_code`] will do). The session gets a
-/// new token (returned, for the cookie): its id changes with the privilege.
+/// a second factor (with one, only [`confirm_identity_with_code`] will do). Each try counts
+/// toward the step-up window and the password's consecutive failures, as at sign-in. The
+/// session gets a new token (returned, for the cookie): its id changes with the privilege.
 pub async fn confirm_identity(
     state: &AppState,
     session: &CurrentSession,
     password: &str,
+    browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<String, AppError> {
@@ -89,24 +96,27 @@ pub async fn confirm_identity(
              authenticator app or a backup code.",
         ));
     }
-    let attempt = begin_step_up_attempt(state, session, client, "password", now).await?;
     let user = accounts::signed_in_user(state, session).await?;
+    let attempt =
+        accounts::begin_password_check(state, &user, browser, Check::StepUp, client, now).await?;
     let matches = match state
         .hasher
-        .verify(password.to_owned(), Some(user.password_hash))
+        .verify(password.to_owned(), Some(user.password_hash.clone()))
         .await
     {
         Ok(matches) => matches,
         Err(err) => {
             // Not checked (busy server): not a failure either.
-            events::delete(&state.pool, attempt).await?;
+            attempt.not_checked().await?;
             return Err(err);
         }
     };
     if !matches {
+        let after = attempt.failed(now).await?;
+        step_up_failed(state, session, "password", after, client, now).await?;
         return Err(AppError::field("password", "That is not your password."));
     }
-    events::delete(&state.pool, attempt).await?;
+    attempt.passed().await?;
     let checked = sessions::Checked {
         password: true,
         second_factor: false,
@@ -114,54 +124,43 @@ pub async fn confirm_identity(
     step_up_passed(state, session, checked, "password", client, now).await
 }
 
-/// Counts a step-up attempt as a failure before it is checked, under a per-user lock, so
-/// parallel guesses cannot all pass the count; refuses it past [`MAX_STEP_UP_FAILURES`] in
-/// [`STEP_UP_FAILURE_WINDOW`] (password and code guesses together). A success deletes the
-/// returned log entry again.
-async fn begin_step_up_attempt(
+/// Records a wrong answer at the prompt, and the lock it may have reached.
+async fn step_up_failed(
     state: &AppState,
     session: &CurrentSession,
-    client: &ClientInfo,
     method: &str,
+    after: throttle::AfterFailure,
+    client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<i64, AppError> {
-    let mut tx = state.pool.begin().await?;
-    users::lock_for_attempts(&mut *tx, session.user_id).await?;
-    let recent_failures = events::count_since(
-        &mut *tx,
+) -> Result<(), AppError> {
+    record(
+        &state.pool,
         session.user_id,
         EventKind::StepUpFailed,
-        now - STEP_UP_FAILURE_WINDOW,
+        client,
+        json!({ "method": method }),
+        now,
     )
     .await?;
-    if recent_failures >= MAX_STEP_UP_FAILURES {
-        let secs = STEP_UP_FAILURE_WINDOW.whole_seconds();
-        return Err(AppError::TooManyAttempts {
-            retry_after_secs: Some(u32::try_from(secs).unwrap_or(u32::MAX)),
-        });
-    }
-    let attempt = events::record_returning_id(
-        &mut *tx,
-        NewEvent {
-            user_id: session.user_id,
-            kind: EventKind::StepUpFailed,
-            ip: client.ip.as_deref(),
-            user_agent: client.user_agent.as_deref(),
-            details: json!({ "method": method }),
+    if let Some(kind) = after.locked {
+        throttle::log_lock(
+            &state.pool,
+            session.user_id,
+            kind,
+            Check::StepUp,
+            client,
             now,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(attempt)
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Step-up with the account's second factor: a current code from the authenticator app (as
 /// GitHub's sudo mode allows) or one of the backup codes, which is used up. Either is
-/// single-use like any other. Each try counts against the step-up limit shared with passwords
-/// (a stolen session gets few guesses) and against the account's second-factor limit shared
-/// with the sign-in challenge (delays from the sixth consecutive failure, the lock at
-/// [`LOCK_AFTER`]).
+/// single-use like any other. Each try counts toward the step-up window shared with passwords
+/// (a stolen session gets few guesses) and toward the account's second-factor failures shared
+/// with the sign-in challenge (delays from the sixth in a row, the lock at [`LOCK_AFTER`]).
 pub async fn confirm_identity_with_code(
     state: &AppState,
     session: &CurrentSession,
@@ -187,18 +186,35 @@ pub async fn confirm_identity_with_code(
     } else {
         "totp"
     };
-    let attempt = begin_step_up_attempt(state, session, client, method, now).await?;
-    if let Err(err) = reserve_attempt(state, session.user_id, now).await {
-        // Refused before any check: not a guess.
-        events::delete(&state.pool, attempt).await?;
-        return Err(err);
-    }
-    let passed = if use_backup_code {
-        self::use_backup_code(state, session.user_id, &code, now).await?
-    } else {
-        authenticator::verify(&state.pool, &state.keys, session.user_id, &code, now).await?
+    let counters = [
+        Counter::StepUp {
+            user_id: session.user_id,
+        },
+        Counter::SecondFactor {
+            user_id: session.user_id,
+        },
+    ];
+    let attempt = match throttle::begin(&state.pool, &counters, now).await? {
+        Ok(attempt) => attempt,
+        Err(refused) => {
+            return Err(throttle::refused_error(
+                &state.pool,
+                refused,
+                Check::StepUp,
+                Subject::User(session.user_id),
+                client,
+                now,
+            ));
+        }
     };
-    if !passed {
+    let check = if use_backup_code {
+        spend_backup_code(state, session.user_id, &code, now).await?
+    } else {
+        authenticator::check(&state.pool, &state.keys, session.user_id, &code, now).await?
+    };
+    if check != CodeCheck::Accepted {
+        let after = attempt.failed(now).await?;
+        step_up_failed(state, session, method, after, client, now).await?;
         let message = if use_backup_code {
             "That backup code didn't work. Check it, or use another one."
         } else {
@@ -206,8 +222,7 @@ pub async fn confirm_identity_with_code(
         };
         return Err(AppError::field("code", message));
     }
-    users::clear_second_factor_failures(&state.pool, session.user_id).await?;
-    events::delete(&state.pool, attempt).await?;
+    attempt.passed().await?;
     let checked = sessions::Checked {
         password: false,
         second_factor: true,
@@ -239,16 +254,6 @@ async fn step_up_passed(
     .await?;
     tx.commit().await?;
     Ok(secret)
-}
-
-/// Clears the consecutive second-factor failures of the account with `email` (the way out of
-/// the lock at [`LOCK_AFTER`], for an administrator). False when there is no such account.
-pub async fn unlock_second_factor(pool: &sqlx::PgPool, email: &str) -> Result<bool, AppError> {
-    let Some(user) = users::find_by_email(pool, email).await? else {
-        return Ok(false);
-    };
-    users::clear_second_factor_failures(pool, user.id).await?;
-    Ok(true)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -606,11 +611,13 @@ pub fn backup_codes_file_name(email: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // The challenge at sign-in
 
-/// The end of a passed challenge: a new, fully signed-in session (the id changes), and the
-/// trusted-browser token when the person asked not to be asked again.
+/// The end of a passed challenge: a new, fully signed-in session (the id changes), the
+/// recognised-browser token (renewed), and the trusted-browser token when the person asked not
+/// to be asked again.
 pub struct ChallengePassed {
     pub session_secret: String,
-    pub trusted_browser_secret: Option<String>,
+    pub recognised_browser: Secret,
+    pub trusted_browser: Option<Secret>,
     /// Backup codes still unused, when a backup code was just spent.
     pub backup_codes_left: Option<i64>,
 }
@@ -648,6 +655,7 @@ pub async fn answer_challenge(
     state: &AppState,
     challenge: &PendingChallenge,
     answer: ChallengeAnswer<'_>,
+    browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<ChallengeOutcome, AppError> {
@@ -659,37 +667,74 @@ pub async fn answer_challenge(
     }
     .map_err(|message| AppError::field("code", message))?;
 
-    reserve_attempt(state, challenge.user_id, now).await?;
+    let counters = [Counter::SecondFactor {
+        user_id: challenge.user_id,
+    }];
+    let attempt = match throttle::begin(&state.pool, &counters, now).await? {
+        Ok(attempt) => attempt,
+        Err(refused) => {
+            return Err(throttle::refused_error(
+                &state.pool,
+                refused,
+                Check::Challenge,
+                Subject::User(challenge.user_id),
+                client,
+                now,
+            ));
+        }
+    };
     let Some(attempts) =
         session_repo::count_challenge_attempt(&state.pool, challenge.session_id).await?
     else {
+        // Answered or expired meanwhile: nothing was checked, so nothing is counted.
+        attempt.not_checked().await?;
         return Ok(ChallengeOutcome::Gone);
     };
     if attempts > MAX_CHALLENGE_ATTEMPTS {
+        attempt.not_checked().await?;
         session_repo::delete_challenge(&state.pool, challenge.session_id).await?;
         return Ok(ChallengeOutcome::Restart);
     }
 
-    let passed = if answer.use_backup_code {
-        use_backup_code(state, challenge.user_id, &code, now).await?
+    let method = if answer.use_backup_code {
+        "backup_code"
     } else {
-        authenticator::verify(&state.pool, &state.keys, challenge.user_id, &code, now).await?
+        "totp"
     };
-    if !passed {
-        let method = if answer.use_backup_code {
-            "backup_code"
+    let check = if answer.use_backup_code {
+        spend_backup_code(state, challenge.user_id, &code, now).await?
+    } else {
+        authenticator::check(&state.pool, &state.keys, challenge.user_id, &code, now).await?
+    };
+    if let CodeCheck::Wrong | CodeCheck::Replayed = check {
+        let after = attempt.failed(now).await?;
+        // A replayed code (right, but already used) is told apart from a wrong one: it means
+        // someone saw a code, or the form was sent twice.
+        let reason = if check == CodeCheck::Replayed {
+            "replayed"
         } else {
-            "totp"
+            "wrong"
         };
         record(
             &state.pool,
             challenge.user_id,
             EventKind::SecondFactorFailed,
             client,
-            json!({ "method": method }),
+            json!({ "method": method, "reason": reason }),
             now,
         )
         .await?;
+        if let Some(kind) = after.locked {
+            throttle::log_lock(
+                &state.pool,
+                challenge.user_id,
+                kind,
+                Check::Challenge,
+                client,
+                now,
+            )
+            .await?;
+        }
         let attempts_left = MAX_CHALLENGE_ATTEMPTS - attempts;
         if attempts_left <= 0 {
             session_repo::delete_challenge(&state.pool, challenge.session_id).await?;
@@ -697,6 +742,7 @@ pub async fn answer_challenge(
         }
         return Ok(ChallengeOutcome::Wrong { attempts_left });
     }
+    attempt.passed().await?;
 
     let mut tx = state.pool.begin().await?;
     // Rotating the session: the half-authenticated one ends, a new full one begins. If it is
@@ -712,8 +758,8 @@ pub async fn answer_challenge(
         now,
     )
     .await?;
-    users::clear_second_factor_failures(&mut *tx, challenge.user_id).await?;
-    let trusted_browser_secret = if answer.trust_browser {
+    let recognised_browser = browsers::remember(&mut *tx, challenge.user_id, browser, now).await?;
+    let trusted_browser = if answer.trust_browser {
         let new_token = token::generate();
         let lifetime = time::Duration::try_from(state.settings.trusted_browser_lifetime)
             .map_err(AppError::internal)?;
@@ -729,7 +775,7 @@ pub async fn answer_challenge(
             },
         )
         .await?;
-        Some(new_token.secret)
+        Some(Secret::new(new_token.secret))
     } else {
         None
     };
@@ -744,7 +790,7 @@ pub async fn answer_challenge(
         EventKind::SignedIn,
         client,
         json!({
-            "second_factor": if answer.use_backup_code { "backup_code" } else { "totp" },
+            "second_factor": method,
             "trusted_browser_added": answer.trust_browser,
         }),
         now,
@@ -753,7 +799,8 @@ pub async fn answer_challenge(
     tx.commit().await?;
     Ok(ChallengeOutcome::Passed(ChallengePassed {
         session_secret,
-        trusted_browser_secret,
+        recognised_browser,
+        trusted_browser,
         backup_codes_left,
     }))
 }
@@ -767,66 +814,76 @@ pub async fn use_backup_code(
     code: &str,
     now: OffsetDateTime,
 ) -> Result<bool, AppError> {
+    Ok(spend_backup_code(state, user_id, code, now).await? == CodeCheck::Accepted)
+}
+
+async fn spend_backup_code(
+    state: &AppState,
+    user_id: Uuid,
+    code: &str,
+    now: OffsetDateTime,
+) -> Result<CodeCheck, AppError> {
     let Some(normalized) = backup_codes::normalize(code) else {
-        return Ok(false);
+        return Ok(CodeCheck::Wrong);
     };
     let candidates: Vec<Vec<u8>> = state
         .keys
         .mac_keys()
         .map(|key| backup_codes::hash(key, user_id.as_bytes(), &normalized))
         .collect();
-    Ok(code_repo::consume(&state.pool, user_id, &candidates, now).await?)
+    Ok(
+        if code_repo::consume(&state.pool, user_id, &candidates, now).await? {
+            CodeCheck::Accepted
+        } else {
+            CodeCheck::Wrong
+        },
+    )
 }
 
-/// Counts an attempt against the account before the code is checked (cleared by a success),
-/// refusing it while the account must wait or is locked. The count is advanced by a
-/// compare-and-set, so a burst of parallel guesses cannot all pass one check.
-async fn reserve_attempt(
-    state: &AppState,
-    user_id: Uuid,
-    now: OffsetDateTime,
-) -> Result<(), AppError> {
-    for _ in 0..20 {
-        let (failures, last_failure) = users::second_factor_failures(&state.pool, user_id)
-            .await?
-            .ok_or(AppError::Unauthenticated)?;
-        let delay = delay_after(failures).ok_or(AppError::TooManyAttempts {
-            retry_after_secs: None,
-        })?;
-        if let Some(last) = last_failure {
-            let wait = last + delay - now;
-            if wait > time::Duration::ZERO {
-                return Err(AppError::TooManyAttempts {
-                    retry_after_secs: Some(retry_after_secs(wait)),
-                });
-            }
-        }
-        if users::reserve_second_factor_attempt(&state.pool, user_id, failures, now).await? {
-            return Ok(());
-        }
-    }
-    Err(AppError::TooManyAttempts {
-        retry_after_secs: Some(1),
-    })
+/// Whether a person who just proved their password must still pass a second factor here.
+#[derive(Debug)]
+pub enum ChallengeDecision {
+    /// The account has no active second factor.
+    NoFactor,
+    /// The browser is one the person trusts: no challenge. Its token was rotated (the cookie
+    /// must be set to `new_secret`).
+    TrustedBrowser {
+        id: Uuid,
+        new_secret: Secret,
+    },
+    Needed,
 }
 
-/// Whether a person who just proved their password must still pass a second factor here: yes
-/// if the account has one, unless this browser presented a valid trusted-browser token for it.
+/// Yes if the account has a second factor, unless this browser presented a valid
+/// trusted-browser token for it (which is then rotated: a copied cookie stops working once
+/// either copy is used).
 pub async fn challenge_needed(
     db: &sqlx::PgPool,
     user_id: Uuid,
-    trusted_secret: Option<&str>,
+    browser: &BrowserTokens,
     now: OffsetDateTime,
-) -> Result<Level, AppError> {
+) -> Result<ChallengeDecision, AppError> {
     if !factors::has_active(db, user_id).await? {
-        return Ok(Level::Full);
+        return Ok(ChallengeDecision::NoFactor);
     }
-    if let Some(secret) = trusted_secret
-        && trusted_browsers::use_if_valid(db, user_id, &token::hash(secret), now).await?
-    {
-        return Ok(Level::Full);
+    if let Some(secret) = &browser.trusted {
+        let new_token = token::generate();
+        if let Some(id) = trusted_browsers::use_and_rotate(
+            db,
+            user_id,
+            &token::hash(secret.expose()),
+            &new_token.hash,
+            now,
+        )
+        .await?
+        {
+            return Ok(ChallengeDecision::TrustedBrowser {
+                id,
+                new_secret: Secret::new(new_token.secret),
+            });
+        }
     }
-    Ok(Level::PasswordOnly)
+    Ok(ChallengeDecision::Needed)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 use crate::{PASSWORD, client, is_live, settings, sign_up, state, state_with, t0};
 use app::error::AppError;
 use app::server::accounts::{self, PasswordChange};
+use app::server::browsers::BrowserTokens;
 use app::server::db::events;
 use app::server::sessions;
 use sqlx::PgPool;
@@ -177,6 +178,7 @@ async fn password_change_signs_out_other_sessions_when_asked(pool: PgPool) {
         &state,
         &current,
         change("not my password", "a brand new passphrase", true),
+        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -188,6 +190,7 @@ async fn password_change_signs_out_other_sessions_when_asked(pool: PgPool) {
         &state,
         &current,
         change(PASSWORD, "a brand new passphrase", true),
+        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -227,6 +230,7 @@ async fn password_change_can_keep_other_sessions(pool: PgPool) {
         &state,
         &current,
         change(PASSWORD, "a brand new passphrase", false),
+        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -296,12 +300,13 @@ async fn of_two_concurrent_password_changes_one_wins(pool: PgPool) {
         current_session(&state, &first).await,
         current_session(&state, &second).await,
     );
-    let client = client();
+    let (client, browser) = (client(), BrowserTokens::default());
     let (one, two) = tokio::join!(
         accounts::change_password(
             &state,
             &a,
             change(PASSWORD, "first new passphrase", false),
+            &browser,
             &client,
             t0()
         ),
@@ -309,6 +314,7 @@ async fn of_two_concurrent_password_changes_one_wins(pool: PgPool) {
             &state,
             &b,
             change(PASSWORD, "second new passphrase", false),
+            &browser,
             &client,
             t0()
         ),
@@ -337,6 +343,7 @@ async fn a_sign_in_checked_against_a_replaced_password_starts_no_session(pool: P
         &state,
         &current,
         change(PASSWORD, "a brand new passphrase", true),
+        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -365,6 +372,7 @@ async fn a_wrong_current_password_is_logged(pool: PgPool) {
         &state,
         &current,
         change("guess 123 guess", "a brand new passphrase", true),
+        &BrowserTokens::default(),
         &client(),
         t0(),
     )

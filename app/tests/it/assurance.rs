@@ -5,6 +5,7 @@
 use crate::{PASSWORD, client, is_live, sign_up, state, t0};
 use app::error::{AppError, StepUpProof};
 use app::server::accounts::{self, PasswordChange, SignedIn};
+use app::server::browsers::BrowserTokens;
 use app::server::db::factors::{self, NewPendingTotp};
 use app::server::sessions::{self, Authenticated, CurrentSession};
 use app::server::totp::TotpSecret;
@@ -59,7 +60,8 @@ async fn turn_on(
 }
 
 async fn sign_in(state: &AppState, at: OffsetDateTime, trusted: Option<&str>) -> SignedIn {
-    accounts::sign_in_from(state, EMAIL, PASSWORD, None, trusted, &client(), at)
+    let browser = trusted.map(BrowserTokens::trusted).unwrap_or_default();
+    accounts::sign_in_from(state, EMAIL, PASSWORD, None, &browser, &client(), at)
         .await
         .unwrap()
 }
@@ -88,13 +90,17 @@ async fn sign_in_with_code(
             use_backup_code: false,
             trust_browser,
         },
+        &BrowserTokens::default(),
         &client(),
         at,
     )
     .await
     .unwrap();
     match outcome {
-        ChallengeOutcome::Passed(passed) => (passed.session_secret, passed.trusted_browser_secret),
+        ChallengeOutcome::Passed(passed) => (
+            passed.session_secret,
+            passed.trusted_browser.map(|t| t.expose().to_owned()),
+        ),
         other => panic!("expected a pass, got {other:?}"),
     }
 }
@@ -185,15 +191,23 @@ async fn a_trusted_browser_session_must_pass_a_code_before_changing_factors(pool
                 new_password_confirm: "a brand new passphrase",
                 sign_out_other_sessions: true,
             },
+            &BrowserTokens::default(),
             &client(),
             later,
         )
         .await,
     );
     // The password at the prompt does not count.
-    let err = two_factor::confirm_identity(&state, &session, PASSWORD, &client(), later)
-        .await
-        .unwrap_err();
+    let err = two_factor::confirm_identity(
+        &state,
+        &session,
+        PASSWORD,
+        &BrowserTokens::default(),
+        &client(),
+        later,
+    )
+    .await
+    .unwrap_err();
     assert!(err.message_for("password").is_some(), "{err:?}");
 
     // A code does.
@@ -271,6 +285,7 @@ async fn changing_the_password_needs_a_recent_second_factor_and_rotates_the_sess
             &state,
             &session,
             change("not my password"),
+            &BrowserTokens::default(),
             &client(),
             later,
         )
@@ -287,9 +302,16 @@ async fn changing_the_password_needs_a_recent_second_factor_and_rotates_the_sess
     .await
     .unwrap();
     let session = full_session(&state, &rotated, later).await;
-    let changed = accounts::change_password(&state, &session, change(PASSWORD), &client(), later)
-        .await
-        .unwrap();
+    let changed = accounts::change_password(
+        &state,
+        &session,
+        change(PASSWORD),
+        &BrowserTokens::default(),
+        &client(),
+        later,
+    )
+    .await
+    .unwrap();
     // The session goes on under a new token.
     assert!(!is_live(&state, &rotated, later).await);
     let session = full_session(&state, &changed.session_secret, later).await;
@@ -312,6 +334,7 @@ async fn without_a_second_factor_changing_the_password_rotates_the_session(pool:
             new_password_confirm: "a brand new passphrase",
             sign_out_other_sessions: false,
         },
+        &BrowserTokens::default(),
         &client(),
         later,
     )

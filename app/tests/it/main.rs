@@ -7,6 +7,7 @@
 mod accounts;
 mod assurance;
 mod authenticator;
+mod hardening;
 mod sessions;
 mod sign_in_throttle;
 mod two_factor;

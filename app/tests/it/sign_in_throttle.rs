@@ -1,8 +1,9 @@
 use crate::{PASSWORD, client, sign_up, state, t0};
 use app::error::AppError;
 use app::server::accounts::{self, SignedIn};
+use app::server::browsers::BrowserTokens;
 use app::server::sessions::ClientInfo;
-use app::server::sign_in_throttle::{CLIENT_MAX_FAILURES, CLIENT_WINDOW};
+use app::server::throttle::{self, CLIENT_MAX_FAILURES, CLIENT_WINDOW, Counter};
 use app::server::{AppState, two_factor};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
@@ -16,7 +17,16 @@ async fn sign_in_as(
     from: &ClientInfo,
     at: OffsetDateTime,
 ) -> Result<SignedIn, AppError> {
-    accounts::sign_in_from(state, email, password, None, None, from, at).await
+    accounts::sign_in_from(
+        state,
+        email,
+        password,
+        None,
+        &BrowserTokens::default(),
+        from,
+        at,
+    )
+    .await
 }
 
 async fn sign_in(
@@ -106,7 +116,7 @@ async fn one_hundred_wrong_passwords_lock_the_account_until_an_administrator_unl
     sign_up(&state, EMAIL).await;
     sign_in(&state, "a guess", t0()).await.unwrap_err();
     // The 99 failures before the last one, as a day of patient guessing would leave them.
-    sqlx::query("UPDATE sign_in_failures SET failures = 99 WHERE kind = 'account'")
+    sqlx::query("UPDATE attempt_counters SET failures = 99 WHERE kind = 'account'")
         .execute(&state.pool)
         .await
         .unwrap();
@@ -138,7 +148,7 @@ async fn parallel_guesses_cannot_skip_the_waits(pool: PgPool) {
     let state = state(pool);
     sign_up(&state, EMAIL).await;
     sign_in(&state, "a guess", t0()).await.unwrap_err();
-    sqlx::query("UPDATE sign_in_failures SET failures = 95 WHERE kind = 'account'")
+    sqlx::query("UPDATE attempt_counters SET failures = 95 WHERE kind = 'account'")
         .execute(&state.pool)
         .await
         .unwrap();
@@ -160,7 +170,7 @@ async fn parallel_guesses_cannot_skip_the_waits(pool: PgPool) {
     assert_eq!(checked, 1);
     assert_eq!(checked + refused, 20);
     let failures: i32 =
-        sqlx::query_scalar("SELECT failures FROM sign_in_failures WHERE kind = 'account'")
+        sqlx::query_scalar("SELECT failures FROM attempt_counters WHERE kind = 'account'")
             .fetch_one(&state.pool)
             .await
             .unwrap();
@@ -168,23 +178,191 @@ async fn parallel_guesses_cannot_skip_the_waits(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
-async fn parallel_sign_ins_with_the_right_password_all_succeed(pool: PgPool) {
+async fn parallel_right_passwords_are_never_counted_as_failures(pool: PgPool) {
     let state = state(pool);
     sign_up(&state, EMAIL).await;
     let sign_ins = (0..12).map(|_| {
         let state = &state;
         async move { sign_in(state, PASSWORD, t0()).await }
     });
-    for result in futures::future::join_all(sign_ins).await {
-        result.unwrap();
+    let results = futures::future::join_all(sign_ins).await;
+    // Five at a time are checked; the others are asked to try again in a second.
+    let signed_in = results.iter().filter(|r| r.is_ok()).count();
+    assert!((1..=5).contains(&signed_in), "{signed_in} signed in");
+    for result in results.into_iter().filter(|r| r.is_err()) {
+        assert_eq!(retry_after(result), Some(1));
     }
     let rows: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM sign_in_failures WHERE failures > 0 OR in_flight > 0",
+        "SELECT count(*) FROM attempt_counters \
+         WHERE kind <> 'sign_up' AND (failures > 0 OR in_flight > 0)",
     )
     .fetch_one(&state.pool)
     .await
     .unwrap();
     assert_eq!(rows, 0, "nothing is left counted");
+    sign_in(&state, PASSWORD, t0()).await.unwrap();
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn a_burst_of_forty_guesses_at_a_fresh_address_gets_at_most_five_checked(pool: PgPool) {
+    let state = state(pool);
+    sign_up(&state, EMAIL).await;
+    let guesses = (0..40).map(|i| {
+        let state = &state;
+        async move { sign_in(state, &format!("guess number {i}"), t0()).await }
+    });
+    let results = futures::future::join_all(guesses).await;
+    let checked = results
+        .iter()
+        .filter(|r| matches!(r, Err(AppError::InvalidCredentials)))
+        .count();
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, Err(AppError::TooManyAttempts { .. })))
+        .count();
+    assert!((1..=5).contains(&checked), "{checked} guesses were checked");
+    assert_eq!(checked + refused, 40);
+    let counter = Counter::AccountPassword { email: EMAIL };
+    assert_eq!(
+        throttle::failures(&state.pool, counter).await.unwrap(),
+        checked as i32
+    );
+}
+
+/// The owner's browser: the one they signed up in, holding its recognised-browser token.
+async fn owners_browser(state: &AppState) -> BrowserTokens {
+    let signed_up = sign_up(state, EMAIL).await;
+    BrowserTokens::recognised(signed_up.recognised_browser.unwrap().expose())
+}
+
+/// An attacker at another address guessing until the address is locked (99 failures as a day
+/// of patient guessing would leave them, then one more).
+async fn lock_out(state: &AppState, at: OffsetDateTime) {
+    let attacker = from("203.0.113.66");
+    sign_in_as(state, EMAIL, "a guess", &attacker, at)
+        .await
+        .unwrap_err();
+    sqlx::query("UPDATE attempt_counters SET failures = 99 WHERE kind = 'account'")
+        .execute(&state.pool)
+        .await
+        .unwrap();
+    let later = at + Duration::hours(1);
+    assert_eq!(
+        sign_in_as(state, EMAIL, "guess 100", &attacker, later)
+            .await
+            .unwrap_err(),
+        AppError::InvalidCredentials
+    );
+    assert_eq!(
+        sign_in_as(state, EMAIL, PASSWORD, &attacker, later)
+            .await
+            .unwrap_err(),
+        AppError::AccountLocked
+    );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn the_owners_browser_signs_in_during_a_lockout_attack(pool: PgPool) {
+    let state = state(pool);
+    let browser = owners_browser(&state).await;
+    lock_out(&state, t0()).await;
+    let later = t0() + Duration::hours(1);
+    // An unknown browser, even with the right password, is held…
+    assert_eq!(
+        sign_in(&state, PASSWORD, later).await.unwrap_err(),
+        AppError::AccountLocked
+    );
+    // …the owner's own browser is not.
+    let signed_in =
+        accounts::sign_in_from(&state, EMAIL, PASSWORD, None, &browser, &client(), later)
+            .await
+            .unwrap();
+    assert!(!signed_in.needs_second_factor);
+    // The lock on unknown browsers stays until an administrator lifts it.
+    assert_eq!(
+        sign_in(&state, PASSWORD, later).await.unwrap_err(),
+        AppError::AccountLocked
+    );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn guesses_elsewhere_make_unknown_browsers_wait_but_never_the_owners(pool: PgPool) {
+    let state = state(pool);
+    let browser = owners_browser(&state).await;
+    for _ in 0..two_factor::FREE_ATTEMPTS + 1 {
+        let _ = sign_in_as(&state, EMAIL, "a guess", &from("203.0.113.66"), t0()).await;
+    }
+    assert!(retry_after(sign_in(&state, PASSWORD, t0()).await).is_some());
+    accounts::sign_in_from(&state, EMAIL, PASSWORD, None, &browser, &client(), t0())
+        .await
+        .unwrap();
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn a_recognised_browser_has_a_counter_of_its_own(pool: PgPool) {
+    let state = state(pool);
+    let browser = owners_browser(&state).await;
+    // Whoever has copied the owner's cookie is throttled all the same…
+    let guess = |at| {
+        let (state, browser) = (&state, &browser);
+        async move {
+            accounts::sign_in_from(state, EMAIL, "a guess", None, browser, &client(), at).await
+        }
+    };
+    for _ in 0..two_factor::FREE_ATTEMPTS {
+        assert_eq!(guess(t0()).await.unwrap_err(), AppError::InvalidCredentials);
+    }
+    assert_eq!(
+        guess(t0()).await.unwrap_err(),
+        AppError::TooManyAttempts {
+            retry_after_secs: Some(1)
+        }
+    );
+    // …and unknown browsers are not held up by it.
+    sign_in(&state, PASSWORD, t0()).await.unwrap();
+    let counter = Counter::AccountPassword { email: EMAIL };
+    assert_eq!(throttle::failures(&state.pool, counter).await.unwrap(), 0);
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn a_recognised_browser_is_never_refused_by_its_client_addresss_limit(pool: PgPool) {
+    let state = state(pool);
+    let browser = owners_browser(&state).await;
+    // Someone behind the same address (a shared office, a carrier's NAT) guesses widely.
+    let shared = from("192.0.2.7");
+    for i in 0..CLIENT_MAX_FAILURES {
+        let email = format!("person{i}@example.com");
+        let _ = sign_in_as(&state, &email, "Summer2026!", &shared, t0()).await;
+    }
+    assert!(retry_after(sign_in_as(&state, EMAIL, PASSWORD, &shared, t0()).await).is_some());
+    accounts::sign_in_from(&state, EMAIL, PASSWORD, None, &browser, &shared, t0())
+        .await
+        .unwrap();
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn another_accounts_browser_is_not_recognised_for_this_one(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = app::server::accounts::sign_up(
+        &state,
+        "bob@example.com",
+        PASSWORD,
+        PASSWORD,
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap();
+    let bobs = BrowserTokens::recognised(signed_up.recognised_browser.unwrap().expose());
+    sign_up(&state, EMAIL).await;
+    lock_out(&state, t0()).await;
+    let later = t0() + Duration::hours(1);
+    assert_eq!(
+        accounts::sign_in_from(&state, EMAIL, PASSWORD, None, &bobs, &client(), later)
+            .await
+            .unwrap_err(),
+        AppError::AccountLocked
+    );
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
@@ -224,7 +402,7 @@ async fn failures_and_attempts_in_flight_never_pass_the_lock(pool: PgPool) {
     // 99 failures and one attempt being checked elsewhere: nothing more may start.
     let at = t0() + Duration::hours(1);
     sqlx::query(
-        "UPDATE sign_in_failures SET failures = 99, in_flight = 1, in_flight_since = $1 \
+        "UPDATE attempt_counters SET failures = 99, in_flight = 1, in_flight_since = $1 \
          WHERE kind = 'account'",
     )
     .bind(at)
@@ -254,17 +432,17 @@ async fn quiet_addresses_with_few_failures_are_forgotten(pool: PgPool) {
         .unwrap_err();
     }
     let count = || async {
-        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sign_in_failures")
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM attempt_counters")
             .fetch_one(&state.pool)
             .await
             .unwrap()
     };
     assert_eq!(count().await, 4, "three addresses and one client");
-    app::server::sign_in_throttle::forget_stale(&state.pool, t0() + Duration::minutes(20))
+    throttle::forget_stale(&state.pool, t0() + Duration::minutes(20))
         .await
         .unwrap();
     assert_eq!(count().await, 3, "the client window is over");
-    app::server::sign_in_throttle::forget_stale(&state.pool, t0() + Duration::days(2))
+    throttle::forget_stale(&state.pool, t0() + Duration::days(2))
         .await
         .unwrap();
     assert_eq!(count().await, 0);
@@ -274,14 +452,19 @@ async fn quiet_addresses_with_few_failures_are_forgotten(pool: PgPool) {
 async fn an_attempt_dropped_half_way_is_taken_back(pool: PgPool) {
     let state = state(pool);
     // As when the client goes away while its password waits for a hasher.
-    let attempt = app::server::sign_in_throttle::begin(&state.pool, EMAIL, Some("192.0.2.9"), t0())
+    let counters = [
+        Counter::ClientPasswords { ip: "192.0.2.9" },
+        Counter::AccountPassword { email: EMAIL },
+    ];
+    let attempt = throttle::begin(&state.pool, &counters, t0())
         .await
+        .unwrap()
         .unwrap();
     drop(attempt);
     let mut counted = i64::MAX;
     for _ in 0..100 {
         counted = sqlx::query_scalar(
-            "SELECT coalesce(sum(failures + in_flight), 0)::bigint FROM sign_in_failures",
+            "SELECT coalesce(sum(failures + in_flight), 0)::bigint FROM attempt_counters",
         )
         .fetch_one(&state.pool)
         .await

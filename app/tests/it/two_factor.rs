@@ -1,7 +1,9 @@
 use crate::{PASSWORD, client, sign_up, state, t0};
 use app::error::{AppError, StepUpProof};
 use app::server::accounts::{self, PasswordChange, SignedIn};
+use app::server::browsers::BrowserTokens;
 use app::server::sessions::{self, Authenticated, CurrentSession, PendingChallenge};
+use app::server::throttle::{self, Counter};
 use app::server::totp::TotpSecret;
 use app::server::two_factor::{
     self, ChallengeAnswer, ChallengeOutcome, ChallengePassed, MAX_CHALLENGE_ATTEMPTS,
@@ -67,7 +69,8 @@ async fn enabled_account(state: &AppState) -> (SignedIn, TotpSecret, Vec<String>
 }
 
 async fn sign_in(state: &AppState, at: OffsetDateTime, trusted: Option<&str>) -> SignedIn {
-    accounts::sign_in_from(state, EMAIL, PASSWORD, None, trusted, &client(), at)
+    let browser = trusted.map(BrowserTokens::trusted).unwrap_or_default();
+    accounts::sign_in_from(state, EMAIL, PASSWORD, None, &browser, &client(), at)
         .await
         .unwrap()
 }
@@ -88,6 +91,7 @@ async fn answer(
             use_backup_code,
             trust_browser,
         },
+        &BrowserTokens::default(),
         &client(),
         at,
     )
@@ -131,7 +135,7 @@ async fn the_password_alone_gives_a_session_that_only_the_challenge_accepts(pool
         "the half-authenticated session must end when the challenge is passed"
     );
     full_session(&state, &done.session_secret, at).await;
-    assert!(done.trusted_browser_secret.is_none());
+    assert!(done.trusted_browser.is_none());
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
@@ -251,18 +255,10 @@ async fn consecutive_failures_bring_growing_delays_then_a_lock(pool: PgPool) {
             .await
             .unwrap(),
     );
-    let failures: i32 = sqlx::query_scalar("SELECT second_factor_failures FROM users")
-        .fetch_one(&state.pool)
-        .await
-        .unwrap();
-    assert_eq!(failures, 0);
+    assert_eq!(second_factor_failures(&state, &signed_up).await, 0);
 
     // At one hundred consecutive failures the second factor is locked, whatever the wait.
-    sqlx::query("UPDATE users SET second_factor_failures = 100 WHERE id = $1")
-        .bind(signed_up.user_id)
-        .execute(&state.pool)
-        .await
-        .unwrap();
+    set_second_factor_failures(&state, &signed_up, 100).await;
     at += Duration::days(1);
     let half = sign_in(&state, at, None).await;
     let challenge = challenge_of(&state, &half.session_secret, at).await;
@@ -369,17 +365,16 @@ async fn a_trusted_browser_skips_the_challenge_until_the_password_changes(pool: 
             .await
             .unwrap(),
     );
-    let trusted = done
-        .trusted_browser_secret
-        .expect("a trusted-browser token");
+    let trusted = done.trusted_browser.expect("a trusted-browser token");
 
-    // The same browser, later: no challenge. Another browser: challenge.
+    // The same browser, later: no challenge, and its token changes with the use. Another
+    // browser: challenge.
     let later = at + Duration::days(29);
-    assert!(
-        !sign_in(&state, later, Some(&trusted))
-            .await
-            .needs_second_factor
-    );
+    let skipped = sign_in(&state, later, Some(trusted.expose())).await;
+    assert!(!skipped.needs_second_factor);
+    let trusted = skipped
+        .trusted_browser
+        .expect("the trusted browser's new token");
     assert!(sign_in(&state, later, None).await.needs_second_factor);
     let forged = app::server::token::generate().secret;
     assert!(
@@ -389,7 +384,7 @@ async fn a_trusted_browser_skips_the_challenge_until_the_password_changes(pool: 
     );
     // Thirty days after it was trusted, it is asked again.
     assert!(
-        sign_in(&state, at + Duration::days(31), Some(&trusted))
+        sign_in(&state, at + Duration::days(31), Some(trusted.expose()))
             .await
             .needs_second_factor
     );
@@ -409,7 +404,7 @@ async fn a_trusted_browser_skips_the_challenge_until_the_password_changes(pool: 
         .await
         .unwrap(),
     );
-    let trusted = done.trusted_browser_secret.unwrap();
+    let trusted = done.trusted_browser.unwrap();
     let session = full_session(&state, &done.session_secret, later).await;
     accounts::change_password(
         &state,
@@ -420,6 +415,7 @@ async fn a_trusted_browser_skips_the_challenge_until_the_password_changes(pool: 
             new_password_confirm: "a brand new passphrase",
             sign_out_other_sessions: false,
         },
+        &BrowserTokens::default(),
         &client(),
         later,
     )
@@ -430,7 +426,7 @@ async fn a_trusted_browser_skips_the_challenge_until_the_password_changes(pool: 
         EMAIL,
         "a brand new passphrase",
         None,
-        Some(&trusted),
+        &BrowserTokens::trusted(trusted.expose()),
         &client(),
         later,
     )
@@ -453,13 +449,27 @@ async fn sensitive_changes_need_a_recent_password_check(pool: PgPool) {
             proof: StepUpProof::Password
         }
     );
-    let wrong = two_factor::confirm_identity(&state, &session, "not it", &client(), later)
-        .await
-        .unwrap_err();
+    let wrong = two_factor::confirm_identity(
+        &state,
+        &session,
+        "not it",
+        &BrowserTokens::default(),
+        &client(),
+        later,
+    )
+    .await
+    .unwrap_err();
     assert!(wrong.message_for("password").is_some());
-    let rotated = two_factor::confirm_identity(&state, &session, PASSWORD, &client(), later)
-        .await
-        .unwrap();
+    let rotated = two_factor::confirm_identity(
+        &state,
+        &session,
+        PASSWORD,
+        &BrowserTokens::default(),
+        &client(),
+        later,
+    )
+    .await
+    .unwrap();
     // The session id changes with the privilege: the old cookie no longer works.
     assert!(
         sessions::authenticate(
@@ -598,20 +608,26 @@ async fn the_password_prompt_stops_answering_after_ten_wrong_passwords(pool: PgP
     let state = state(pool);
     let signed_up = sign_up(&state, EMAIL).await;
     let session = full_session(&state, &signed_up.session_secret, t0()).await;
-    for _ in 0..two_factor::MAX_STEP_UP_FAILURES {
-        let err = two_factor::confirm_identity(&state, &session, "a guess", &client(), t0())
-            .await
-            .unwrap_err();
-        assert!(err.message_for("password").is_some());
+    let browser = BrowserTokens::default();
+    // Spaced by the password's own growing waits (it counts like a wrong sign-in too), so it is
+    // the prompt's limit of ten per fifteen minutes that speaks.
+    let mut at = t0();
+    for failures in 0..two_factor::MAX_STEP_UP_FAILURES {
+        at += two_factor::delay_after(failures).unwrap();
+        let err =
+            two_factor::confirm_identity(&state, &session, "a guess", &browser, &client(), at)
+                .await
+                .unwrap_err();
+        assert!(err.message_for("password").is_some(), "{err:?}");
     }
     // Even the right password waits now: the guesses must not be able to go on.
-    let err = two_factor::confirm_identity(&state, &session, PASSWORD, &client(), t0())
+    at += two_factor::delay_after(two_factor::MAX_STEP_UP_FAILURES).unwrap();
+    let err = two_factor::confirm_identity(&state, &session, PASSWORD, &browser, &client(), at)
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
     let later = t0() + two_factor::STEP_UP_FAILURE_WINDOW + Duration::seconds(1);
-    let session = full_session(&state, &signed_up.session_secret, later).await;
-    two_factor::confirm_identity(&state, &session, PASSWORD, &client(), later)
+    two_factor::confirm_identity(&state, &session, PASSWORD, &browser, &client(), later)
         .await
         .unwrap();
 }
@@ -620,18 +636,26 @@ async fn the_password_prompt_stops_answering_after_ten_wrong_passwords(pool: PgP
 async fn an_administrator_can_lift_the_lock(pool: PgPool) {
     let state = state(pool);
     let (signed_up, secret, _) = enabled_account(&state).await;
-    sqlx::query("UPDATE users SET second_factor_failures = 100 WHERE id = $1")
-        .bind(signed_up.user_id)
-        .execute(&state.pool)
-        .await
-        .unwrap();
+    set_second_factor_failures(&state, &signed_up, 100).await;
+    let at = t0() + Duration::minutes(1);
+    let half = sign_in(&state, at, None).await;
+    let challenge = challenge_of(&state, &half.session_secret, at).await;
+    assert_eq!(
+        answer(&state, &challenge, &code(&secret, at), false, false, at)
+            .await
+            .unwrap_err(),
+        AppError::TooManyAttempts {
+            retry_after_secs: None
+        },
+        "locked"
+    );
     assert!(
-        two_factor::unlock_second_factor(&state.pool, "ANN@example.com")
+        accounts::unlock(&state.pool, "ANN@example.com")
             .await
             .unwrap()
     );
     assert!(
-        !two_factor::unlock_second_factor(&state.pool, "bob@example.com")
+        !accounts::unlock(&state.pool, "bob@example.com")
             .await
             .unwrap()
     );
@@ -671,7 +695,17 @@ async fn parallel_guesses_at_the_password_prompt_are_all_counted(pool: PgPool) {
     let guesses = (0..20).map(|i| {
         let guess = format!("guess number {i}");
         let (state, session) = (&state, &session);
-        async move { two_factor::confirm_identity(state, session, &guess, &client(), t0()).await }
+        async move {
+            two_factor::confirm_identity(
+                state,
+                session,
+                &guess,
+                &BrowserTokens::default(),
+                &client(),
+                t0(),
+            )
+            .await
+        }
     });
     let results = futures::future::join_all(guesses).await;
     let checked = results
@@ -682,7 +716,12 @@ async fn parallel_guesses_at_the_password_prompt_are_all_counted(pool: PgPool) {
         .iter()
         .filter(|r| matches!(r, Err(AppError::TooManyAttempts { .. })))
         .count();
-    assert_eq!(checked as i64, two_factor::MAX_STEP_UP_FAILURES);
+    // The password's own limit lets at most its five free attempts run side by side; the
+    // prompt's ten per window would stop them anyway.
+    assert!(
+        (1..=two_factor::FREE_ATTEMPTS as usize).contains(&checked),
+        "{checked} checked"
+    );
     assert_eq!(checked + refused, 20);
 }
 
@@ -808,9 +847,16 @@ async fn with_an_authenticator_the_prompt_refuses_the_password_without_counting_
     let session = full_session(&state, &signed_up.session_secret, t0()).await;
     for guess in ["a guess", PASSWORD] {
         for _ in 0..two_factor::MAX_STEP_UP_FAILURES {
-            let err = two_factor::confirm_identity(&state, &session, guess, &client(), t0())
-                .await
-                .unwrap_err();
+            let err = two_factor::confirm_identity(
+                &state,
+                &session,
+                guess,
+                &BrowserTokens::default(),
+                &client(),
+                t0(),
+            )
+            .await
+            .unwrap_err();
             assert!(
                 err.message_for("password")
                     .is_some_and(|m| m.contains("two-factor")),
@@ -860,9 +906,26 @@ fn wrong_code(secret: &TotpSecret, at: OffsetDateTime) -> String {
 }
 
 async fn second_factor_failures(state: &AppState, signed_up: &SignedIn) -> i32 {
-    sqlx::query_scalar("SELECT second_factor_failures FROM users WHERE id = $1")
-        .bind(signed_up.user_id)
-        .fetch_one(&state.pool)
-        .await
-        .unwrap()
+    let counter = Counter::SecondFactor {
+        user_id: signed_up.user_id,
+    };
+    throttle::failures(&state.pool, counter).await.unwrap()
+}
+
+/// Sets the account's consecutive second-factor failures, as days of guessing would leave them.
+async fn set_second_factor_failures(state: &AppState, signed_up: &SignedIn, failures: i32) {
+    let counter = Counter::SecondFactor {
+        user_id: signed_up.user_id,
+    };
+    sqlx::query(
+        "INSERT INTO attempt_counters (key, kind, failures, last_failure_at) \
+         VALUES ($1, 'second_factor', $2, $3) \
+         ON CONFLICT (key) DO UPDATE SET failures = $2, last_failure_at = $3",
+    )
+    .bind(counter.key())
+    .bind(failures)
+    .bind(t0())
+    .execute(&state.pool)
+    .await
+    .unwrap();
 }

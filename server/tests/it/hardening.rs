@@ -3,7 +3,7 @@
 //! error parameters, and server functions that take only the body type our forms send.
 
 use crate::{ORIGIN, router_with, state_with};
-use app::api::{SignIn, SignUp};
+use app::api::{ChangePassword, SignIn, SignUp};
 use app::error::AppError;
 use axum::Router;
 use axum::body::Body;
@@ -261,4 +261,120 @@ async fn server_functions_refuse_bodies_that_are_not_forms(pool: PgPool) {
     // The form encoding, with or without a charset, goes through.
     let cookie = signed_up(&app, "bob@example.com").await;
     assert!(!cookie.is_empty());
+}
+
+fn form(url: &str, cookies: &[&str], body: &str) -> Request<Body> {
+    let mut builder = Request::post(url)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header(header::ORIGIN, ORIGIN);
+    if !cookies.is_empty() {
+        builder = builder.header(header::COOKIE, cookies.join("; "));
+    }
+    builder.body(Body::from(body.to_owned())).unwrap()
+}
+
+/// The `name=value` of the cookie called `name` that a response sets.
+fn cookie_named(response: &axum::response::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn thirty_wrong_current_passwords_are_refused_with_429_before_the_eleventh(pool: PgPool) {
+    let app = router_with(pool, &[]);
+    let session = signed_up(&app, "ann@example.com").await;
+    let body = "current_password=not+my+password&new_password=another+passphrase+2\
+                &new_password_confirm=another+passphrase+2";
+    for guess in 1..=30 {
+        let response = app
+            .clone()
+            .oneshot(form(ChangePassword::url(), &[&session], body))
+            .await
+            .unwrap();
+        match response.status() {
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                assert!(guess <= 10, "guess {guess} was still checked");
+                let text = body_text(response).await;
+                assert!(text.contains("current_password"), "{text}");
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert!(guess <= 11, "refused only at guess {guess}");
+                let wait: u32 = response.headers()[header::RETRY_AFTER]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert!(wait >= 1, "{wait}");
+                assert!(body_text(response).await.contains("TooManyAttempts"));
+                return;
+            }
+            other => panic!("guess {guess}: unexpected {other}"),
+        }
+    }
+    panic!("thirty wrong current passwords were all checked");
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn the_browser_that_signed_up_gets_in_while_the_address_is_locked(pool: PgPool) {
+    let app = router_with(pool.clone(), &[]);
+    let body = "email=ann%40example.com&password=good+passphrase+1\
+                &password_confirm=good+passphrase+1";
+    let response = app
+        .clone()
+        .oneshot(form(SignUp::url(), &[], body))
+        .await
+        .unwrap();
+    let browser = cookie_named(&response, "__Host-keyward_browser").expect("a browser cookie");
+    for attribute in [
+        "Path=/",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Secure",
+        "Max-Age=34560000",
+    ] {
+        assert!(browser.contains(attribute), "{browser} lacks {attribute}");
+    }
+    let browser = browser.split(';').next().unwrap().to_owned();
+
+    // Someone else locks the address with a hundred wrong passwords.
+    let guess = "email=ann%40example.com&password=a+wrong+guess";
+    app.clone()
+        .oneshot(form(SignIn::url(), &[], guess))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE attempt_counters SET failures = 99, last_failure_at = now() - interval '1 hour' WHERE kind = 'account'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let response = app
+        .clone()
+        .oneshot(form(SignIn::url(), &[], guess))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+
+    let right = "email=ann%40example.com&password=good+passphrase+1";
+    let response = app
+        .clone()
+        .oneshot(form(SignIn::url(), &[], right))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(body_text(response).await.contains("AccountLocked"));
+    let response = app
+        .clone()
+        .oneshot(form(SignIn::url(), &[&browser], right))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(cookie_named(&response, "__Host-keyward_session").is_some());
+    // The browser's cookie is handed back with a renewed lifetime.
+    let renewed = cookie_named(&response, "__Host-keyward_browser").unwrap();
+    assert!(renewed.starts_with(&browser), "{renewed}");
 }

@@ -22,6 +22,10 @@ pub enum EventKind {
     TwoFactorDisabled,
     SecondFactorFailed,
     TrustedBrowserRevoked,
+    /// An attempt refused by a throttle (logged once per failure count).
+    AttemptsThrottled,
+    /// A counter of consecutive failures reached the lock, or a locked one refused an attempt.
+    AttemptsLocked,
 }
 
 impl EventKind {
@@ -41,6 +45,8 @@ impl EventKind {
             EventKind::TwoFactorDisabled => "two_factor_disabled",
             EventKind::SecondFactorFailed => "second_factor_failed",
             EventKind::TrustedBrowserRevoked => "trusted_browser_revoked",
+            EventKind::AttemptsThrottled => "attempts_throttled",
+            EventKind::AttemptsLocked => "attempts_locked",
         }
     }
 }
@@ -101,14 +107,6 @@ pub async fn record_returning_id(
     .await
 }
 
-/// Takes back an entry written ahead of an outcome that did not happen (a provisional failure).
-pub async fn delete(db: impl PgExecutor<'_>, id: i64) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM security_events WHERE id = $1", id)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
 pub async fn kinds_for_user(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -118,23 +116,5 @@ pub async fn kinds_for_user(
         user_id
     )
     .fetch_all(db)
-    .await
-}
-
-/// How many events of `kind` the user has had since `since` (for attempt limits).
-pub async fn count_since(
-    db: impl PgExecutor<'_>,
-    user_id: Uuid,
-    kind: EventKind,
-    since: OffsetDateTime,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM security_events
-           WHERE user_id = $1 AND kind = $2 AND occurred_at > $3"#,
-        user_id,
-        kind.as_str(),
-        since,
-    )
-    .fetch_one(db)
     .await
 }

@@ -197,3 +197,17 @@ pub async fn delete_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<u
         .await?;
     Ok(done.rows_affected())
 }
+
+/// Removes pending authenticators whose wizard was abandoned and has expired; returns how many.
+pub async fn delete_expired_pending(
+    db: impl PgExecutor<'_>,
+    now: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        "DELETE FROM factors WHERE state = 'pending' AND expires_at <= $1",
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}

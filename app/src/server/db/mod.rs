@@ -1,10 +1,11 @@
 //! Repositories, one per table. Rows that hold secrets are deliberately not `Serialize`.
 
+pub mod attempt_counters;
 pub mod backup_codes;
 pub mod events;
 pub mod factors;
+pub mod recognised_browsers;
 pub mod sessions;
-pub mod sign_in_failures;
 pub mod trusted_browsers;
 pub mod users;
 

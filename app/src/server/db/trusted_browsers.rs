@@ -42,24 +42,58 @@ pub async fn insert(
     Ok(())
 }
 
-/// Records a use of the trusted browser with `token_hash` if it belongs to `user_id` and has not
-/// expired; false otherwise (unknown, revoked, expired, or another account's).
-pub async fn use_if_valid(
+/// Records a use of the trusted browser with `old_hash` if it belongs to `user_id` and has not
+/// expired, giving it the new token `new_hash` (the cookie's token changes at every use, so a
+/// copied cookie stops working once either copy is used). Returns the browser's id; `None`
+/// when unknown, revoked, expired or another account's.
+pub async fn use_and_rotate(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
+    old_hash: &[u8],
+    new_hash: &[u8],
+    now: OffsetDateTime,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"UPDATE trusted_browsers SET token_hash = $3, last_used_at = $4
+           WHERE user_id = $1 AND token_hash = $2 AND expires_at > $4
+           RETURNING id"#,
+        user_id,
+        old_hash,
+        new_hash,
+        now,
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Whether the trusted browser with `token_hash` is valid for the account with `email_lookup`
+/// at `now` (read only). Returns the account's id when it is.
+pub async fn trusted_for(
+    db: impl PgExecutor<'_>,
+    email_lookup: &str,
     token_hash: &[u8],
     now: OffsetDateTime,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
-        r#"UPDATE trusted_browsers SET last_used_at = $3
-           WHERE user_id = $1 AND token_hash = $2 AND expires_at > $3"#,
-        user_id,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT t.user_id FROM trusted_browsers t JOIN users u ON u.id = t.user_id
+           WHERE u.email_lookup = $1 AND t.token_hash = $2 AND t.expires_at > $3"#,
+        email_lookup,
         token_hash,
         now,
     )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(db)
+    .await
+}
+
+/// Removes trusted browsers that have expired; returns how many.
+pub async fn delete_expired(
+    db: impl PgExecutor<'_>,
+    now: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!("DELETE FROM trusted_browsers WHERE expires_at <= $1", now)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 pub async fn list_for_user(

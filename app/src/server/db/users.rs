@@ -81,68 +81,6 @@ pub async fn replace_password_hash(
     Ok(done.rows_affected() == 1)
 }
 
-/// Consecutive failed second-factor attempts and when the last one was made.
-pub async fn second_factor_failures(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-) -> Result<Option<(i32, Option<OffsetDateTime>)>, sqlx::Error> {
-    let row = sqlx::query!(
-        "SELECT second_factor_failures, second_factor_last_failure_at FROM users WHERE id = $1",
-        id
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|r| (r.second_factor_failures, r.second_factor_last_failure_at)))
-}
-
-/// Counts one more attempt, provisionally as a failure, if the count is still `observed`: a
-/// compare-and-set, so concurrent attempts cannot slip past the delay together.
-pub async fn reserve_second_factor_attempt(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    observed: i32,
-    now: OffsetDateTime,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
-        r#"UPDATE users
-           SET second_factor_failures = second_factor_failures + 1,
-               second_factor_last_failure_at = $3
-           WHERE id = $1 AND second_factor_failures = $2"#,
-        id,
-        observed,
-        now,
-    )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-pub async fn clear_second_factor_failures(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        r#"UPDATE users SET second_factor_failures = 0, second_factor_last_failure_at = NULL
-           WHERE id = $1"#,
-        id
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-/// Serialises attempt-limit checks of one user until the end of the transaction (a Postgres
-/// advisory lock: no row is locked, sign-ins are not blocked).
-pub async fn lock_for_attempts(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))",
-        id.to_string()
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
 /// Locks the user's row until the end of the transaction, so that decisions about the account
 /// (enable or replace its authenticator) are made one at a time.
 pub async fn lock_for_update(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {

@@ -1,0 +1,274 @@
+//! `attempt_counters`: failed attempts per account address, recognised browser, account second
+//! factor, client address, step-up prompt and sign-up source. Keys are hashes (see the
+//! migrations); nothing here is secret.
+
+use sqlx::PgExecutor;
+use time::OffsetDateTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub failures: i32,
+    pub in_flight: i32,
+    pub in_flight_since: Option<OffsetDateTime>,
+    pub first_failure_at: Option<OffsetDateTime>,
+    pub last_failure_at: Option<OffsetDateTime>,
+}
+
+pub async fn find(db: impl PgExecutor<'_>, key: &[u8]) -> Result<Option<Counts>, sqlx::Error> {
+    sqlx::query_as!(
+        Counts,
+        r#"SELECT failures, in_flight, in_flight_since, first_failure_at, last_failure_at
+           FROM attempt_counters WHERE key = $1"#,
+        key
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// What an attempt on a counter of consecutive failures needs to be let through.
+pub struct ConsecutiveRule {
+    /// The consecutive failures the caller saw (and judged the wait by): a compare-and-set.
+    pub observed_failures: i32,
+    /// Failures plus attempts in flight below this go ahead side by side (the free attempts);
+    /// from there on only one attempt at a time, after its wait.
+    pub free: i32,
+    /// Failures plus attempts in flight must stay below this (the lock).
+    pub lock: i32,
+    pub now: OffsetDateTime,
+    /// Attempts in flight that began at or before this are stale and no longer count.
+    pub stale_before: OffsetDateTime,
+}
+
+/// Counts an attempt as in flight if `rule` allows it, in one atomic statement: parallel
+/// attempts cannot slip past the free attempts, a wait or the lock together. False: refused, or
+/// the failures changed meanwhile (read again).
+pub async fn start_consecutive(
+    db: impl PgExecutor<'_>,
+    key: &[u8],
+    kind: &str,
+    rule: ConsecutiveRule,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"INSERT INTO attempt_counters AS f (key, kind, failures, in_flight, in_flight_since)
+           VALUES ($1, $2, 0, 1, $6)
+           ON CONFLICT (key) DO UPDATE SET
+               in_flight = CASE WHEN f.in_flight_since > $7 THEN f.in_flight + 1 ELSE 1 END,
+               in_flight_since = $6
+           WHERE f.failures = $3
+             AND f.failures + CASE WHEN f.in_flight_since > $7 THEN f.in_flight ELSE 0 END < $5
+             AND (f.failures + CASE WHEN f.in_flight_since > $7 THEN f.in_flight ELSE 0 END < $4
+                  OR f.in_flight = 0 OR f.in_flight_since IS NULL OR f.in_flight_since <= $7)"#,
+        key,
+        kind,
+        rule.observed_failures,
+        rule.free,
+        rule.lock,
+        rule.now,
+        rule.stale_before,
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The attempt failed: one more consecutive failure. Returns the new count.
+pub async fn consecutive_failed(
+    db: impl PgExecutor<'_>,
+    key: &[u8],
+    now: OffsetDateTime,
+) -> Result<i32, sqlx::Error> {
+    let failures = sqlx::query_scalar!(
+        r#"UPDATE attempt_counters
+           SET failures = failures + 1, in_flight = greatest(in_flight - 1, 0),
+               first_failure_at = coalesce(first_failure_at, $2), last_failure_at = $2
+           WHERE key = $1
+           RETURNING failures"#,
+        key,
+        now
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(failures.unwrap_or(0))
+}
+
+/// The attempt succeeded: the consecutive failures are over. Usually it was the only attempt
+/// in flight and the row simply goes (one statement on the sign-in path); otherwise the count
+/// is reset and the others' attempts stay in flight. Two successes finishing together may
+/// leave a row at zero, which counts for nothing and is swept.
+pub async fn consecutive_passed(db: &sqlx::PgPool, key: &[u8]) -> Result<(), sqlx::Error> {
+    let deleted = sqlx::query!(
+        "DELETE FROM attempt_counters WHERE key = $1 AND in_flight <= 1",
+        key
+    )
+    .execute(db)
+    .await?;
+    if deleted.rows_affected() == 1 {
+        return Ok(());
+    }
+    sqlx::query!(
+        r#"UPDATE attempt_counters
+           SET failures = 0, in_flight = greatest(in_flight - 1, 0),
+               first_failure_at = NULL, last_failure_at = NULL, refusal_logged_at = NULL
+           WHERE key = $1"#,
+        key
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The attempt was not checked (the server was busy, the client went away, the challenge was
+/// gone): it no longer counts as in flight.
+pub async fn consecutive_unchecked(db: impl PgExecutor<'_>, key: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE attempt_counters SET in_flight = greatest(in_flight - 1, 0) WHERE key = $1",
+        key
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn clear(db: impl PgExecutor<'_>, key: &[u8]) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!("DELETE FROM attempt_counters WHERE key = $1", key)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Counts an attempt in its window (a new window when the last began at or before
+/// `window_start`), unless the window already holds `max` (false). Atomic.
+pub async fn start_in_window(
+    db: impl PgExecutor<'_>,
+    key: &[u8],
+    kind: &str,
+    window_start: OffsetDateTime,
+    max: i32,
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"INSERT INTO attempt_counters AS f (key, kind, failures, first_failure_at, last_failure_at)
+           VALUES ($1, $2, 1, $4, $4)
+           ON CONFLICT (key) DO UPDATE SET
+               failures = CASE WHEN f.first_failure_at <= $3 THEN 1 ELSE f.failures + 1 END,
+               first_failure_at = CASE WHEN f.first_failure_at <= $3 THEN $4
+                                       ELSE f.first_failure_at END,
+               last_failure_at = $4,
+               refusal_logged_at = CASE WHEN f.first_failure_at <= $3 THEN NULL
+                                        ELSE f.refusal_logged_at END
+           WHERE f.first_failure_at <= $3 OR f.failures < $5"#,
+        key,
+        kind,
+        window_start,
+        now,
+        max
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Counts a failure in its window whatever the count (a wrong password from a browser that the
+/// window does not hold back).
+pub async fn count_in_window(
+    db: impl PgExecutor<'_>,
+    key: &[u8],
+    kind: &str,
+    window_start: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO attempt_counters AS f (key, kind, failures, first_failure_at, last_failure_at)
+           VALUES ($1, $2, 1, $4, $4)
+           ON CONFLICT (key) DO UPDATE SET
+               failures = CASE WHEN f.first_failure_at <= $3 THEN 1 ELSE f.failures + 1 END,
+               first_failure_at = CASE WHEN f.first_failure_at <= $3 THEN $4
+                                       ELSE f.first_failure_at END,
+               last_failure_at = $4"#,
+        key,
+        kind,
+        window_start,
+        now,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Takes back an attempt counted in a window that turned out not to be a failure.
+pub async fn take_back_in_window(db: impl PgExecutor<'_>, key: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE attempt_counters SET failures = greatest(failures - 1, 0) WHERE key = $1",
+        key
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether a refusal at the counter's present failure count is still to be written to the
+/// security log; claims it atomically, so it is written once however often the refused party
+/// retries.
+pub async fn claim_refusal_log(db: impl PgExecutor<'_>, key: &[u8]) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"UPDATE attempt_counters SET refusal_logged_at = failures
+           WHERE key = $1 AND refusal_logged_at IS DISTINCT FROM failures"#,
+        key
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What the sweeper may forget.
+pub struct Stale {
+    /// Window counters of each kind whose window began at or before the given time.
+    pub windows: Vec<(&'static str, OffsetDateTime)>,
+    /// Consecutive counters of these kinds…
+    pub consecutive_kinds: Vec<&'static str>,
+    /// …with fewer failures than this (none locked, none waiting)…
+    pub below: i32,
+    /// …and nothing since this.
+    pub quiet_since: OffsetDateTime,
+    /// In-flight marks older than this count for nothing.
+    pub in_flight_before: OffsetDateTime,
+}
+
+/// Forgets what no longer counts: windows that are over; counters of consecutive failures that
+/// hold only a few failures and have been quiet for a while, or nothing but stale attempts in
+/// flight.
+pub async fn delete_stale(db: &sqlx::PgPool, stale: &Stale) -> Result<u64, sqlx::Error> {
+    let (window_kinds, window_starts): (Vec<String>, Vec<OffsetDateTime>) = stale
+        .windows
+        .iter()
+        .map(|(kind, start)| ((*kind).to_owned(), *start))
+        .unzip();
+    let windows = sqlx::query!(
+        r#"DELETE FROM attempt_counters AS f
+           USING unnest($1::text[], $2::timestamptz[]) AS w(kind, start)
+           WHERE f.kind = w.kind AND f.first_failure_at <= w.start"#,
+        &window_kinds,
+        &window_starts,
+    )
+    .execute(db)
+    .await?;
+    let consecutive_kinds: Vec<String> = stale
+        .consecutive_kinds
+        .iter()
+        .map(|kind| (*kind).to_owned())
+        .collect();
+    let consecutive = sqlx::query!(
+        r#"DELETE FROM attempt_counters
+           WHERE kind = ANY($1::text[])
+             AND ((failures < $2
+                   AND coalesce(greatest(last_failure_at, in_flight_since), $3) <= $3)
+                  OR (failures = 0 AND (in_flight = 0 OR in_flight_since <= $4)))"#,
+        &consecutive_kinds,
+        stale.below,
+        stale.quiet_since,
+        stale.in_flight_before,
+    )
+    .execute(db)
+    .await?;
+    Ok(windows.rows_affected() + consecutive.rows_affected())
+}

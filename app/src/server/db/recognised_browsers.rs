@@ -1,0 +1,59 @@
+//! Browsers that have signed in to an account (OWASP "device cookies"). The cookie's token is
+//! stored only as a hash; one browser's token may recognise several accounts.
+
+use sqlx::PgExecutor;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Records that the browser with `token_hash` signed in to `user_id` at `now`.
+pub async fn remember(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    token_hash: &[u8],
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        r#"INSERT INTO recognised_browsers (token_hash, user_id, created_at, last_used_at)
+           VALUES ($1, $2, $3, $3)
+           ON CONFLICT (token_hash, user_id) DO UPDATE SET last_used_at = $3"#,
+        token_hash,
+        user_id,
+        now,
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether the browser with `token_hash` signed in to the account with `email_lookup` since
+/// `since`. Returns the account's id when it did.
+pub async fn recognises(
+    db: impl PgExecutor<'_>,
+    email_lookup: &str,
+    token_hash: &[u8],
+    since: OffsetDateTime,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT b.user_id FROM recognised_browsers b JOIN users u ON u.id = b.user_id
+           WHERE u.email_lookup = $1 AND b.token_hash = $2 AND b.last_used_at > $3"#,
+        email_lookup,
+        token_hash,
+        since,
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Forgets browsers unused since `before`; returns how many.
+pub async fn delete_unused(
+    db: impl PgExecutor<'_>,
+    before: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        "DELETE FROM recognised_browsers WHERE last_used_at <= $1",
+        before
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}

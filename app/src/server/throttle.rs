@@ -1,0 +1,596 @@
+//! Throttling of every guess at a secret (NIST SP 800-63B §5.2.2, OWASP authentication cheat
+//! sheet), in PostgreSQL so that every server process behind a load balancer sees the same
+//! counts. Each place that checks a password or a code names the counters its attempt counts
+//! toward; an attempt goes ahead only if every one of them lets it.
+//!
+//! Two shapes of counter:
+//! - **Consecutive failures** ([`Counter::AccountPassword`], [`Counter::BrowserPassword`],
+//!   [`Counter::SecondFactor`]): the first few answered at once, then waits doubling up to 15
+//!   minutes, locked at 100 ([`attempts`]); a success clears them. Attempts being checked
+//!   count as in flight: failures plus attempts in flight never pass the free attempts side by
+//!   side nor the lock, and past the free attempts only one attempt at a time goes ahead, after
+//!   its wait. A burst of parallel guesses at a fresh address gets at most five checked.
+//! - **Failures in a window** ([`Counter::ClientPasswords`], [`Counter::StepUp`],
+//!   [`Counter::SignUps`]): at most so many per window, counted before the check.
+//!
+//! An attempt dropped half-way (the client went away, a timeout) is taken back when its
+//! [`Attempt`] is dropped, and stale in-flight counts expire.
+
+use crate::error::AppError;
+use crate::server::attempts;
+use crate::server::db::attempt_counters::{self as repo, ConsecutiveRule};
+use crate::server::db::events::{self, EventKind};
+use crate::server::db::users;
+use crate::server::sessions::ClientInfo;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+/// Wrong passwords one client address may send in a [`CLIENT_WINDOW`], whatever the accounts.
+pub const CLIENT_MAX_FAILURES: i32 = 50;
+pub const CLIENT_WINDOW: Duration = Duration::minutes(15);
+/// Wrong answers per account at "Confirm it's you" and at the current-password field of
+/// "Change password", together, per [`STEP_UP_WINDOW`]: whoever holds a stolen session must not
+/// be able to guess there at hashing speed.
+pub const STEP_UP_MAX_FAILURES: i32 = 10;
+pub const STEP_UP_WINDOW: Duration = Duration::minutes(15);
+pub const SIGN_UP_WINDOW: Duration = Duration::hours(1);
+/// An attempt in flight for longer than this was abandoned (requests time out after 30 s).
+pub const IN_FLIGHT_EXPIRY: Duration = Duration::minutes(1);
+/// Counters of consecutive failures holding only a few are forgotten after this long quiet.
+pub const QUIET_EXPIRY: Duration = Duration::days(1);
+
+/// What an attempt counts toward.
+#[derive(Clone, Copy, Debug)]
+pub enum Counter<'a> {
+    /// Wrong passwords in a row at an account address (whether or not it has an account, so the
+    /// answers tell nothing), from browsers the account does not recognise.
+    AccountPassword { email: &'a str },
+    /// Wrong passwords in a row from one browser that has signed in to the account before: the
+    /// owner's own browser is not held by guesses made elsewhere.
+    BrowserPassword {
+        user_id: Uuid,
+        browser_token_hash: &'a [u8],
+    },
+    /// Wrong second-factor codes in a row, anywhere (the sign-in challenge, "Confirm it's you").
+    SecondFactor { user_id: Uuid },
+    /// Wrong passwords from one client address (IPv6 by /64), whatever the accounts.
+    ClientPasswords { ip: &'a str },
+    /// Wrong answers at "Confirm it's you" and wrong current passwords of one account.
+    StepUp { user_id: Uuid },
+    /// Sign-ups from one client address; every one counts.
+    SignUps { ip: &'a str, per_hour: i32 },
+}
+
+/// How a counter counts.
+enum Shape {
+    Consecutive,
+    Window {
+        max: i32,
+        length: Duration,
+        /// A success is not a failure: taken back (sign-ups count whatever the outcome).
+        success_taken_back: bool,
+    },
+}
+
+impl Counter<'_> {
+    /// The kind stored with the count, and the first part of its key.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Counter::AccountPassword { .. } => "account",
+            Counter::BrowserPassword { .. } => "browser",
+            Counter::SecondFactor { .. } => "second_factor",
+            Counter::ClientPasswords { .. } => "client",
+            Counter::StepUp { .. } => "step_up",
+            Counter::SignUps { .. } => "sign_up",
+        }
+    }
+
+    fn shape(&self) -> Shape {
+        match self {
+            Counter::AccountPassword { .. }
+            | Counter::BrowserPassword { .. }
+            | Counter::SecondFactor { .. } => Shape::Consecutive,
+            Counter::ClientPasswords { .. } => Shape::Window {
+                max: CLIENT_MAX_FAILURES,
+                length: CLIENT_WINDOW,
+                success_taken_back: true,
+            },
+            Counter::StepUp { .. } => Shape::Window {
+                max: STEP_UP_MAX_FAILURES,
+                length: STEP_UP_WINDOW,
+                success_taken_back: true,
+            },
+            Counter::SignUps { per_hour, .. } => Shape::Window {
+                max: *per_hour,
+                length: SIGN_UP_WINDOW,
+                success_taken_back: false,
+            },
+        }
+    }
+
+    /// SHA-256 of the kind, a zero byte and the subject: an address is counted exactly like
+    /// another whether or not it has an account, and none is stored in clear.
+    pub fn key(&self) -> Vec<u8> {
+        let subject = match self {
+            Counter::AccountPassword { email } => users::email_lookup(email),
+            Counter::BrowserPassword {
+                user_id,
+                browser_token_hash,
+            } => format!("{user_id}:{}", hex(browser_token_hash)),
+            Counter::SecondFactor { user_id } | Counter::StepUp { user_id } => user_id.to_string(),
+            Counter::ClientPasswords { ip } | Counter::SignUps { ip, .. } => client_network(ip),
+        };
+        let mut hasher = Sha256::new();
+        hasher.update(self.kind().as_bytes());
+        hasher.update([0]);
+        hasher.update(subject.as_bytes());
+        hasher.finalize().to_vec()
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// IPv4 addresses as they are; IPv6 addresses by their /64 network (what one subscriber
+/// usually gets).
+fn client_network(ip: &str) -> String {
+    match ip.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let segments = v6.segments();
+            format!(
+                "{:x}:{:x}:{:x}:{:x}::/64",
+                segments[0], segments[1], segments[2], segments[3]
+            )
+        }
+        _ => ip.to_owned(),
+    }
+}
+
+/// Why an attempt may not go ahead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Try again after this many seconds (rounded up).
+    Wait { retry_after_secs: u32 },
+    /// 100 consecutive failures: locked until an administrator unlocks it.
+    Locked,
+}
+
+/// A refused attempt: which counter refused it, and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub kind: &'static str,
+    pub refusal: Refusal,
+    /// The counter's key, to claim the one log entry per failure count.
+    key: Vec<u8>,
+}
+
+impl Refused {
+    /// Whether this refusal is the first at the counter's present failure count, so that a
+    /// refused party who keeps retrying leaves one log entry, not one per request.
+    pub async fn first_of_its_kind(&self, pool: &PgPool) -> Result<bool, sqlx::Error> {
+        repo::claim_refusal_log(pool, &self.key).await
+    }
+}
+
+/// One counter an attempt was counted toward.
+struct Counted {
+    key: Vec<u8>,
+    kind: &'static str,
+    consecutive: bool,
+    success_taken_back: bool,
+}
+
+/// An attempt let through, counted until its outcome is reported: [`Attempt::passed`],
+/// [`Attempt::failed`] or [`Attempt::not_checked`]. Dropped without one, it is taken back.
+#[must_use = "report the outcome: passed, failed or not_checked"]
+pub struct Attempt {
+    pool: PgPool,
+    counted: Vec<Counted>,
+    reported: bool,
+}
+
+/// Counts an attempt toward every one of `counters`, in order, or says why it may not go ahead
+/// (`Ok(Err(_))`; what was already counted is taken back).
+pub async fn begin(
+    pool: &PgPool,
+    counters: &[Counter<'_>],
+    now: OffsetDateTime,
+) -> Result<Result<Attempt, Refused>, sqlx::Error> {
+    let mut attempt = Attempt {
+        pool: pool.clone(),
+        counted: Vec::with_capacity(counters.len()),
+        reported: false,
+    };
+    for counter in counters {
+        let key = counter.key();
+        let (refusal, consecutive, success_taken_back) = match counter.shape() {
+            Shape::Consecutive => (
+                start_consecutive(pool, &key, counter.kind(), now).await?,
+                true,
+                true,
+            ),
+            Shape::Window {
+                max,
+                length,
+                success_taken_back,
+            } => (
+                start_in_window(pool, &key, counter.kind(), max, length, now).await?,
+                false,
+                success_taken_back,
+            ),
+        };
+        if let Some(refusal) = refusal {
+            attempt.reported = true;
+            take_back(pool, &attempt.counted).await?;
+            return Ok(Err(Refused {
+                kind: counter.kind(),
+                refusal,
+                key,
+            }));
+        }
+        attempt.counted.push(Counted {
+            key,
+            kind: counter.kind(),
+            consecutive,
+            success_taken_back,
+        });
+    }
+    Ok(Ok(attempt))
+}
+
+fn wait(until: OffsetDateTime, now: OffsetDateTime) -> Refusal {
+    Refusal::Wait {
+        retry_after_secs: attempts::retry_after_secs(until - now),
+    }
+}
+
+async fn start_consecutive(
+    pool: &PgPool,
+    key: &[u8],
+    kind: &str,
+    now: OffsetDateTime,
+) -> Result<Option<Refusal>, sqlx::Error> {
+    for _ in 0..20 {
+        let seen = repo::find(pool, key).await?;
+        let failures = seen.map_or(0, |s| s.failures);
+        let Some(delay) = attempts::delay_after(failures) else {
+            return Ok(Some(Refusal::Locked));
+        };
+        if let Some(last) = seen.and_then(|s| s.last_failure_at)
+            && failures > 0
+            && last + delay > now
+        {
+            return Ok(Some(wait(last + delay, now)));
+        }
+        let rule = ConsecutiveRule {
+            observed_failures: failures,
+            free: attempts::FREE_ATTEMPTS,
+            lock: attempts::LOCK_AFTER,
+            now,
+            stale_before: now - IN_FLIGHT_EXPIRY,
+        };
+        if repo::start_consecutive(pool, key, kind, rule).await? {
+            return Ok(None);
+        }
+        let again = repo::find(pool, key).await?;
+        if again.map_or(0, |s| s.failures) == failures {
+            // Other attempts are being checked: the free ones are taken (or the lock is near).
+            return Ok(Some(Refusal::Wait {
+                retry_after_secs: 1,
+            }));
+        }
+    }
+    Ok(Some(Refusal::Wait {
+        retry_after_secs: 1,
+    }))
+}
+
+async fn start_in_window(
+    pool: &PgPool,
+    key: &[u8],
+    kind: &str,
+    max: i32,
+    length: Duration,
+    now: OffsetDateTime,
+) -> Result<Option<Refusal>, sqlx::Error> {
+    if repo::start_in_window(pool, key, kind, now - length, max, now).await? {
+        return Ok(None);
+    }
+    let window_ends = repo::find(pool, key)
+        .await?
+        .and_then(|seen| seen.first_failure_at)
+        .map_or(now, |first| first + length);
+    Ok(Some(wait(window_ends, now)))
+}
+
+/// What a failure did to the counters it was counted toward.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AfterFailure {
+    /// The kind of the counter this failure locked (its 100th in a row), if any.
+    pub locked: Option<&'static str>,
+}
+
+impl Attempt {
+    /// Right: consecutive failures are over, and a window's count is taken back (sign-ups
+    /// excepted).
+    pub async fn passed(mut self) -> Result<(), sqlx::Error> {
+        self.reported = true;
+        for counted in &self.counted {
+            if counted.consecutive {
+                repo::consecutive_passed(&self.pool, &counted.key).await?;
+            } else if counted.success_taken_back {
+                repo::take_back_in_window(&self.pool, &counted.key).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Wrong: one more failure in a row (windows already counted it).
+    pub async fn failed(mut self, now: OffsetDateTime) -> Result<AfterFailure, sqlx::Error> {
+        self.reported = true;
+        let mut after = AfterFailure::default();
+        for counted in &self.counted {
+            if counted.consecutive {
+                let failures = repo::consecutive_failed(&self.pool, &counted.key, now).await?;
+                if failures == attempts::LOCK_AFTER {
+                    after.locked = Some(counted.kind);
+                }
+            }
+        }
+        Ok(after)
+    }
+
+    /// Not checked (the server was busy, the challenge was gone): not a guess.
+    pub async fn not_checked(mut self) -> Result<(), sqlx::Error> {
+        self.reported = true;
+        take_back(&self.pool, &self.counted).await
+    }
+}
+
+async fn take_back(pool: &PgPool, counted: &[Counted]) -> Result<(), sqlx::Error> {
+    for counted in counted {
+        if counted.consecutive {
+            repo::consecutive_unchecked(pool, &counted.key).await?;
+        } else {
+            repo::take_back_in_window(pool, &counted.key).await?;
+        }
+    }
+    Ok(())
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if self.reported || self.counted.is_empty() {
+            return;
+        }
+        // Dropped half-way (an early error, the client went away): the attempt checked nothing.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let pool = self.pool.clone();
+        let counted = std::mem::take(&mut self.counted);
+        runtime.spawn(async move {
+            if let Err(err) = take_back(&pool, &counted).await {
+                tracing::warn!(error = %err, "could not take back an abandoned attempt");
+            }
+        });
+    }
+}
+
+/// Counts a failure in `counter`'s window without refusing anything (a wrong password from a
+/// browser whose right passwords the window must never refuse).
+pub async fn count_failure(
+    pool: &PgPool,
+    counter: Counter<'_>,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    match counter.shape() {
+        Shape::Window { length, .. } => {
+            repo::count_in_window(pool, &counter.key(), counter.kind(), now - length, now).await
+        }
+        Shape::Consecutive => {
+            repo::consecutive_failed(pool, &counter.key(), now).await?;
+            Ok(())
+        }
+    }
+}
+
+/// How many consecutive failures `counter` holds.
+pub async fn failures(pool: &PgPool, counter: Counter<'_>) -> Result<i32, sqlx::Error> {
+    Ok(repo::find(pool, &counter.key())
+        .await?
+        .map_or(0, |counts| counts.failures))
+}
+
+/// Clears `counter` (an administrator lifting a lock).
+pub async fn clear(pool: &PgPool, counter: Counter<'_>) -> Result<bool, sqlx::Error> {
+    repo::clear(pool, &counter.key()).await
+}
+
+/// Where a refused or locking attempt was made, for the security log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    SignIn,
+    SignUp,
+    StepUp,
+    ChangePassword,
+    Challenge,
+}
+
+impl Check {
+    fn as_str(self) -> &'static str {
+        match self {
+            Check::SignIn => "sign_in",
+            Check::SignUp => "sign_up",
+            Check::StepUp => "step_up",
+            Check::ChangePassword => "change_password",
+            Check::Challenge => "challenge",
+        }
+    }
+}
+
+/// Whose account a refusal concerns, if any: a known user, or the address someone tried (an
+/// address without an account is logged nowhere).
+#[derive(Clone, Debug)]
+pub enum Subject {
+    User(Uuid),
+    Address(String),
+    Nobody,
+}
+
+/// The error a refused attempt gets, after logging the refusal to the account's security log
+/// once per failure count. The log is written off the request path: an address with an account
+/// must not be answered more slowly than one without.
+pub fn refused_error(
+    pool: &PgPool,
+    refused: Refused,
+    check: Check,
+    subject: Subject,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> AppError {
+    let error = match refused.refusal {
+        Refusal::Wait { retry_after_secs } => AppError::TooManyAttempts {
+            retry_after_secs: Some(retry_after_secs),
+        },
+        // The second factor's lock is told apart from the password's.
+        Refusal::Locked if refused.kind == "second_factor" => AppError::TooManyAttempts {
+            retry_after_secs: None,
+        },
+        Refusal::Locked => AppError::AccountLocked,
+    };
+    let (pool, client) = (pool.clone(), client.clone());
+    tokio::spawn(async move {
+        if let Err(err) = log_refusal(&pool, &refused, check, subject, &client, now).await {
+            tracing::warn!(error = %err, "could not log a refused attempt");
+        }
+    });
+    error
+}
+
+async fn log_refusal(
+    pool: &PgPool,
+    refused: &Refused,
+    check: Check,
+    subject: Subject,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    let user_id = match subject {
+        Subject::User(user_id) => user_id,
+        Subject::Address(email) => match users::find_by_email(pool, &email).await? {
+            Some(user) => user.id,
+            None => return Ok(()),
+        },
+        Subject::Nobody => return Ok(()),
+    };
+    if !refused.first_of_its_kind(pool).await? {
+        return Ok(());
+    }
+    let (kind, details) = match refused.refusal {
+        Refusal::Wait { retry_after_secs } => (
+            EventKind::AttemptsThrottled,
+            json!({
+                "check": check.as_str(),
+                "counter": refused.kind,
+                "retry_after_secs": retry_after_secs,
+            }),
+        ),
+        Refusal::Locked => (
+            EventKind::AttemptsLocked,
+            json!({ "check": check.as_str(), "counter": refused.kind }),
+        ),
+    };
+    events::record_for(pool, user_id, kind, client, details, now).await
+}
+
+/// Logs that a failure has just locked `counter_kind` (its 100th in a row).
+pub async fn log_lock(
+    db: impl sqlx::PgExecutor<'_>,
+    user_id: Uuid,
+    counter_kind: &'static str,
+    check: Check,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    events::record_for(
+        db,
+        user_id,
+        EventKind::AttemptsLocked,
+        client,
+        json!({ "check": check.as_str(), "counter": counter_kind }),
+        now,
+    )
+    .await
+}
+
+/// Forgets counts that no longer matter; run now and then.
+pub async fn forget_stale(pool: &PgPool, now: OffsetDateTime) -> Result<u64, sqlx::Error> {
+    repo::delete_stale(
+        pool,
+        &repo::Stale {
+            windows: vec![
+                ("client", now - CLIENT_WINDOW),
+                ("step_up", now - STEP_UP_WINDOW),
+                ("sign_up", now - SIGN_UP_WINDOW),
+            ],
+            consecutive_kinds: vec!["account", "browser", "second_factor"],
+            below: attempts::FREE_ATTEMPTS,
+            quiet_since: now - QUIET_EXPIRY,
+            in_flight_before: now - IN_FLIGHT_EXPIRY,
+        },
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(email: &str) -> Vec<u8> {
+        Counter::AccountPassword { email }.key()
+    }
+
+    fn client(ip: &str) -> Vec<u8> {
+        Counter::ClientPasswords { ip }.key()
+    }
+
+    #[test]
+    fn keys_ignore_case_and_keep_kinds_apart() {
+        assert_eq!(account("Ann@Example.com "), account("ann@example.com"));
+        assert_ne!(account("127.0.0.1"), client("127.0.0.1"));
+        assert_eq!(account("ann@example.com").len(), 32);
+        let user_id = Uuid::nil();
+        assert_ne!(
+            Counter::SecondFactor { user_id }.key(),
+            Counter::StepUp { user_id }.key()
+        );
+    }
+
+    #[test]
+    fn keys_are_unchanged_for_counts_kept_across_the_upgrade() {
+        // 'account' and 'client' rows were counted before the table was renamed; the second
+        // factor's rows are written by the migration with SQL's sha256: same derivation.
+        let mut hasher = Sha256::new();
+        hasher.update(b"account\0ann@example.com");
+        assert_eq!(account("ann@example.com"), hasher.finalize().to_vec());
+        let user_id = Uuid::nil();
+        let mut hasher = Sha256::new();
+        hasher.update(format!("second_factor\0{user_id}").as_bytes());
+        assert_eq!(
+            Counter::SecondFactor { user_id }.key(),
+            hasher.finalize().to_vec()
+        );
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_slash_64() {
+        assert_eq!(client("2001:db8:1:2::1"), client("2001:db8:1:2:ffff:0:0:7"));
+        assert_ne!(client("2001:db8:1:2::1"), client("2001:db8:1:3::1"));
+        assert_ne!(client("192.0.2.1"), client("192.0.2.2"));
+    }
+}
