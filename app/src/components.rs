@@ -6,7 +6,7 @@ pub mod two_factor;
 use crate::api::{self, SignOut};
 use crate::error::AppError;
 use crate::validation::{
-    CommonPasswords, PasswordPolicy, estimate_strength, password_requirements,
+    CommonPasswords, CompositionRules, PasswordPolicy, estimate_strength, password_requirements,
 };
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -281,6 +281,12 @@ pub fn PasswordFeedback(
     policy: PasswordPolicy,
     common: CommonList,
 ) -> impl IntoView {
+    // Before anything is typed, the checklist states the rule; without composition rules the
+    // easiest way to meet it is worth a word.
+    let hint = (policy.composition == CompositionRules::None).then_some(
+        "Tip: a few unrelated words make a passphrase that is long, strong and easy to \
+         remember. Spaces are fine.",
+    );
     let requirements = move || {
         password_requirements(&password.get(), Some(&email.get()), &policy, &common.get())
             .into_iter()
@@ -302,6 +308,7 @@ pub fn PasswordFeedback(
     let strength = move || estimate_strength(&password.get(), &common.get());
     view! {
         <div id=id class="password-feedback">
+            {hint.map(|hint| view! { <p class="field__hint">{hint}</p> })}
             <ul class="checklist" aria-label="Password requirements">
                 {requirements}
             </ul>

@@ -23,7 +23,8 @@ pub enum CompositionRules {
 /// forms give the same verdict before submitting.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordPolicy {
-    /// Minimum length in Unicode code points after NFKC normalisation.
+    /// Minimum length in Unicode code points after NFKC normalisation, a run of spaces counting
+    /// as one (so "a" and fourteen spaces is not a long password).
     pub min_length: usize,
     /// Maximum length in code points; long enough for passphrases, short enough to bound hashing.
     pub max_length: usize,
@@ -31,9 +32,11 @@ pub struct PasswordPolicy {
 }
 
 impl Default for PasswordPolicy {
+    /// NIST SP 800-63B-4: at least 15 characters for a password that is the only factor, which
+    /// every new account's is; no composition rules.
     fn default() -> Self {
         PasswordPolicy {
-            min_length: 8,
+            min_length: 15,
             max_length: 128,
             composition: CompositionRules::None,
         }
@@ -126,7 +129,7 @@ pub fn password_problems(
     let length = normalized.chars().count();
     let lowered = normalized.to_lowercase();
     let mut problems = Vec::new();
-    if length < policy.min_length {
+    if length_for_minimum(&normalized) < policy.min_length {
         problems.push(PasswordProblem::TooShort {
             min: policy.min_length,
         });
@@ -159,6 +162,25 @@ pub fn password_problems(
     problems
 }
 
+/// The length the minimum is checked against: code points, each run of whitespace counting as
+/// one. (The maximum counts every code point: it bounds what is hashed.)
+pub fn length_for_minimum(normalized: &str) -> usize {
+    let mut length = 0;
+    let mut in_space = false;
+    for c in normalized.chars() {
+        if c.is_whitespace() {
+            if !in_space {
+                length += 1;
+            }
+            in_space = true;
+        } else {
+            length += 1;
+            in_space = false;
+        }
+    }
+    length
+}
+
 fn email_local_part(email: &str) -> Option<String> {
     let (local, _) = email.trim().rsplit_once('@')?;
     Some(normalize_password(local).to_lowercase())
@@ -181,7 +203,10 @@ pub fn password_requirements(
     let problems = password_problems(password, email, policy, common);
     let has = |p: PasswordProblem| problems.contains(&p);
     let mut list = vec![Requirement {
-        text: format!("At least {} characters", policy.min_length),
+        text: format!(
+            "At least {} characters (spaces in a row count once)",
+            policy.min_length
+        ),
         met: !has(PasswordProblem::TooShort {
             min: policy.min_length,
         }),
@@ -290,10 +315,13 @@ pub fn estimate_strength(password: &str, common: &impl CommonPasswords) -> Stren
     }
 }
 
-/// Trims the address and checks its shape. Returns the trimmed address as typed; accounts are
-/// matched case-insensitively by the database.
+/// Trims the address, normalises it (NFKC, so a full-width "＠" is an "@") and checks its
+/// shape: no invisible format characters (zero-width spaces, direction marks: an address that
+/// looks like another must not be a different account), a local part, and a domain that is a
+/// valid internet domain once converted to ASCII (IDNA, as browsers do). Returns the address as
+/// it will be shown; accounts are matched on a case-folded key on the server.
 pub fn validate_email(email: &str) -> Result<String, String> {
-    let email = email.trim();
+    let email = normalize_password(email.trim());
     if email.is_empty() {
         return Err("Enter your email address.".into());
     }
@@ -302,22 +330,108 @@ pub fn validate_email(email: &str) -> Result<String, String> {
             "Use an email address of at most {MAX_EMAIL_LENGTH} characters."
         ));
     }
-    let well_formed = match email.rsplit_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && local.chars().count() <= 64
-                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-                && domain.contains('.')
-                && domain
-                    .split('.')
-                    .all(|label| !label.is_empty() && !label.contains('@'))
-        }
-        None => false,
-    };
-    if well_formed {
-        Ok(email.to_owned())
+    if email.chars().any(is_format_character) {
+        return Err(
+            "The address contains invisible characters (such as a zero-width space). \
+             Type it rather than pasting it."
+                .into(),
+        );
+    }
+    let malformed = || "Enter an email address like name@example.com.".to_owned();
+    let (local, domain) = email.rsplit_once('@').ok_or_else(malformed)?;
+    let local_ok = !local.is_empty()
+        && local.chars().count() <= 64
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !local_ok || !domain.contains('.') || domain.split('.').any(str::is_empty) {
+        return Err(malformed());
+    }
+    if !is_valid_domain(domain) {
+        return Err(
+            "The part after the @ is not a valid domain. Check it for typing mistakes.".into(),
+        );
+    }
+    Ok(email)
+}
+
+/// Unicode's format characters (general category Cf): invisible, yet they make two addresses
+/// that look the same differ. Unicode 15.1.
+fn is_format_character(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x00AD
+            | 0x0600..=0x0605
+            | 0x061C
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
+}
+
+/// Whether `domain` is a valid internet domain: converted to ASCII (IDNA per UTS #46, as the
+/// WHATWG URL standard does it: the `idna` crate on the server, the browser's own `URL` in
+/// WebAssembly, keeping the Unicode tables out of the bundle), every label is letters, digits
+/// and inner hyphens, at most 63 long, 253 in all, and the last is not all digits.
+pub fn is_valid_domain(domain: &str) -> bool {
+    // Characters a URL parser would treat specially are refused before either converter sees
+    // them, so that both give the same verdict.
+    if domain
+        .chars()
+        .any(|c| c.is_ascii() && !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+    {
+        return false;
+    }
+    let punycode = domain
+        .split('.')
+        .any(|label| label.to_ascii_lowercase().starts_with("xn--"));
+    let ascii = if domain.is_ascii() && !punycode {
+        domain.to_ascii_lowercase()
     } else {
-        Err("Enter an email address like name@example.com.".into())
+        match domain_to_ascii(domain) {
+            Some(ascii) => ascii,
+            None => return false,
+        }
+    };
+    let labels: Vec<&str> = ascii.split('.').collect();
+    ascii.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| !tld.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The ASCII (Punycode) form of an internationalised domain, `None` when it has none.
+fn domain_to_ascii(domain: &str) -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let url = web_sys::Url::new(&format!("http://{domain}/")).ok()?;
+        Some(url.hostname())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        idna::domain_to_ascii(domain).ok()
     }
 }
 
@@ -553,9 +667,20 @@ mod tests {
         parse_common_passwords("password\nbaseball\nqwertyuiop\n")
     }
 
+    /// The classic policy: eight characters with an upper-case letter, a lower-case letter and
+    /// a digit.
     fn composition() -> PasswordPolicy {
         PasswordPolicy {
+            min_length: 8,
             composition: CompositionRules::UpperLowerDigit,
+            ..Default::default()
+        }
+    }
+
+    /// A minimum of eight, for the rules other than the length.
+    fn eight() -> PasswordPolicy {
+        PasswordPolicy {
+            min_length: 8,
             ..Default::default()
         }
     }
@@ -563,11 +688,12 @@ mod tests {
     #[test]
     fn nist_default_accepts_any_characters_of_adequate_length() {
         let policy = PasswordPolicy::default();
+        assert_eq!(policy.min_length, 15);
         for ok in [
             "correct horse battery",
-            "ŝtupa-ĵaŭdo",
-            "🔑🔑🔑🔑🔑🔑🔑🔑",
-            "        x",
+            "ŝtupa-ĵaŭdo-ĉiam",
+            "🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑🔑",
+            "  x  y  z  a  b  c  d  e",
         ] {
             assert!(
                 password_problems(ok, None, &policy, &common()).is_empty(),
@@ -577,8 +703,21 @@ mod tests {
     }
 
     #[test]
-    fn length_counts_code_points_after_nfkc() {
+    fn a_run_of_spaces_counts_once_toward_the_minimum() {
         let policy = PasswordPolicy::default();
+        let padded = format!("a{}", " ".repeat(14));
+        assert_eq!(
+            password_problems(&padded, None, &policy, &common()),
+            vec![PasswordProblem::TooShort { min: 15 }]
+        );
+        assert_eq!(length_for_minimum("a  b\t\u{3000}c"), 5);
+        // Single spaces between words count as typed.
+        assert!(password_problems("tulip stone blue", None, &policy, &common()).is_empty());
+    }
+
+    #[test]
+    fn length_counts_code_points_after_nfkc() {
+        let policy = eight();
         // Seven code points, but 28 bytes of UTF-8: still too short.
         assert_eq!(
             password_problems("🔑🔑🔑🔑🔑🔑🔑", None, &policy, &common()),
@@ -597,7 +736,7 @@ mod tests {
 
     #[test]
     fn common_passwords_are_refused_whatever_their_case_or_width() {
-        let policy = PasswordPolicy::default();
+        let policy = eight();
         for bad in ["password", "PassWord", "ＢＡＳＥＢＡＬＬ", "qwertyuiop"] {
             assert_eq!(
                 password_problems(bad, None, &policy, &common()),
@@ -621,14 +760,19 @@ mod tests {
         assert!(password_problems("Mixed3dCase", None, &policy, &common()).is_empty());
         // Off by default, as NIST SP 800-63B rev. 4 requires.
         assert!(
-            password_problems("alllowercase", None, &PasswordPolicy::default(), &common())
-                .is_empty()
+            password_problems(
+                "alllowercaselong",
+                None,
+                &PasswordPolicy::default(),
+                &common()
+            )
+            .is_empty()
         );
     }
 
     #[test]
     fn email_inside_the_password_is_refused() {
-        let policy = PasswordPolicy::default();
+        let policy = eight();
         assert_eq!(
             password_problems("Alice-2026!", Some("alice@example.com"), &policy, &common()),
             vec![PasswordProblem::ContainsEmail]
@@ -701,6 +845,46 @@ mod tests {
     }
 
     #[test]
+    fn invisible_characters_in_an_address_are_refused() {
+        for hidden in [
+            '\u{200B}', '\u{200D}', '\u{202E}', '\u{2066}', '\u{FEFF}', '\u{00AD}',
+        ] {
+            let email = format!("ann{hidden}@example.com");
+            let err = validate_email(&email).unwrap_err();
+            assert!(err.contains("invisible"), "{hidden:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn internationalised_domains_must_be_valid() {
+        for ok in [
+            "jürgen@bücher.example",
+            "ann@xn--bcher-kva.example",
+            "ann@例え.テスト",
+            "ann@sub-domain.example.co.uk",
+        ] {
+            assert!(validate_email(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ann@exa_mple.com",
+            "ann@-example.com",
+            "ann@example-.com",
+            "ann@xn--a.com",
+            "ann@example.123",
+            "ann@exa%6dple.com",
+            "ann@\u{0301}example.com",
+            &format!("ann@{}.com", "a".repeat(64)),
+        ] {
+            assert!(validate_email(bad).is_err(), "{bad}");
+        }
+        // Full-width characters are read as the ones they stand for.
+        assert_eq!(
+            validate_email("ann＠example.com").as_deref(),
+            Ok("ann@example.com")
+        );
+    }
+
+    #[test]
     fn sign_up_reports_every_field_at_once() {
         let err = validate_sign_up("nope", "short", "", &PasswordPolicy::default(), &common())
             .unwrap_err();
@@ -710,7 +894,7 @@ mod tests {
         );
         assert_eq!(
             err.message_for("password").as_deref(),
-            Some("Use at least 8 characters.")
+            Some("Use at least 15 characters.")
         );
         let err = validate_sign_up(
             "ann@example.com",
@@ -740,8 +924,8 @@ mod tests {
         let policy = PasswordPolicy::default();
         let err = validate_password_change(
             "",
-            "new password 1",
-            "new password 1",
+            "a new passphrase 1",
+            "a new passphrase 1",
             "a@b.co",
             &policy,
             &common(),
@@ -749,9 +933,9 @@ mod tests {
         .unwrap_err();
         assert!(err.message_for("current_password").is_some());
         let err = validate_password_change(
-            "same password",
-            "same password",
-            "same password",
+            "the same passphrase",
+            "the same passphrase",
+            "the same passphrase",
             "a@b.co",
             &policy,
             &common(),
@@ -761,8 +945,8 @@ mod tests {
         assert!(
             validate_password_change(
                 "old password",
-                "new password 1",
-                "new password 1",
+                "a new passphrase 1",
+                "a new passphrase 1",
                 "a@b.co",
                 &policy,
                 &common()

@@ -17,7 +17,7 @@ test("sign-up page has no axe violations, also with errors showing", async ({ pa
   await expectNoViolations(page);
   await page.getByLabel("Password", { exact: true }).fill("short");
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page.getByText("Use at least 8 characters.")).toBeVisible();
+  await expect(page.getByText("Use at least 15 characters.", { exact: true })).toBeVisible();
   await expectNoViolations(page);
 });
 

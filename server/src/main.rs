@@ -3,6 +3,7 @@
 
 use app::server::AppState;
 use app::server::config::Settings;
+use app::server::crypto::KeyRing;
 use app::server::db;
 use sqlx::postgres::PgPoolOptions;
 use std::net::SocketAddr;
@@ -32,12 +33,16 @@ async fn main() -> ExitCode {
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
-    // `--unlock-second-factor` is the older name, kept for scripts that use it.
-    if matches!(
-        std::env::args().nth(1).as_deref(),
-        Some("--unlock" | "--unlock-second-factor")
-    ) {
-        return match unlock(std::env::args().nth(2)).await {
+    // Administrator commands: each prints what it did and exits.
+    let command = match std::env::args().nth(1).as_deref() {
+        // `--unlock-second-factor` is the older name, kept for scripts that use it.
+        Some("--unlock" | "--unlock-second-factor") => Some(unlock(std::env::args().nth(2)).await),
+        Some("--reseal") => Some(reseal().await),
+        Some("--key-usage") => Some(key_usage().await),
+        _ => None,
+    };
+    if let Some(result) = command {
+        return match result {
             Ok(message) => {
                 println!("{message}");
                 ExitCode::SUCCESS
@@ -65,6 +70,9 @@ async fn run() -> Result<(), String> {
             format!("cannot read the [package.metadata.leptos] section of {config_path}: {e}")
         })?
         .leptos_options;
+    if leptos.env == leptos::config::Env::PROD {
+        settings.check_for_production().map_err(|e| e.to_string())?;
+    }
     let database_url = std::env::var("DATABASE_URL")
         .map_err(|_| "DATABASE_URL is not set (scripts/run.sh provides a local database)")?;
 
@@ -78,6 +86,11 @@ async fn run() -> Result<(), String> {
         .run(&pool)
         .await
         .map_err(|e| format!("migrations failed: {e}"))?;
+    match db::users::rekey_email_lookups(&pool).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(count = n, "email lookup keys brought up to date"),
+        Err(err) => return Err(format!("cannot update email lookup keys: {err}")),
+    }
 
     let addr: SocketAddr = leptos.site_addr;
     let state = AppState::new(leptos, pool, settings).map_err(|e| e.to_string())?;
@@ -100,21 +113,79 @@ async fn run() -> Result<(), String> {
     .map_err(|e| format!("server error: {e}"))
 }
 
+async fn admin_pool() -> Result<sqlx::PgPool, String> {
+    let database_url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set")?;
+    PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&database_url)
+        .await
+        .map_err(|e| format!("cannot connect to the database: {e}"))
+}
+
+fn admin_keys() -> Result<KeyRing, String> {
+    let spec = std::env::var(app::server::config::ENCRYPTION_KEYS_VAR)
+        .map_err(|_| format!("{} is not set", app::server::config::ENCRYPTION_KEYS_VAR))?;
+    KeyRing::parse(&spec).map_err(|e| format!("{}: {e}", app::server::config::ENCRYPTION_KEYS_VAR))
+}
+
 /// `server --unlock EMAIL`: lifts the locks after 100 wrong passwords or 100 wrong codes (NIST
 /// SP 800-63B asks for a way to unlock), for an administrator with access to the database.
 async fn unlock(email: Option<String>) -> Result<String, String> {
     let email = email.ok_or("usage: server --unlock EMAIL")?;
-    let database_url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set")?;
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&database_url)
-        .await
-        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let pool = admin_pool().await?;
     match app::server::accounts::unlock(&pool, &email).await {
         Ok(true) => Ok(format!("Sign-in unlocked for {email}.")),
         Ok(false) => Err(format!("No account with the email address {email}.")),
         Err(err) => Err(format!("could not unlock: {err}")),
     }
+}
+
+/// `server --reseal`: seals every authenticator secret still sealed with an old key under the
+/// current one (the first of KEYWARD_ENCRYPTION_KEYS).
+async fn reseal() -> Result<String, String> {
+    let (pool, keys) = (admin_pool().await?, admin_keys()?);
+    let done = app::server::authenticator::reseal_all(&pool, &keys)
+        .await
+        .map_err(|e| format!("could not re-seal: {e}"))?;
+    Ok(format!(
+        "{done} authenticator secret(s) re-sealed with key {}.",
+        keys.current_key_id()
+    ))
+}
+
+/// `server --key-usage`: what still depends on each key, so an old key can be retired once
+/// nothing does.
+async fn key_usage() -> Result<String, String> {
+    let (pool, keys) = (admin_pool().await?, admin_keys()?);
+    let usage = app::server::authenticator::key_usage(&pool, &keys)
+        .await
+        .map_err(|e| format!("could not read key usage: {e}"))?;
+    let mut out = String::new();
+    for (id, in_ring, authenticators, sets) in &usage.keys {
+        let role = if id == keys.current_key_id() {
+            "current"
+        } else if *in_ring {
+            "old"
+        } else {
+            "NOT IN KEYWARD_ENCRYPTION_KEYS: these cannot be opened"
+        };
+        out.push_str(&format!(
+            "key {id} ({role}): {authenticators} authenticator(s), {sets} backup-code set(s)\n"
+        ));
+    }
+    if usage.sets_with_unknown_key > 0 {
+        out.push_str(&format!(
+            "{} backup-code set(s) made before keys were recorded: their key is learned when one \
+             of their codes is used\n",
+            usage.sets_with_unknown_key
+        ));
+    }
+    out.push_str(
+        "An old key may be retired once no authenticator and no backup-code set depends on it: \
+         run --reseal for the authenticators; backup codes cannot be re-hashed, so their sets \
+         keep the key until their owners make new codes.",
+    );
+    Ok(out)
 }
 
 async fn sweep_now_and_then(state: AppState) {

@@ -147,7 +147,9 @@ pub async fn drop_cross_site_error_text(request: Request, next: Next) -> Respons
         .iter()
         .filter(|(key, _)| !ERROR_PARAMS.contains(&key.as_str()))
         .collect();
-    let mut target = request.uri().path().to_owned();
+    // One leading slash, whatever the request had: `//evil.example/x` is a path here but would
+    // be another site in a Location header.
+    let mut target = format!("/{}", request.uri().path().trim_start_matches(['/', '\\']));
     if !kept.is_empty() {
         let query = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(kept.iter().map(|(k, v)| (k.as_str(), v.as_str())))

@@ -149,7 +149,6 @@ pub async fn confirm_identity(password: Secret) -> Result<(), AppError> {
                 &state,
                 &session,
                 password.expose(),
-                &request.browser,
                 &request.client,
                 context::now(),
             )

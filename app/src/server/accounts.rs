@@ -389,7 +389,6 @@ pub async fn change_password(
     state: &AppState,
     session: &CurrentSession,
     change: PasswordChange<'_>,
-    browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<PasswordChanged, AppError> {
@@ -412,7 +411,8 @@ pub async fn change_password(
         two_factor::require_recent_authentication(state, session, now).await?;
     }
     let attempt =
-        begin_password_check(state, &user, browser, Check::ChangePassword, client, now).await?;
+        throttle::begin_in_session(&state.pool, session, Check::ChangePassword, client, now)
+            .await?;
     let current_ok = match state
         .hasher
         .verify(
@@ -428,8 +428,9 @@ pub async fn change_password(
         }
     };
     if !current_ok {
-        let after = attempt.failed(now).await?;
-        // Someone holding this session is guessing the password: leave a trace.
+        attempt.failed(now).await?;
+        // Someone holding this session may be guessing the password: leave a trace, and count
+        // it for the address as a wrong sign-in would be.
         record(
             &state.pool,
             user.id,
@@ -439,17 +440,15 @@ pub async fn change_password(
             now,
         )
         .await?;
-        if let Some(kind) = after.locked {
-            throttle::log_lock(
-                &state.pool,
-                user.id,
-                kind,
-                Check::ChangePassword,
-                client,
-                now,
-            )
-            .await?;
-        }
+        throttle::feed_account(
+            &state.pool,
+            Counter::AccountPassword { email: &user.email },
+            user.id,
+            Check::ChangePassword,
+            client,
+            now,
+        )
+        .await?;
         return Err(AppError::field(
             "current_password",
             "That is not your current password.",
@@ -492,42 +491,6 @@ pub async fn change_password(
         other_sessions_signed_out: ended,
         session_secret,
     })
-}
-
-/// Counts a check of the signed-in person's password (at "Confirm it's you" or the current
-/// password of "Change password") toward the same limits as sign-in, and toward the step-up
-/// window: whoever holds a stolen session gets few guesses. A browser the account recognises
-/// has its own counter of consecutive failures, as at sign-in.
-pub(crate) async fn begin_password_check(
-    state: &AppState,
-    user: &users::UserRow,
-    browser: &BrowserTokens,
-    check: Check,
-    client: &ClientInfo,
-    now: OffsetDateTime,
-) -> Result<throttle::Attempt, AppError> {
-    let recognised = browsers::recognise(&state.pool, &user.email, browser, now)
-        .await?
-        .filter(|recognised| recognised.user_id == user.id);
-    let password_counter = match &recognised {
-        Some(recognised) => Counter::BrowserPassword {
-            user_id: user.id,
-            browser_token_hash: &recognised.token_hash,
-        },
-        None => Counter::AccountPassword { email: &user.email },
-    };
-    let counters = [Counter::StepUp { user_id: user.id }, password_counter];
-    match throttle::begin(&state.pool, &counters, now).await? {
-        Ok(attempt) => Ok(attempt),
-        Err(refused) => Err(throttle::refused_error(
-            &state.pool,
-            refused,
-            check,
-            Subject::User(user.id),
-            client,
-            now,
-        )),
-    }
 }
 
 /// Lifts the locks on the account with `email` (the administrator's way out, NIST SP 800-63B

@@ -98,6 +98,7 @@ pub async fn confirm_in(
         return Err(expired());
     }
     let secret = open(keys, &factor)?;
+    reseal_if_stale(pool, keys, &factor, &secret).await;
     let Some(step) = secret.matching_step(code, unix(now)?, None) else {
         let failed = factors::count_failed_attempt(pool, factor.id).await?;
         let left = MAX_ENROLLMENT_ATTEMPTS - failed;
@@ -145,6 +146,7 @@ pub async fn check(
         return Ok(CodeCheck::Wrong);
     };
     let secret = open(keys, &factor)?;
+    reseal_if_stale(pool, keys, &factor, &secret).await;
     let last_used = factor.totp_last_step.and_then(|s| u64::try_from(s).ok());
     let Some(step) = secret.matching_step(code, unix(now)?, last_used) else {
         // Not for a fresh step: a code of this authenticator already used, or no code at all.
@@ -175,7 +177,7 @@ pub async fn verify(
     Ok(check(pool, keys, user_id, code, now).await? == CodeCheck::Accepted)
 }
 
-fn open(keys: &KeyRing, factor: &TotpFactorRow) -> Result<TotpSecret, AppError> {
+fn sealed_of(factor: &TotpFactorRow) -> Result<Sealed, AppError> {
     let (Some(key_id), Some(nonce), Some(ciphertext)) = (
         &factor.totp_key_id,
         &factor.totp_nonce,
@@ -183,15 +185,113 @@ fn open(keys: &KeyRing, factor: &TotpFactorRow) -> Result<TotpSecret, AppError> 
     ) else {
         return Err(AppError::internal("TOTP factor without a sealed secret"));
     };
-    let sealed = Sealed {
+    Ok(Sealed {
         key_id: key_id.clone(),
         nonce: nonce.clone(),
         ciphertext: ciphertext.clone(),
-    };
+    })
+}
+
+fn open(keys: &KeyRing, factor: &TotpFactorRow) -> Result<TotpSecret, AppError> {
     let bytes = keys
-        .open(&sealed, factor.id.as_bytes())
+        .open(&sealed_of(factor)?, factor.id.as_bytes())
         .map_err(AppError::internal)?;
     Ok(TotpSecret::from_bytes(bytes))
+}
+
+/// Seals the secret again under the current key when it was sealed with an older one, so that
+/// old keys stop being needed as the secrets are used. A compare-and-set on the old key id:
+/// two processes doing it at once write one result. Best effort: a failure here must not fail
+/// the sign-in it happens in (the secret still opens under the old key).
+async fn reseal_if_stale(
+    pool: &PgPool,
+    keys: &KeyRing,
+    factor: &TotpFactorRow,
+    secret: &TotpSecret,
+) {
+    if let Err(err) = reseal(pool, keys, factor, secret).await {
+        tracing::warn!(factor_id = %factor.id, error = %err, "could not re-seal an authenticator secret");
+    }
+}
+
+/// Re-seals under the current key if stale; true when it did.
+async fn reseal(
+    pool: &PgPool,
+    keys: &KeyRing,
+    factor: &TotpFactorRow,
+    secret: &TotpSecret,
+) -> Result<bool, AppError> {
+    let sealed = sealed_of(factor)?;
+    if !keys.is_stale(&sealed) {
+        return Ok(false);
+    }
+    let fresh = keys
+        .seal(secret.as_bytes(), factor.id.as_bytes())
+        .map_err(AppError::internal)?;
+    Ok(factors::replace_sealed_totp(
+        pool,
+        factor.id,
+        &sealed.key_id,
+        factors::SealedSecret {
+            key_id: &fresh.key_id,
+            nonce: &fresh.nonce,
+            ciphertext: &fresh.ciphertext,
+        },
+    )
+    .await?)
+}
+
+/// Re-seals every authenticator secret still sealed with an old key (`server --reseal`).
+/// Returns how many were re-sealed.
+pub async fn reseal_all(pool: &PgPool, keys: &KeyRing) -> Result<u64, AppError> {
+    let mut done = 0;
+    for factor in factors::find_totp_not_sealed_with(pool, keys.current_key_id()).await? {
+        let secret = open(keys, &factor)?;
+        if reseal(pool, keys, &factor, &secret).await? {
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// What still depends on each key of the ring, and on keys no longer in it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeyUsage {
+    /// (key id, in the ring, authenticators sealed with it, backup-code sets hashed with it)
+    pub keys: Vec<(String, bool, i64, i64)>,
+    /// Backup-code sets made before the key was recorded (learned when one of their codes is
+    /// used).
+    pub sets_with_unknown_key: i64,
+}
+
+pub async fn key_usage(pool: &PgPool, keys: &KeyRing) -> Result<KeyUsage, AppError> {
+    let sealed = factors::totp_per_key(pool).await?;
+    let sets = crate::server::db::backup_codes::sets_per_key(pool).await?;
+    let mut usage = KeyUsage::default();
+    let mut ids: Vec<String> = keys.key_ids().map(str::to_owned).collect();
+    for id in sealed
+        .iter()
+        .map(|(id, _)| id)
+        .chain(sets.iter().filter_map(|(id, _)| id.as_ref()))
+    {
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+    for id in ids {
+        let in_ring = keys.key_ids().any(|k| k == id);
+        let authenticators = sealed.iter().find(|(k, _)| *k == id).map_or(0, |(_, n)| *n);
+        let backup_sets = sets
+            .iter()
+            .find(|(k, _)| k.as_deref() == Some(id.as_str()))
+            .map_or(0, |(_, n)| *n);
+        usage.keys.push((id, in_ring, authenticators, backup_sets));
+    }
+    usage.sets_with_unknown_key = sets
+        .iter()
+        .find(|(k, _)| k.is_none())
+        .map_or(0, |(_, n)| *n);
+    Ok(usage)
 }
 
 fn unix(now: OffsetDateTime) -> Result<u64, AppError> {

@@ -95,6 +95,45 @@ pub async fn recognise(
     Ok(None)
 }
 
+/// Whether the browser presenting `tokens` is recognised by account `user_id` (signed in to it
+/// within [`RECOGNISED_FOR`], or trusted by it). Read only.
+pub async fn recognise_for_user(
+    pool: &sqlx::PgPool,
+    user_id: Uuid,
+    tokens: &BrowserTokens,
+    now: OffsetDateTime,
+) -> Result<Option<Recognised>, sqlx::Error> {
+    if let Some(secret) = tokens
+        .recognised
+        .as_ref()
+        .filter(|s| token::looks_valid(s.expose()))
+    {
+        let token_hash = token::hash(secret.expose());
+        if recognised_browsers::recognises_user(pool, user_id, &token_hash, now - RECOGNISED_FOR)
+            .await?
+        {
+            return Ok(Some(Recognised {
+                user_id,
+                token_hash,
+            }));
+        }
+    }
+    if let Some(secret) = tokens
+        .trusted
+        .as_ref()
+        .filter(|s| token::looks_valid(s.expose()))
+    {
+        let token_hash = token::hash(secret.expose());
+        if trusted_browsers::is_trusted_by(pool, user_id, &token_hash, now).await? {
+            return Ok(Some(Recognised {
+                user_id,
+                token_hash,
+            }));
+        }
+    }
+    Ok(None)
+}
+
 /// Records a completed sign-in of `user_id` from the browser presenting `tokens`: its
 /// recognised-browser token is kept (or a new one made) and returned, to be set again as its
 /// cookie with a renewed lifetime.

@@ -29,6 +29,8 @@ pub struct Settings {
     pub trusted_browser_lifetime: Duration,
     /// Sign-ups one client address may make per hour.
     pub sign_ups_per_hour: i32,
+    /// Let production serve a plain-http `public_url` off localhost (cookies without `Secure`).
+    pub allow_insecure_http: bool,
     /// The AES-256-GCM key ring, `id:base64,…` with the current key first. Read from the
     /// environment only (`KEYWARD_ENCRYPTION_KEYS`), never from the settings file.
     pub encryption_keys: Option<Redacted>,
@@ -97,15 +99,6 @@ impl Settings {
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Settings, ConfigError> {
         let source = Source { table, env: &env };
-        let min_length: usize = source.get("password_min_length", 8)?;
-        let max_length: usize = source.get("password_max_length", 128)?;
-        if min_length < 1 || max_length < min_length {
-            return Err(ConfigError::Invalid {
-                key: "password_max_length".into(),
-                value: max_length.to_string(),
-                reason: "must be at least password_min_length, which must be at least 1".into(),
-            });
-        }
         let composition = match source
             .get::<String>("password_composition", "none".into())?
             .as_str()
@@ -120,6 +113,22 @@ impl Settings {
                 });
             }
         };
+        // NIST SP 800-63B-4: 15 characters when the password is the only factor (every new
+        // account's is). The classic policy (8 + upper + lower + digit) stays one setting away:
+        // choosing the composition rules brings their usual minimum of 8 unless one is given.
+        let default_min = match composition {
+            CompositionRules::None => PasswordPolicy::default().min_length,
+            CompositionRules::UpperLowerDigit => 8,
+        };
+        let min_length: usize = source.get("password_min_length", default_min)?;
+        let max_length: usize = source.get("password_max_length", 128)?;
+        if min_length < 1 || max_length < min_length {
+            return Err(ConfigError::Invalid {
+                key: "password_max_length".into(),
+                value: max_length.to_string(),
+                reason: "must be at least password_min_length, which must be at least 1".into(),
+            });
+        }
         let public_url: String = source.get("public_url", "http://localhost:3000".into())?;
         // Browsers send the Origin lower-cased; compare like with like.
         let public_url = public_url.trim_end_matches('/').to_lowercase();
@@ -159,6 +168,7 @@ impl Settings {
                 10,
                 1..=1_000_000,
             )?,
+            allow_insecure_http: source.get("allow_insecure_http", false)?,
             encryption_keys: env(ENCRYPTION_KEYS_VAR)
                 .filter(|v| !v.trim().is_empty())
                 .map(Redacted),
@@ -178,6 +188,23 @@ impl Settings {
                 matches!(host, "localhost" | "127.0.0.1" | "::1")
             }
         }
+    }
+
+    /// Refuses what must not run in production: a plain-http `public_url` off localhost would
+    /// send session cookies and passwords in the clear, unless `allow_insecure_http` says that
+    /// is meant (an isolated network).
+    pub fn check_for_production(&self) -> Result<(), ConfigError> {
+        if self.secure_cookies() || self.allow_insecure_http {
+            return Ok(());
+        }
+        Err(ConfigError::Invalid {
+            key: "public_url".into(),
+            value: self.public_url.clone(),
+            reason: "plain http off localhost would send passwords and session cookies in the \
+                     clear: serve Keyward over https (behind your TLS proxy, give its https \
+                     address), or set allow_insecure_http = true if that is really meant"
+                .into(),
+        })
     }
 
     pub fn hash_workers(&self) -> usize {
@@ -279,6 +306,19 @@ mod tests {
     }
 
     #[test]
+    fn the_classic_composition_policy_is_one_setting_away() {
+        let s = Settings::from_sources(&toml::Table::new(), |_| None).unwrap();
+        assert_eq!(s.password_policy.min_length, 15);
+        let t = table("password_composition = \"upper_lower_digit\"");
+        let s = Settings::from_sources(&t, |_| None).unwrap();
+        assert_eq!(s.password_policy.min_length, 8);
+        assert_eq!(
+            s.password_policy.composition,
+            CompositionRules::UpperLowerDigit
+        );
+    }
+
+    #[test]
     fn file_values_are_overridden_by_environment() {
         let t = table("password_min_length = 12\npassword_composition = \"upper_lower_digit\"\n");
         let s = Settings::from_sources(&t, |k| {
@@ -328,6 +368,26 @@ mod tests {
                 secure,
                 "{url}"
             );
+        }
+    }
+
+    #[test]
+    fn production_refuses_plain_http_off_localhost_unless_allowed() {
+        let plain = table("public_url = \"http://keyward.example.com\"");
+        let s = Settings::from_sources(&plain, |_| None).unwrap();
+        let err = s.check_for_production().unwrap_err();
+        assert!(err.to_string().contains("public_url"), "{err}");
+        let s = Settings::from_sources(&plain, |k| {
+            (k == "KEYWARD_ALLOW_INSECURE_HTTP").then(|| "true".to_owned())
+        })
+        .unwrap();
+        s.check_for_production().unwrap();
+        for ok in ["https://keyward.example.com", "http://localhost:3000"] {
+            let t = table(&format!("public_url = \"{ok}\""));
+            Settings::from_sources(&t, |_| None)
+                .unwrap()
+                .check_for_production()
+                .unwrap();
         }
     }
 

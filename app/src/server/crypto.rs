@@ -129,6 +129,22 @@ impl KeyRing {
             .map_err(|_| CryptoError::Tampered)
     }
 
+    /// The id of the key that seals and hashes anything new.
+    pub fn current_key_id(&self) -> &str {
+        self.keys.first().map_or("", |(id, _)| id.as_str())
+    }
+
+    /// Every key id of the ring, current first.
+    pub fn key_ids(&self) -> impl Iterator<Item = &str> {
+        self.keys.iter().map(|(id, _)| id.as_str())
+    }
+
+    /// Every hashing key with the id of the ring entry it comes from, current first.
+    pub fn mac_keys_with_ids(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.key_ids()
+            .zip(self.mac_keys.iter().map(|k| k.as_slice()))
+    }
+
     /// The key for new keyed hashes.
     pub fn current_mac_key(&self) -> &[u8] {
         self.mac_keys.first().map_or(&[], |k| k.as_slice())

@@ -41,6 +41,9 @@ pub const SIGN_UP_WINDOW: Duration = Duration::hours(1);
 pub const IN_FLIGHT_EXPIRY: Duration = Duration::minutes(1);
 /// Counters of consecutive failures holding only a few are forgotten after this long quiet.
 pub const QUIET_EXPIRY: Duration = Duration::days(1);
+/// Counters past the free attempts but short of the lock are forgotten after this long quiet
+/// (their waits were at most 15 minutes long); locked ones stay until an administrator unlocks.
+pub const WAITING_EXPIRY: Duration = Duration::days(30);
 
 /// What an attempt counts toward.
 #[derive(Clone, Copy, Debug)]
@@ -54,12 +57,21 @@ pub enum Counter<'a> {
         user_id: Uuid,
         browser_token_hash: &'a [u8],
     },
-    /// Wrong second-factor codes in a row, anywhere (the sign-in challenge, "Confirm it's you").
+    /// Wrong second-factor codes in a row at the sign-in challenge, from browsers the account
+    /// does not recognise (and fed by wrong codes given inside signed-in sessions).
     SecondFactor { user_id: Uuid },
+    /// Wrong second-factor codes in a row at the sign-in challenge from one recognised browser.
+    BrowserSecondFactor {
+        user_id: Uuid,
+        browser_token_hash: &'a [u8],
+    },
+    /// Wrong answers in a row inside one signed-in session ("Confirm it's you", the current
+    /// password): they hold that session, never the owner's others.
+    SessionAnswers { session_id: Uuid },
     /// Wrong passwords from one client address (IPv6 by /64), whatever the accounts.
     ClientPasswords { ip: &'a str },
-    /// Wrong answers at "Confirm it's you" and wrong current passwords of one account.
-    StepUp { user_id: Uuid },
+    /// Wrong answers inside one signed-in session, per window.
+    StepUp { session_id: Uuid },
     /// Sign-ups from one client address; every one counts.
     SignUps { ip: &'a str, per_hour: i32 },
 }
@@ -82,6 +94,8 @@ impl Counter<'_> {
             Counter::AccountPassword { .. } => "account",
             Counter::BrowserPassword { .. } => "browser",
             Counter::SecondFactor { .. } => "second_factor",
+            Counter::BrowserSecondFactor { .. } => "browser_second_factor",
+            Counter::SessionAnswers { .. } => "session",
             Counter::ClientPasswords { .. } => "client",
             Counter::StepUp { .. } => "step_up",
             Counter::SignUps { .. } => "sign_up",
@@ -92,7 +106,9 @@ impl Counter<'_> {
         match self {
             Counter::AccountPassword { .. }
             | Counter::BrowserPassword { .. }
-            | Counter::SecondFactor { .. } => Shape::Consecutive,
+            | Counter::SecondFactor { .. }
+            | Counter::BrowserSecondFactor { .. }
+            | Counter::SessionAnswers { .. } => Shape::Consecutive,
             Counter::ClientPasswords { .. } => Shape::Window {
                 max: CLIENT_MAX_FAILURES,
                 length: CLIENT_WINDOW,
@@ -119,8 +135,15 @@ impl Counter<'_> {
             Counter::BrowserPassword {
                 user_id,
                 browser_token_hash,
+            }
+            | Counter::BrowserSecondFactor {
+                user_id,
+                browser_token_hash,
             } => format!("{user_id}:{}", hex(browser_token_hash)),
-            Counter::SecondFactor { user_id } | Counter::StepUp { user_id } => user_id.to_string(),
+            Counter::SecondFactor { user_id } => user_id.to_string(),
+            Counter::SessionAnswers { session_id } | Counter::StepUp { session_id } => {
+                session_id.to_string()
+            }
             Counter::ClientPasswords { ip } | Counter::SignUps { ip, .. } => client_network(ip),
         };
         let mut hasher = Sha256::new();
@@ -131,14 +154,26 @@ impl Counter<'_> {
     }
 }
 
+/// The counters an answer given inside signed-in session `session_id` counts toward: ten
+/// wrong ones per fifteen minutes, and the growing waits of consecutive failures, for that
+/// session alone. (Its wrong answers also feed the account's own counter, see
+/// [`count_failure`].)
+pub fn in_session(session_id: Uuid) -> [Counter<'static>; 2] {
+    [
+        Counter::StepUp { session_id },
+        Counter::SessionAnswers { session_id },
+    ]
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// IPv4 addresses as they are; IPv6 addresses by their /64 network (what one subscriber
-/// usually gets).
+/// IPv4 addresses as they are (also when written IPv4-mapped, as a dual-stack listener sees
+/// them); IPv6 addresses by their /64 network (what one subscriber usually gets).
 fn client_network(ip: &str) -> String {
-    match ip.parse::<std::net::IpAddr>() {
+    match ip.parse::<std::net::IpAddr>().map(|ip| ip.to_canonical()) {
+        Ok(std::net::IpAddr::V4(v4)) => v4.to_string(),
         Ok(std::net::IpAddr::V6(v6)) => {
             let segments = v6.segments();
             format!(
@@ -166,6 +201,8 @@ pub struct Refused {
     pub refusal: Refusal,
     /// The counter's key, to claim the one log entry per failure count.
     key: Vec<u8>,
+    /// A refusal at this failure count is in the log already (as last read).
+    already_logged: bool,
 }
 
 impl Refused {
@@ -207,7 +244,7 @@ pub async fn begin(
     };
     for counter in counters {
         let key = counter.key();
-        let (refusal, consecutive, success_taken_back) = match counter.shape() {
+        let (checked, consecutive, success_taken_back) = match counter.shape() {
             Shape::Consecutive => (
                 start_consecutive(pool, &key, counter.kind(), now).await?,
                 true,
@@ -223,13 +260,14 @@ pub async fn begin(
                 success_taken_back,
             ),
         };
-        if let Some(refusal) = refusal {
+        if let Some((refusal, already_logged)) = checked {
             attempt.reported = true;
             take_back(pool, &attempt.counted).await?;
             return Ok(Err(Refused {
                 kind: counter.kind(),
                 refusal,
                 key,
+                already_logged,
             }));
         }
         attempt.counted.push(Counted {
@@ -248,23 +286,28 @@ fn wait(until: OffsetDateTime, now: OffsetDateTime) -> Refusal {
     }
 }
 
+/// Whether a refusal at the counts last read is in the log already.
+fn logged(counts: Option<repo::Counts>) -> bool {
+    counts.is_some_and(|c| c.refusal_logged_at == Some(c.failures))
+}
+
 async fn start_consecutive(
     pool: &PgPool,
     key: &[u8],
     kind: &str,
     now: OffsetDateTime,
-) -> Result<Option<Refusal>, sqlx::Error> {
+) -> Result<Option<(Refusal, bool)>, sqlx::Error> {
+    let mut seen = repo::find(pool, key).await?;
     for _ in 0..20 {
-        let seen = repo::find(pool, key).await?;
         let failures = seen.map_or(0, |s| s.failures);
         let Some(delay) = attempts::delay_after(failures) else {
-            return Ok(Some(Refusal::Locked));
+            return Ok(Some((Refusal::Locked, logged(seen))));
         };
         if let Some(last) = seen.and_then(|s| s.last_failure_at)
             && failures > 0
             && last + delay > now
         {
-            return Ok(Some(wait(last + delay, now)));
+            return Ok(Some((wait(last + delay, now), logged(seen))));
         }
         let rule = ConsecutiveRule {
             observed_failures: failures,
@@ -279,14 +322,17 @@ async fn start_consecutive(
         let again = repo::find(pool, key).await?;
         if again.map_or(0, |s| s.failures) == failures {
             // Other attempts are being checked: the free ones are taken (or the lock is near).
-            return Ok(Some(Refusal::Wait {
+            let busy = Refusal::Wait {
                 retry_after_secs: 1,
-            }));
+            };
+            return Ok(Some((busy, logged(again))));
         }
+        seen = again;
     }
-    Ok(Some(Refusal::Wait {
+    let busy = Refusal::Wait {
         retry_after_secs: 1,
-    }))
+    };
+    Ok(Some((busy, logged(seen))))
 }
 
 async fn start_in_window(
@@ -296,15 +342,15 @@ async fn start_in_window(
     max: i32,
     length: Duration,
     now: OffsetDateTime,
-) -> Result<Option<Refusal>, sqlx::Error> {
+) -> Result<Option<(Refusal, bool)>, sqlx::Error> {
     if repo::start_in_window(pool, key, kind, now - length, max, now).await? {
         return Ok(None);
     }
-    let window_ends = repo::find(pool, key)
-        .await?
+    let seen = repo::find(pool, key).await?;
+    let window_ends = seen
         .and_then(|seen| seen.first_failure_at)
         .map_or(now, |first| first + length);
-    Ok(Some(wait(window_ends, now)))
+    Ok(Some((wait(window_ends, now), logged(seen))))
 }
 
 /// What a failure did to the counters it was counted toward.
@@ -319,29 +365,36 @@ impl Attempt {
     /// excepted).
     pub async fn passed(mut self) -> Result<(), sqlx::Error> {
         self.reported = true;
+        // Every counter is settled even if one statement fails: the first error is returned.
+        let mut result = Ok(());
         for counted in &self.counted {
-            if counted.consecutive {
-                repo::consecutive_passed(&self.pool, &counted.key).await?;
+            let done = if counted.consecutive {
+                repo::consecutive_passed(&self.pool, &counted.key).await
             } else if counted.success_taken_back {
-                repo::take_back_in_window(&self.pool, &counted.key).await?;
-            }
+                repo::take_back_in_window(&self.pool, &counted.key).await
+            } else {
+                Ok(())
+            };
+            result = result.and(done);
         }
-        Ok(())
+        result
     }
 
     /// Wrong: one more failure in a row (windows already counted it).
     pub async fn failed(mut self, now: OffsetDateTime) -> Result<AfterFailure, sqlx::Error> {
         self.reported = true;
         let mut after = AfterFailure::default();
-        for counted in &self.counted {
-            if counted.consecutive {
-                let failures = repo::consecutive_failed(&self.pool, &counted.key, now).await?;
-                if failures == attempts::LOCK_AFTER {
-                    after.locked = Some(counted.kind);
+        let mut result = Ok(());
+        for counted in self.counted.iter().filter(|c| c.consecutive) {
+            match repo::consecutive_failed(&self.pool, &counted.key, now).await {
+                Ok(failures) if failures == attempts::LOCK_AFTER => {
+                    after.locked = Some(counted.kind)
                 }
+                Ok(_) => {}
+                Err(err) => result = result.and(Err(err)),
             }
         }
-        Ok(after)
+        result.map(|()| after)
     }
 
     /// Not checked (the server was busy, the challenge was gone): not a guess.
@@ -352,14 +405,16 @@ impl Attempt {
 }
 
 async fn take_back(pool: &PgPool, counted: &[Counted]) -> Result<(), sqlx::Error> {
+    let mut result = Ok(());
     for counted in counted {
-        if counted.consecutive {
-            repo::consecutive_unchecked(pool, &counted.key).await?;
+        let done = if counted.consecutive {
+            repo::consecutive_unchecked(pool, &counted.key).await
         } else {
-            repo::take_back_in_window(pool, &counted.key).await?;
-        }
+            repo::take_back_in_window(pool, &counted.key).await
+        };
+        result = result.and(done);
     }
-    Ok(())
+    result
 }
 
 impl Drop for Attempt {
@@ -381,20 +436,26 @@ impl Drop for Attempt {
     }
 }
 
-/// Counts a failure in `counter`'s window without refusing anything (a wrong password from a
-/// browser whose right passwords the window must never refuse).
+/// Counts a failure toward `counter` without refusing anything: a wrong password from a
+/// browser whose right passwords the client window must never refuse, or a wrong answer inside
+/// a session, which feeds the account's count but is held by the session's own. Returns what
+/// the failure did (a lock it reached).
 pub async fn count_failure(
     pool: &PgPool,
     counter: Counter<'_>,
     now: OffsetDateTime,
-) -> Result<(), sqlx::Error> {
+) -> Result<AfterFailure, sqlx::Error> {
     match counter.shape() {
         Shape::Window { length, .. } => {
-            repo::count_in_window(pool, &counter.key(), counter.kind(), now - length, now).await
+            repo::count_in_window(pool, &counter.key(), counter.kind(), now - length, now).await?;
+            Ok(AfterFailure::default())
         }
         Shape::Consecutive => {
-            repo::consecutive_failed(pool, &counter.key(), now).await?;
-            Ok(())
+            let failures =
+                repo::count_consecutive_failure(pool, &counter.key(), counter.kind(), now).await?;
+            Ok(AfterFailure {
+                locked: (failures == attempts::LOCK_AFTER).then_some(counter.kind()),
+            })
         }
     }
 }
@@ -458,19 +519,32 @@ pub fn refused_error(
             retry_after_secs: Some(retry_after_secs),
         },
         // The second factor's lock is told apart from the password's.
-        Refusal::Locked if refused.kind == "second_factor" => AppError::TooManyAttempts {
+        Refusal::Locked if refused.kind.ends_with("second_factor") => AppError::TooManyAttempts {
             retry_after_secs: None,
         },
         Refusal::Locked => AppError::AccountLocked,
     };
+    // Logged once per failure count, by a bounded number of tasks at a time: refused requests
+    // arriving in a flood must not become a flood of database work. A refusal not logged now
+    // (all slots busy) is logged by the next one.
+    if refused.already_logged || matches!(subject, Subject::Nobody) {
+        return error;
+    }
+    let Ok(permit) = REFUSAL_LOGS.try_acquire() else {
+        return error;
+    };
     let (pool, client) = (pool.clone(), client.clone());
     tokio::spawn(async move {
+        let _permit = permit;
         if let Err(err) = log_refusal(&pool, &refused, check, subject, &client, now).await {
             tracing::warn!(error = %err, "could not log a refused attempt");
         }
     });
     error
 }
+
+/// Refusal log entries being written at once, at most.
+static REFUSAL_LOGS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
 async fn log_refusal(
     pool: &PgPool,
@@ -508,6 +582,51 @@ async fn log_refusal(
     events::record_for(pool, user_id, kind, client, details, now).await
 }
 
+/// Counts an answer given inside signed-in session `session` ("Confirm it's you", the current
+/// password) toward that session's own limits ([`in_session`]), or says why it may not go
+/// ahead. A session with a hundred wrong answers in a row is ended.
+pub async fn begin_in_session(
+    pool: &PgPool,
+    session: &crate::server::sessions::CurrentSession,
+    check: Check,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<Attempt, AppError> {
+    match begin(pool, &in_session(session.session_id), now).await? {
+        Ok(attempt) => Ok(attempt),
+        Err(refused) if refused.refusal == Refusal::Locked => {
+            crate::server::db::sessions::delete(pool, session.session_id).await?;
+            Err(AppError::Unauthenticated)
+        }
+        Err(refused) => Err(refused_error(
+            pool,
+            refused,
+            check,
+            Subject::User(session.user_id),
+            client,
+            now,
+        )),
+    }
+}
+
+/// Feeds a wrong answer given inside a session to the account's own `counter` (the password's,
+/// or the second factor's), and logs the lock it may reach. The session is held by its own
+/// counters; the account's hold unknown browsers at sign-in.
+pub async fn feed_account(
+    pool: &PgPool,
+    counter: Counter<'_>,
+    user_id: Uuid,
+    check: Check,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<(), sqlx::Error> {
+    let after = count_failure(pool, counter, now).await?;
+    if let Some(kind) = after.locked {
+        log_lock(pool, user_id, kind, check, client, now).await?;
+    }
+    Ok(())
+}
+
 /// Logs that a failure has just locked `counter_kind` (its 100th in a row).
 pub async fn log_lock(
     db: impl sqlx::PgExecutor<'_>,
@@ -538,10 +657,18 @@ pub async fn forget_stale(pool: &PgPool, now: OffsetDateTime) -> Result<u64, sql
                 ("step_up", now - STEP_UP_WINDOW),
                 ("sign_up", now - SIGN_UP_WINDOW),
             ],
-            consecutive_kinds: vec!["account", "browser", "second_factor"],
+            consecutive_kinds: vec![
+                "account",
+                "browser",
+                "second_factor",
+                "browser_second_factor",
+                "session",
+            ],
             below: attempts::FREE_ATTEMPTS,
             quiet_since: now - QUIET_EXPIRY,
             in_flight_before: now - IN_FLIGHT_EXPIRY,
+            waiting_below: attempts::LOCK_AFTER,
+            waiting_quiet_since: now - WAITING_EXPIRY,
         },
     )
     .await
@@ -567,7 +694,10 @@ mod tests {
         let user_id = Uuid::nil();
         assert_ne!(
             Counter::SecondFactor { user_id }.key(),
-            Counter::StepUp { user_id }.key()
+            Counter::SessionAnswers {
+                session_id: user_id
+            }
+            .key()
         );
     }
 
@@ -589,6 +719,9 @@ mod tests {
 
     #[test]
     fn ipv6_clients_are_counted_by_their_slash_64() {
+        // IPv4 seen through a dual-stack listener is still counted per address.
+        assert_eq!(client("::ffff:192.0.2.1"), client("192.0.2.1"));
+        assert_ne!(client("::ffff:192.0.2.1"), client("::ffff:192.0.2.2"));
         assert_eq!(client("2001:db8:1:2::1"), client("2001:db8:1:2:ffff:0:0:7"));
         assert_ne!(client("2001:db8:1:2::1"), client("2001:db8:1:3::1"));
         assert_ne!(client("192.0.2.1"), client("192.0.2.2"));

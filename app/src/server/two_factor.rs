@@ -48,8 +48,42 @@ pub async fn require_recent_authentication(
     session: &CurrentSession,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
-    let window = step_up_window(state)?;
-    if factors::has_active(&state.pool, session.user_id).await? {
+    let has_factor = factors::has_active(&state.pool, session.user_id).await?;
+    recent_enough(has_factor, session, step_up_window(state)?, now)
+}
+
+/// [`require_recent_authentication`] made again inside the transaction `tx` of the change,
+/// under the account's lock, with the session read afresh: a change checked before two-factor
+/// was turned on in another tab (or by its owner, racing an attacker's session) must not go
+/// through after it. `Unauthenticated` when the session has ended meanwhile. Returns whether
+/// the account has an active second factor.
+async fn require_recent_authentication_in(
+    tx: &mut sqlx::PgConnection,
+    state: &AppState,
+    session: &CurrentSession,
+    now: OffsetDateTime,
+) -> Result<bool, AppError> {
+    users::lock_for_update(&mut *tx, session.user_id).await?;
+    let fresh = session_repo::find_checks(&mut *tx, session.session_id)
+        .await?
+        .ok_or(AppError::Unauthenticated)?;
+    let session = CurrentSession {
+        authenticated_at: fresh.authenticated_at,
+        second_factor_at: fresh.second_factor_at,
+        ..session.clone()
+    };
+    let has_factor = factors::has_active(&mut *tx, session.user_id).await?;
+    recent_enough(has_factor, &session, step_up_window(state)?, now)?;
+    Ok(has_factor)
+}
+
+fn recent_enough(
+    has_factor: bool,
+    session: &CurrentSession,
+    window: time::Duration,
+    now: OffsetDateTime,
+) -> Result<(), AppError> {
+    if has_factor {
         if session.second_factor_within(window, now) {
             return Ok(());
         }
@@ -78,7 +112,6 @@ pub async fn confirm_identity(
     state: &AppState,
     session: &CurrentSession,
     password: &str,
-    browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<String, AppError> {
@@ -98,7 +131,7 @@ pub async fn confirm_identity(
     }
     let user = accounts::signed_in_user(state, session).await?;
     let attempt =
-        accounts::begin_password_check(state, &user, browser, Check::StepUp, client, now).await?;
+        throttle::begin_in_session(&state.pool, session, Check::StepUp, client, now).await?;
     let matches = match state
         .hasher
         .verify(password.to_owned(), Some(user.password_hash.clone()))
@@ -112,8 +145,17 @@ pub async fn confirm_identity(
         }
     };
     if !matches {
-        let after = attempt.failed(now).await?;
-        step_up_failed(state, session, "password", after, client, now).await?;
+        attempt.failed(now).await?;
+        step_up_failed(state, session, "password", client, now).await?;
+        throttle::feed_account(
+            &state.pool,
+            Counter::AccountPassword { email: &user.email },
+            user.id,
+            Check::StepUp,
+            client,
+            now,
+        )
+        .await?;
         return Err(AppError::field("password", "That is not your password."));
     }
     attempt.passed().await?;
@@ -124,12 +166,11 @@ pub async fn confirm_identity(
     step_up_passed(state, session, checked, "password", client, now).await
 }
 
-/// Records a wrong answer at the prompt, and the lock it may have reached.
+/// Records a wrong answer at the prompt.
 async fn step_up_failed(
     state: &AppState,
     session: &CurrentSession,
     method: &str,
-    after: throttle::AfterFailure,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
@@ -142,17 +183,6 @@ async fn step_up_failed(
         now,
     )
     .await?;
-    if let Some(kind) = after.locked {
-        throttle::log_lock(
-            &state.pool,
-            session.user_id,
-            kind,
-            Check::StepUp,
-            client,
-            now,
-        )
-        .await?;
-    }
     Ok(())
 }
 
@@ -186,35 +216,27 @@ pub async fn confirm_identity_with_code(
     } else {
         "totp"
     };
-    let counters = [
-        Counter::StepUp {
-            user_id: session.user_id,
-        },
-        Counter::SecondFactor {
-            user_id: session.user_id,
-        },
-    ];
-    let attempt = match throttle::begin(&state.pool, &counters, now).await? {
-        Ok(attempt) => attempt,
-        Err(refused) => {
-            return Err(throttle::refused_error(
-                &state.pool,
-                refused,
-                Check::StepUp,
-                Subject::User(session.user_id),
-                client,
-                now,
-            ));
-        }
-    };
+    let attempt =
+        throttle::begin_in_session(&state.pool, session, Check::StepUp, client, now).await?;
     let check = if use_backup_code {
         spend_backup_code(state, session.user_id, &code, now).await?
     } else {
         authenticator::check(&state.pool, &state.keys, session.user_id, &code, now).await?
     };
     if check != CodeCheck::Accepted {
-        let after = attempt.failed(now).await?;
-        step_up_failed(state, session, method, after, client, now).await?;
+        attempt.failed(now).await?;
+        step_up_failed(state, session, method, client, now).await?;
+        throttle::feed_account(
+            &state.pool,
+            Counter::SecondFactor {
+                user_id: session.user_id,
+            },
+            session.user_id,
+            Check::StepUp,
+            client,
+            now,
+        )
+        .await?;
         let message = if use_backup_code {
             "That backup code didn't work. Check it, or use another one."
         } else {
@@ -390,7 +412,7 @@ pub async fn confirm_totp_setup(
     // Enabling or replacing is decided under the account's lock: of two tabs confirming at
     // once, the second sees the first one's authenticator and replaces it (keeping its codes)
     // instead of turning two-factor on again with a second set.
-    users::lock_for_update(&mut *tx, user.id).await?;
+    require_recent_authentication_in(&mut tx, state, session, now).await?;
     let replacing = factors::active_totp_activated_at(&mut *tx, user.id)
         .await?
         .is_some();
@@ -488,13 +510,13 @@ pub async fn regenerate_backup_codes(
 ) -> Result<BackupCodeSet, AppError> {
     require_recent_authentication(state, session, now).await?;
     let user = accounts::signed_in_user(state, session).await?;
-    if !factors::has_active(&state.pool, user.id).await? {
+    let mut tx = state.pool.begin().await?;
+    if !require_recent_authentication_in(&mut tx, state, session, now).await? {
         return Err(AppError::field(
             "two_factor",
             "Turn on two-factor authentication first.",
         ));
     }
-    let mut tx = state.pool.begin().await?;
     let codes = store_new_backup_codes(state, &mut tx, user.id, now).await?;
     record(
         &mut *tx,
@@ -519,6 +541,12 @@ pub async fn disable(
 ) -> Result<SignedOutElsewhere, AppError> {
     require_recent_authentication(state, session, now).await?;
     let mut tx = state.pool.begin().await?;
+    if !require_recent_authentication_in(&mut tx, state, session, now).await? {
+        return Err(AppError::field(
+            "two_factor",
+            "Two-factor authentication is already off.",
+        ));
+    }
     factors::delete_for_user(&mut *tx, session.user_id).await?;
     code_repo::delete_for_user(&mut *tx, session.user_id).await?;
     let signed_out = sign_out_elsewhere(&mut tx, session).await?;
@@ -581,7 +609,7 @@ async fn store_new_backup_codes(
             ))
         })
         .collect::<Result<_, AppError>>()?;
-    code_repo::replace_set(tx, user_id, &hashes, now).await?;
+    code_repo::replace_set(tx, user_id, &hashes, state.keys.current_key_id(), now).await?;
     Ok(codes)
 }
 
@@ -667,10 +695,20 @@ pub async fn answer_challenge(
     }
     .map_err(|message| AppError::field("code", message))?;
 
-    let counters = [Counter::SecondFactor {
-        user_id: challenge.user_id,
-    }];
-    let attempt = match throttle::begin(&state.pool, &counters, now).await? {
+    // Guessing codes elsewhere must not lock the owner's own browser out: a browser the account
+    // recognises has a counter of its own, as for passwords.
+    let recognised =
+        browsers::recognise_for_user(&state.pool, challenge.user_id, browser, now).await?;
+    let counter = match &recognised {
+        Some(recognised) => Counter::BrowserSecondFactor {
+            user_id: challenge.user_id,
+            browser_token_hash: &recognised.token_hash,
+        },
+        None => Counter::SecondFactor {
+            user_id: challenge.user_id,
+        },
+    };
+    let attempt = match throttle::begin(&state.pool, &[counter], now).await? {
         Ok(attempt) => attempt,
         Err(refused) => {
             return Err(throttle::refused_error(
@@ -826,18 +864,26 @@ async fn spend_backup_code(
     let Some(normalized) = backup_codes::normalize(code) else {
         return Ok(CodeCheck::Wrong);
     };
-    let candidates: Vec<Vec<u8>> = state
+    let candidates: Vec<(&str, Vec<u8>)> = state
         .keys
-        .mac_keys()
-        .map(|key| backup_codes::hash(key, user_id.as_bytes(), &normalized))
+        .mac_keys_with_ids()
+        .map(|(key_id, key)| {
+            (
+                key_id,
+                backup_codes::hash(key, user_id.as_bytes(), &normalized),
+            )
+        })
         .collect();
-    Ok(
-        if code_repo::consume(&state.pool, user_id, &candidates, now).await? {
-            CodeCheck::Accepted
-        } else {
-            CodeCheck::Wrong
-        },
-    )
+    let hashes: Vec<Vec<u8>> = candidates.iter().map(|(_, hash)| hash.clone()).collect();
+    let Some(used) = code_repo::consume(&state.pool, user_id, &hashes, now).await? else {
+        return Ok(CodeCheck::Wrong);
+    };
+    // The code tells which key made its set: recorded where it was not known yet, so that
+    // `server --key-usage` can say when an old key may be retired.
+    if let Some((key_id, _)) = candidates.iter().find(|(_, hash)| *hash == used) {
+        code_repo::learn_key(&state.pool, user_id, key_id).await?;
+    }
+    Ok(CodeCheck::Accepted)
 }
 
 /// Whether a person who just proved their password must still pass a second factor here.

@@ -1,7 +1,6 @@
 use crate::{PASSWORD, client, is_live, settings, sign_up, state, state_with, t0};
 use app::error::AppError;
 use app::server::accounts::{self, PasswordChange};
-use app::server::browsers::BrowserTokens;
 use app::server::db::events;
 use app::server::sessions;
 use sqlx::PgPool;
@@ -116,13 +115,22 @@ async fn weak_and_common_passwords_are_refused_by_the_server(pool: PgPool) {
         .unwrap_err();
     assert_eq!(
         short.message_for("password").as_deref(),
-        Some("Use at least 8 characters.")
+        Some("Use at least 15 characters.")
+    );
+    // Fourteen spaces do not make "a" long.
+    let padded = format!("a{}", " ".repeat(14));
+    let spaces = accounts::sign_up(&state, "a@example.com", &padded, &padded, &client(), t0())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        spaces.message_for("password").as_deref(),
+        Some("Use at least 15 characters.")
     );
     let common = accounts::sign_up(
         &state,
         "a@example.com",
-        "Baseball",
-        "Baseball",
+        "1QAZ2WSX3EDC4RFV",
+        "1QAZ2WSX3EDC4RFV",
         &client(),
         t0(),
     )
@@ -154,11 +162,12 @@ async fn composition_policy_is_one_setting_away(pool: PgPool) {
         err.message_for("password").as_deref(),
         Some("Add an upper-case letter.")
     );
+    // The classic eight characters with the three kinds.
     accounts::sign_up(
         &state,
         "a@example.com",
-        "Correct horse 9",
-        "Correct horse 9",
+        "Tulip7Bx",
+        "Tulip7Bx",
         &client(),
         t0(),
     )
@@ -178,7 +187,6 @@ async fn password_change_signs_out_other_sessions_when_asked(pool: PgPool) {
         &state,
         &current,
         change("not my password", "a brand new passphrase", true),
-        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -190,7 +198,6 @@ async fn password_change_signs_out_other_sessions_when_asked(pool: PgPool) {
         &state,
         &current,
         change(PASSWORD, "a brand new passphrase", true),
-        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -230,7 +237,6 @@ async fn password_change_can_keep_other_sessions(pool: PgPool) {
         &state,
         &current,
         change(PASSWORD, "a brand new passphrase", false),
-        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -300,13 +306,12 @@ async fn of_two_concurrent_password_changes_one_wins(pool: PgPool) {
         current_session(&state, &first).await,
         current_session(&state, &second).await,
     );
-    let (client, browser) = (client(), BrowserTokens::default());
+    let client = client();
     let (one, two) = tokio::join!(
         accounts::change_password(
             &state,
             &a,
             change(PASSWORD, "first new passphrase", false),
-            &browser,
             &client,
             t0()
         ),
@@ -314,7 +319,6 @@ async fn of_two_concurrent_password_changes_one_wins(pool: PgPool) {
             &state,
             &b,
             change(PASSWORD, "second new passphrase", false),
-            &browser,
             &client,
             t0()
         ),
@@ -343,7 +347,6 @@ async fn a_sign_in_checked_against_a_replaced_password_starts_no_session(pool: P
         &state,
         &current,
         change(PASSWORD, "a brand new passphrase", true),
-        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -372,7 +375,6 @@ async fn a_wrong_current_password_is_logged(pool: PgPool) {
         &state,
         &current,
         change("guess 123 guess", "a brand new passphrase", true),
-        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -383,4 +385,64 @@ async fn a_wrong_current_password_is_logged(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(kinds, ["signed_up", "password_change_refused"]);
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn addresses_are_matched_after_nfkc_and_case_folding(pool: PgPool) {
+    let state = state(pool);
+    sign_up(&state, "Straße@Example.com").await;
+    for typed in [
+        "STRASSE@EXAMPLE.COM",
+        "strasse@example.com",
+        "ＳＴＲＡＳＳＥ@example.com",
+    ] {
+        accounts::sign_in(&state, typed, PASSWORD, None, &client(), t0())
+            .await
+            .unwrap_or_else(|err| panic!("{typed}: {err:?}"));
+    }
+    let taken = accounts::sign_up(
+        &state,
+        "strasse@example.com",
+        PASSWORD,
+        PASSWORD,
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap_err();
+    assert!(taken.message_for("email").is_some(), "{taken:?}");
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn lookup_keys_from_before_case_folding_are_brought_up_to_date(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, "Straße@example.com").await;
+    // As the key was before: lower case only.
+    sqlx::query("UPDATE users SET email_lookup = 'straße@example.com' WHERE id = $1")
+        .bind(signed_up.user_id)
+        .execute(&state.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        app::server::db::users::rekey_email_lookups(&state.pool)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        app::server::db::users::rekey_email_lookups(&state.pool)
+            .await
+            .unwrap(),
+        0
+    );
+    accounts::sign_in(
+        &state,
+        "STRASSE@example.com",
+        PASSWORD,
+        None,
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap();
 }

@@ -191,23 +191,15 @@ async fn a_trusted_browser_session_must_pass_a_code_before_changing_factors(pool
                 new_password_confirm: "a brand new passphrase",
                 sign_out_other_sessions: true,
             },
-            &BrowserTokens::default(),
             &client(),
             later,
         )
         .await,
     );
     // The password at the prompt does not count.
-    let err = two_factor::confirm_identity(
-        &state,
-        &session,
-        PASSWORD,
-        &BrowserTokens::default(),
-        &client(),
-        later,
-    )
-    .await
-    .unwrap_err();
+    let err = two_factor::confirm_identity(&state, &session, PASSWORD, &client(), later)
+        .await
+        .unwrap_err();
     assert!(err.message_for("password").is_some(), "{err:?}");
 
     // A code does.
@@ -285,7 +277,6 @@ async fn changing_the_password_needs_a_recent_second_factor_and_rotates_the_sess
             &state,
             &session,
             change("not my password"),
-            &BrowserTokens::default(),
             &client(),
             later,
         )
@@ -302,16 +293,9 @@ async fn changing_the_password_needs_a_recent_second_factor_and_rotates_the_sess
     .await
     .unwrap();
     let session = full_session(&state, &rotated, later).await;
-    let changed = accounts::change_password(
-        &state,
-        &session,
-        change(PASSWORD),
-        &BrowserTokens::default(),
-        &client(),
-        later,
-    )
-    .await
-    .unwrap();
+    let changed = accounts::change_password(&state, &session, change(PASSWORD), &client(), later)
+        .await
+        .unwrap();
     // The session goes on under a new token.
     assert!(!is_live(&state, &rotated, later).await);
     let session = full_session(&state, &changed.session_secret, later).await;
@@ -334,7 +318,6 @@ async fn without_a_second_factor_changing_the_password_rotates_the_session(pool:
             new_password_confirm: "a brand new passphrase",
             sign_out_other_sessions: false,
         },
-        &BrowserTokens::default(),
         &client(),
         later,
     )
@@ -449,4 +432,111 @@ async fn two_tabs_confirming_at_once_leave_the_codes_that_were_shown_working(poo
             .await
             .unwrap()
     );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn turning_off_what_is_not_on_changes_nothing(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let session = full_session(&state, &signed_up.session_secret, t0()).await;
+    // The owner is in the middle of the wizard in one tab…
+    two_factor::begin_totp_setup(&state, &session, t0())
+        .await
+        .unwrap();
+    let elsewhere = sign_in(&state, t0(), None).await;
+    // …while another session asks to turn two-factor off, again and again.
+    let other = full_session(&state, &elsewhere.session_secret, t0()).await;
+    for _ in 0..3 {
+        let err = two_factor::disable(&state, &other, &client(), t0())
+            .await
+            .unwrap_err();
+        assert!(err.message_for("two_factor").is_some(), "{err:?}");
+    }
+    // Nothing was removed or signed out, and nothing was logged as turned off.
+    let pending: i64 = sqlx::query_scalar("SELECT count(*) FROM factors WHERE state = 'pending'")
+        .fetch_one(&state.pool)
+        .await
+        .unwrap();
+    assert_eq!(pending, 1, "the wizard's pending secret survives");
+    assert!(is_live(&state, &signed_up.session_secret, t0()).await);
+    let kinds = db::events::kinds_for_user(&state.pool, signed_up.user_id)
+        .await
+        .unwrap();
+    assert!(
+        !kinds.contains(&"two_factor_disabled".to_owned()),
+        "{kinds:?}"
+    );
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn a_session_signed_out_by_turning_two_factor_on_changes_nothing(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let attacker = sign_in(&state, t0(), None).await;
+    let attackers_session = full_session(&state, &attacker.session_secret, t0()).await;
+    // The owner turns two-factor on; the attacker's request, checked a moment before (when the
+    // account had no second factor), arrives at its transaction after.
+    turn_on(&state, &signed_up.session_secret, t0()).await;
+    for result in [
+        two_factor::disable(&state, &attackers_session, &client(), t0())
+            .await
+            .map(|_| ()),
+        two_factor::regenerate_backup_codes(&state, &attackers_session, &client(), t0())
+            .await
+            .map(|_| ()),
+    ] {
+        assert!(
+            matches!(
+                result,
+                Err(AppError::Unauthenticated | AppError::StepUpRequired { .. })
+            ),
+            "{result:?}"
+        );
+    }
+    let active: i64 = sqlx::query_scalar("SELECT count(*) FROM factors WHERE state = 'active'")
+        .fetch_one(&state.pool)
+        .await
+        .unwrap();
+    assert_eq!(active, 1);
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn turning_off_racing_the_owners_enrollment_never_undoes_it(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let mut owner_secret = signed_up.session_secret.clone();
+    let client = client();
+    for round in 0..10 {
+        // Each round a minute later, so every code is for a step of its own.
+        let at = t0() + Duration::minutes(round);
+        let owner = full_session(&state, &owner_secret, at).await;
+        let attacker = sign_in(&state, at, None).await;
+        let attackers_session = full_session(&state, &attacker.session_secret, at).await;
+        let setup = two_factor::begin_totp_setup(&state, &owner, at)
+            .await
+            .unwrap();
+        let typed = code(&secret_of_setup(&setup.manual_key), at);
+        // The attacker's request may be checked while the account has no second factor yet,
+        // and reach its change while the owner's confirmation commits.
+        let (confirmed, disabled) = futures::join!(
+            two_factor::confirm_totp_setup(&state, &owner, &setup.factor_id, &typed, &client, at),
+            two_factor::disable(&state, &attackers_session, &client, at),
+        );
+        let confirmed = confirmed.unwrap();
+        assert!(
+            disabled.is_err(),
+            "round {round}: turned off behind the owner's back"
+        );
+        let active: i64 = sqlx::query_scalar("SELECT count(*) FROM factors WHERE state = 'active'")
+            .fetch_one(&state.pool)
+            .await
+            .unwrap();
+        assert_eq!(active, 1, "round {round}");
+        // The owner turns it off again for the next round.
+        let owner = full_session(&state, &confirmed.session_secret, at).await;
+        two_factor::disable(&state, &owner, &client, at)
+            .await
+            .unwrap();
+        owner_secret = confirmed.session_secret;
+    }
 }

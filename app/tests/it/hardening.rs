@@ -99,14 +99,12 @@ async fn wrong_current_passwords_are_throttled_like_sign_in(pool: PgPool) {
     let state = state(pool);
     let signed_up = sign_up(&state, EMAIL).await;
     let session = full_session(&state, &signed_up.session_secret, t0()).await;
-    let browser = BrowserTokens::default();
     let mut refused_at = None;
     for guess in 1..=30 {
         let result = accounts::change_password(
             &state,
             &session,
             wrong_current("a brand new passphrase"),
-            &browser,
             &client(),
             t0(),
         )
@@ -138,8 +136,7 @@ async fn wrong_current_passwords_and_wrong_codes_at_the_prompt_share_one_limit(p
     let state = state(pool);
     let (signed_in, secret) = with_authenticator(&state).await;
     let session = full_session(&state, &signed_in.session_secret, t0()).await;
-    let browser = BrowserTokens::default();
-    // Spaced by the password's own waits, so that the shared window is what refuses.
+    // Spaced by the session's own waits, so that the shared window is what refuses.
     let mut at = t0();
     for failures in 0..two_factor::MAX_STEP_UP_FAILURES - 1 {
         at += two_factor::delay_after(failures).unwrap();
@@ -147,7 +144,6 @@ async fn wrong_current_passwords_and_wrong_codes_at_the_prompt_share_one_limit(p
             &state,
             &session,
             wrong_current("a brand new passphrase"),
-            &browser,
             &client(),
             at,
         )
@@ -156,6 +152,7 @@ async fn wrong_current_passwords_and_wrong_codes_at_the_prompt_share_one_limit(p
         assert!(err.message_for("current_password").is_some(), "{err:?}");
     }
     // One wrong code at "Confirm it's you" makes ten in the window: the right code waits.
+    at += two_factor::delay_after(two_factor::MAX_STEP_UP_FAILURES - 1).unwrap();
     let err = two_factor::confirm_identity_with_code(
         &state,
         &session,
@@ -449,6 +446,7 @@ async fn the_security_log_only_grows(pool: PgPool) {
     for statement in [
         "UPDATE security_events SET kind = 'nothing_happened'",
         "DELETE FROM security_events",
+        "TRUNCATE security_events",
     ] {
         let err = sqlx::query(statement)
             .execute(&state.pool)
@@ -508,7 +506,7 @@ async fn sweeping_forgets_what_no_longer_counts(pool: PgPool) {
         .unwrap_err();
     let counters = [
         Counter::StepUp {
-            user_id: signed_in.user_id,
+            session_id: session.session_id,
         },
         Counter::SecondFactor {
             user_id: signed_in.user_id,

@@ -8,6 +8,7 @@ mod accounts;
 mod assurance;
 mod authenticator;
 mod hardening;
+mod key_rotation;
 mod sessions;
 mod sign_in_throttle;
 mod two_factor;

@@ -415,7 +415,6 @@ async fn a_trusted_browser_skips_the_challenge_until_the_password_changes(pool: 
             new_password_confirm: "a brand new passphrase",
             sign_out_other_sessions: false,
         },
-        &BrowserTokens::default(),
         &client(),
         later,
     )
@@ -449,27 +448,13 @@ async fn sensitive_changes_need_a_recent_password_check(pool: PgPool) {
             proof: StepUpProof::Password
         }
     );
-    let wrong = two_factor::confirm_identity(
-        &state,
-        &session,
-        "not it",
-        &BrowserTokens::default(),
-        &client(),
-        later,
-    )
-    .await
-    .unwrap_err();
+    let wrong = two_factor::confirm_identity(&state, &session, "not it", &client(), later)
+        .await
+        .unwrap_err();
     assert!(wrong.message_for("password").is_some());
-    let rotated = two_factor::confirm_identity(
-        &state,
-        &session,
-        PASSWORD,
-        &BrowserTokens::default(),
-        &client(),
-        later,
-    )
-    .await
-    .unwrap();
+    let rotated = two_factor::confirm_identity(&state, &session, PASSWORD, &client(), later)
+        .await
+        .unwrap();
     // The session id changes with the privilege: the old cookie no longer works.
     assert!(
         sessions::authenticate(
@@ -608,26 +593,24 @@ async fn the_password_prompt_stops_answering_after_ten_wrong_passwords(pool: PgP
     let state = state(pool);
     let signed_up = sign_up(&state, EMAIL).await;
     let session = full_session(&state, &signed_up.session_secret, t0()).await;
-    let browser = BrowserTokens::default();
     // Spaced by the password's own growing waits (it counts like a wrong sign-in too), so it is
     // the prompt's limit of ten per fifteen minutes that speaks.
     let mut at = t0();
     for failures in 0..two_factor::MAX_STEP_UP_FAILURES {
         at += two_factor::delay_after(failures).unwrap();
-        let err =
-            two_factor::confirm_identity(&state, &session, "a guess", &browser, &client(), at)
-                .await
-                .unwrap_err();
+        let err = two_factor::confirm_identity(&state, &session, "a guess", &client(), at)
+            .await
+            .unwrap_err();
         assert!(err.message_for("password").is_some(), "{err:?}");
     }
     // Even the right password waits now: the guesses must not be able to go on.
     at += two_factor::delay_after(two_factor::MAX_STEP_UP_FAILURES).unwrap();
-    let err = two_factor::confirm_identity(&state, &session, PASSWORD, &browser, &client(), at)
+    let err = two_factor::confirm_identity(&state, &session, PASSWORD, &client(), at)
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
     let later = t0() + two_factor::STEP_UP_FAILURE_WINDOW + Duration::seconds(1);
-    two_factor::confirm_identity(&state, &session, PASSWORD, &browser, &client(), later)
+    two_factor::confirm_identity(&state, &session, PASSWORD, &client(), later)
         .await
         .unwrap();
 }
@@ -695,17 +678,7 @@ async fn parallel_guesses_at_the_password_prompt_are_all_counted(pool: PgPool) {
     let guesses = (0..20).map(|i| {
         let guess = format!("guess number {i}");
         let (state, session) = (&state, &session);
-        async move {
-            two_factor::confirm_identity(
-                state,
-                session,
-                &guess,
-                &BrowserTokens::default(),
-                &client(),
-                t0(),
-            )
-            .await
-        }
+        async move { two_factor::confirm_identity(state, session, &guess, &client(), t0()).await }
     });
     let results = futures::future::join_all(guesses).await;
     let checked = results
@@ -762,8 +735,9 @@ async fn a_current_code_confirms_identity_instead_of_the_password(pool: PgPool) 
         two_factor::confirm_identity_with_code(&state, &session, &current, false, &client(), later)
             .await
             .unwrap();
-    // Passed: the failures are cleared and the session id has changed with the privilege.
-    assert_eq!(second_factor_failures(&state, &signed_up).await, 0);
+    // Passed: the session id has changed with the privilege. The wrong code stays counted for
+    // the account (it holds unknown browsers at sign-in); this session's own count is clear.
+    assert_eq!(second_factor_failures(&state, &signed_up).await, 1);
     assert!(
         sessions::authenticate(
             &state.pool,
@@ -789,7 +763,9 @@ async fn a_current_code_confirms_identity_instead_of_the_password(pool: PgPool) 
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
-async fn code_guesses_at_the_prompt_share_the_accounts_second_factor_limit(pool: PgPool) {
+async fn code_guesses_at_the_prompt_feed_the_accounts_count_but_hold_only_their_session(
+    pool: PgPool,
+) {
     let state = state(pool);
     let (signed_up, secret, _) = enabled_account(&state).await;
     let at = t0() + Duration::minutes(11);
@@ -812,7 +788,7 @@ async fn code_guesses_at_the_prompt_share_the_accounts_second_factor_limit(pool:
             "{outcome:?}"
         );
     }
-    // …and two at the prompt make five in a row: the next try must wait, right code or not.
+    // …and two at the prompt make five in a row for the account.
     let session = full_session(&state, &signed_up.session_secret, at).await;
     for _ in 0..2 {
         let err = two_factor::confirm_identity_with_code(
@@ -827,7 +803,14 @@ async fn code_guesses_at_the_prompt_share_the_accounts_second_factor_limit(pool:
         .unwrap_err();
         assert!(err.message_for("code").is_some(), "{err:?}");
     }
-    let err = two_factor::confirm_identity_with_code(
+    assert_eq!(second_factor_failures(&state, &signed_up).await, 5);
+    // The next code at a challenge from an unknown browser must wait, right or not…
+    let err = answer(&state, &challenge, &code(&secret, at), false, false, at)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
+    // …but the signed-in owner is held only by their own session's count.
+    two_factor::confirm_identity_with_code(
         &state,
         &session,
         &code(&secret, at),
@@ -836,8 +819,7 @@ async fn code_guesses_at_the_prompt_share_the_accounts_second_factor_limit(pool:
         at,
     )
     .await
-    .unwrap_err();
-    assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
+    .unwrap();
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
@@ -847,16 +829,9 @@ async fn with_an_authenticator_the_prompt_refuses_the_password_without_counting_
     let session = full_session(&state, &signed_up.session_secret, t0()).await;
     for guess in ["a guess", PASSWORD] {
         for _ in 0..two_factor::MAX_STEP_UP_FAILURES {
-            let err = two_factor::confirm_identity(
-                &state,
-                &session,
-                guess,
-                &BrowserTokens::default(),
-                &client(),
-                t0(),
-            )
-            .await
-            .unwrap_err();
+            let err = two_factor::confirm_identity(&state, &session, guess, &client(), t0())
+                .await
+                .unwrap_err();
             assert!(
                 err.message_for("password")
                     .is_some_and(|m| m.contains("two-factor")),

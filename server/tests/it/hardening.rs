@@ -219,6 +219,35 @@ async fn error_text_in_a_link_from_another_site_is_never_shown(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn dropping_the_error_text_never_redirects_to_another_site(pool: PgPool) {
+    let app = router_with(pool, &[]);
+    for path in [
+        "//evil.example/x?__err=a",
+        "/\\evil.example/x?__err=a",
+        "///x?__path=y",
+    ] {
+        let response = app
+            .clone()
+            .oneshot(
+                Request::get(path)
+                    .header("sec-fetch-site", "cross-site")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        let location = response.headers()[header::LOCATION].to_str().unwrap();
+        assert!(
+            location.starts_with('/')
+                && !location.starts_with("//")
+                && !location.starts_with("/\\"),
+            "{path} → {location}"
+        );
+    }
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
 async fn server_functions_refuse_bodies_that_are_not_forms(pool: PgPool) {
     let app = router_with(pool.clone(), &[]);
     for content_type in [

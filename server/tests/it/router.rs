@@ -94,7 +94,7 @@ async fn bad_input_is_a_422_naming_the_field_never_a_500(pool: PgPool) {
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = body_text(response).await;
     assert!(body.contains("\"field\":\"email\""), "{body}");
-    assert!(body.contains("Use at least 8 characters."), "{body}");
+    assert!(body.contains("Use at least 15 characters."), "{body}");
 
     // A missing argument is the client's mistake too.
     let response = app

@@ -12,12 +12,15 @@ pub struct Counts {
     pub in_flight_since: Option<OffsetDateTime>,
     pub first_failure_at: Option<OffsetDateTime>,
     pub last_failure_at: Option<OffsetDateTime>,
+    /// The failure count at which a refusal was last logged.
+    pub refusal_logged_at: Option<i32>,
 }
 
 pub async fn find(db: impl PgExecutor<'_>, key: &[u8]) -> Result<Option<Counts>, sqlx::Error> {
     sqlx::query_as!(
         Counts,
-        r#"SELECT failures, in_flight, in_flight_since, first_failure_at, last_failure_at
+        r#"SELECT failures, in_flight, in_flight_since, first_failure_at, last_failure_at,
+                  refusal_logged_at
            FROM attempt_counters WHERE key = $1"#,
         key
     )
@@ -89,6 +92,30 @@ pub async fn consecutive_failed(
     .fetch_optional(db)
     .await?;
     Ok(failures.unwrap_or(0))
+}
+
+/// Counts one more consecutive failure without any attempt in flight (a wrong answer given
+/// inside a session, fed to the account's counter). Returns the new count.
+pub async fn count_consecutive_failure(
+    db: impl PgExecutor<'_>,
+    key: &[u8],
+    kind: &str,
+    now: OffsetDateTime,
+) -> Result<i32, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"INSERT INTO attempt_counters AS f
+               (key, kind, failures, first_failure_at, last_failure_at)
+           VALUES ($1, $2, 1, $3, $3)
+           ON CONFLICT (key) DO UPDATE SET
+               failures = f.failures + 1,
+               first_failure_at = coalesce(f.first_failure_at, $3), last_failure_at = $3
+           RETURNING failures"#,
+        key,
+        kind,
+        now
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// The attempt succeeded: the consecutive failures are over. Usually it was the only attempt
@@ -184,7 +211,9 @@ pub async fn count_in_window(
                failures = CASE WHEN f.first_failure_at <= $3 THEN 1 ELSE f.failures + 1 END,
                first_failure_at = CASE WHEN f.first_failure_at <= $3 THEN $4
                                        ELSE f.first_failure_at END,
-               last_failure_at = $4"#,
+               last_failure_at = $4,
+               refusal_logged_at = CASE WHEN f.first_failure_at <= $3 THEN NULL
+                                        ELSE f.refusal_logged_at END"#,
         key,
         kind,
         window_start,
@@ -232,6 +261,10 @@ pub struct Stale {
     pub quiet_since: OffsetDateTime,
     /// In-flight marks older than this count for nothing.
     pub in_flight_before: OffsetDateTime,
+    /// Counters of consecutive failures short of this (not locked)…
+    pub waiting_below: i32,
+    /// …and quiet since this are forgotten too.
+    pub waiting_quiet_since: OffsetDateTime,
 }
 
 /// Forgets what no longer counts: windows that are over; counters of consecutive failures that
@@ -262,11 +295,15 @@ pub async fn delete_stale(db: &sqlx::PgPool, stale: &Stale) -> Result<u64, sqlx:
            WHERE kind = ANY($1::text[])
              AND ((failures < $2
                    AND coalesce(greatest(last_failure_at, in_flight_since), $3) <= $3)
+                  OR (failures < $5
+                      AND coalesce(greatest(last_failure_at, in_flight_since), $6) <= $6)
                   OR (failures = 0 AND (in_flight = 0 OR in_flight_since <= $4)))"#,
         &consecutive_kinds,
         stale.below,
         stale.quiet_since,
         stale.in_flight_before,
+        stale.waiting_below,
+        stale.waiting_quiet_since,
     )
     .execute(db)
     .await?;

@@ -4,47 +4,80 @@ use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Replaces the user's codes with a new set (the old ones stop working in the same transaction).
+/// Replaces the user's codes with a new set hashed with the key `key_id` (the old ones stop
+/// working in the same transaction).
 pub async fn replace_set(
     db: &mut sqlx::PgConnection,
     user_id: Uuid,
     hashes: &[Vec<u8>],
+    key_id: &str,
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!("DELETE FROM backup_codes WHERE user_id = $1", user_id)
         .execute(&mut *db)
         .await?;
     sqlx::query!(
-        r#"INSERT INTO backup_codes (user_id, code_hash, created_at)
-           SELECT $1, hash, $3 FROM unnest($2::bytea[]) AS hash"#,
+        r#"INSERT INTO backup_codes (user_id, code_hash, created_at, key_id)
+           SELECT $1, hash, $3, $4 FROM unnest($2::bytea[]) AS hash"#,
         user_id,
         hashes,
         now,
+        key_id,
     )
     .execute(&mut *db)
     .await?;
     Ok(())
 }
 
+/// Records that the user's set was hashed with `key_id`, where that was not known (a set made
+/// before the key was recorded).
+pub async fn learn_key(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    key_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE backup_codes SET key_id = $2 WHERE user_id = $1 AND key_id IS NULL",
+        user_id,
+        key_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// How many users' backup-code sets depend on each key (`None`: not yet known).
+pub async fn sets_per_key(
+    db: impl PgExecutor<'_>,
+) -> Result<Vec<(Option<String>, i64)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT key_id, count(DISTINCT user_id) AS "sets!"
+           FROM backup_codes GROUP BY key_id ORDER BY key_id"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.key_id, r.sets)).collect())
+}
+
 /// Marks the unused code whose hash is one of `candidates` (the typed code hashed under each key
-/// of the ring) as used. One statement: of concurrent submissions of a code, exactly one
-/// updates the row.
+/// of the ring) as used, and returns that hash. One statement: of concurrent submissions of a
+/// code, exactly one updates the row.
 pub async fn consume(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
     candidates: &[Vec<u8>],
     now: OffsetDateTime,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!(
+) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar!(
         r#"UPDATE backup_codes SET used_at = $3
-           WHERE user_id = $1 AND code_hash = ANY($2::bytea[]) AND used_at IS NULL"#,
+           WHERE user_id = $1 AND code_hash = ANY($2::bytea[]) AND used_at IS NULL
+           RETURNING code_hash"#,
         user_id,
         candidates,
         now,
     )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(db)
+    .await
 }
 
 /// (unused, total) codes of the current set.

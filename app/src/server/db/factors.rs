@@ -1,10 +1,11 @@
-//! Second factors. Rows hold sealed secrets, so they are not `Serialize`.
+//! Second factors. Rows hold sealed secrets, so they are not `Serialize`, and `Debug` leaves
+//! the sealed bytes out.
 
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct TotpFactorRow {
     pub id: Uuid,
     pub user_id: Uuid,
@@ -15,6 +16,73 @@ pub struct TotpFactorRow {
     pub totp_nonce: Option<Vec<u8>>,
     pub totp_ciphertext: Option<Vec<u8>>,
     pub totp_last_step: Option<i64>,
+}
+
+impl std::fmt::Debug for TotpFactorRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpFactorRow")
+            .field("id", &self.id)
+            .field("user_id", &self.user_id)
+            .field("state", &self.state)
+            .field("totp_key_id", &self.totp_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A secret sealed under a key of the ring.
+pub struct SealedSecret<'a> {
+    pub key_id: &'a str,
+    pub nonce: &'a [u8],
+    pub ciphertext: &'a [u8],
+}
+
+/// Replaces the sealed secret of factor `id` if it is still sealed with `old_key_id`.
+pub async fn replace_sealed_totp(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    old_key_id: &str,
+    sealed: SealedSecret<'_>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"UPDATE factors SET totp_key_id = $3, totp_nonce = $4, totp_ciphertext = $5
+           WHERE id = $1 AND totp_key_id = $2"#,
+        id,
+        old_key_id,
+        sealed.key_id,
+        sealed.nonce,
+        sealed.ciphertext,
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Authenticator factors sealed with any key but `key_id`.
+pub async fn find_totp_not_sealed_with(
+    db: impl PgExecutor<'_>,
+    key_id: &str,
+) -> Result<Vec<TotpFactorRow>, sqlx::Error> {
+    sqlx::query_as!(
+        TotpFactorRow,
+        r#"SELECT id, user_id, state, expires_at, failed_attempts, totp_key_id, totp_nonce,
+                  totp_ciphertext, totp_last_step
+           FROM factors WHERE kind = 'totp' AND totp_key_id <> $1"#,
+        key_id,
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// How many authenticator secrets are sealed with each key.
+pub async fn totp_per_key(db: impl PgExecutor<'_>) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT totp_key_id AS "key_id!", count(*) AS "count!"
+           FROM factors WHERE kind = 'totp' AND totp_key_id IS NOT NULL
+           GROUP BY totp_key_id ORDER BY totp_key_id"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.key_id, r.count)).collect())
 }
 
 pub struct NewPendingTotp<'a> {

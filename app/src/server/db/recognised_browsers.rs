@@ -44,6 +44,24 @@ pub async fn recognises(
     .await
 }
 
+/// Whether the browser with `token_hash` signed in to account `user_id` since `since`.
+pub async fn recognises_user(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    token_hash: &[u8],
+    since: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM recognised_browsers
+                          WHERE user_id = $1 AND token_hash = $2 AND last_used_at > $3) AS "yes!""#,
+        user_id,
+        token_hash,
+        since,
+    )
+    .fetch_one(db)
+    .await
+}
+
 /// Forgets browsers unused since `before`; returns how many.
 pub async fn delete_unused(
     db: impl PgExecutor<'_>,

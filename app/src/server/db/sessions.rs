@@ -244,3 +244,25 @@ pub struct Checked {
     pub password: bool,
     pub second_factor: bool,
 }
+
+/// When the full session `id` last checked the password and a second factor; `None` when it
+/// has ended.
+pub async fn find_checks(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> Result<Option<SessionChecks>, sqlx::Error> {
+    sqlx::query_as!(
+        SessionChecks,
+        r#"SELECT authenticated_at, second_factor_at FROM sessions
+           WHERE id = $1 AND level = 'full'"#,
+        id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SessionChecks {
+    pub authenticated_at: OffsetDateTime,
+    pub second_factor_at: Option<OffsetDateTime>,
+}

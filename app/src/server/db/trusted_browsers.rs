@@ -4,13 +4,24 @@ use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-#[derive(Debug, Clone)]
+/// `Debug` leaves the token's hash out.
+#[derive(Clone)]
 pub struct TrustedBrowserRow {
     pub id: Uuid,
     pub token_hash: Vec<u8>,
     pub created_at: OffsetDateTime,
     pub last_used_at: OffsetDateTime,
     pub user_agent: Option<String>,
+}
+
+impl std::fmt::Debug for TrustedBrowserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustedBrowserRow")
+            .field("id", &self.id)
+            .field("created_at", &self.created_at)
+            .field("last_used_at", &self.last_used_at)
+            .finish_non_exhaustive()
+    }
 }
 
 pub struct NewTrustedBrowser<'a> {
@@ -82,6 +93,24 @@ pub async fn trusted_for(
         now,
     )
     .fetch_optional(db)
+    .await
+}
+
+/// Whether the trusted browser with `token_hash` is valid for account `user_id` at `now`.
+pub async fn is_trusted_by(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    token_hash: &[u8],
+    now: OffsetDateTime,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM trusted_browsers
+                          WHERE user_id = $1 AND token_hash = $2 AND expires_at > $3) AS "yes!""#,
+        user_id,
+        token_hash,
+        now,
+    )
+    .fetch_one(db)
     .await
 }
 
