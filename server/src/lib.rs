@@ -1,6 +1,9 @@
 //! Keyward's HTTP server: the router, the middleware every request passes, and static files.
 //! `main.rs` only reads configuration, connects to Postgres and serves this router.
 
+// The account page's island renders a deep view type; the default limit is not enough.
+#![recursion_limit = "256"]
+
 pub mod middleware;
 
 use app::server::AppState;

@@ -1,6 +1,9 @@
 //! Starts Keyward: reads `Leptos.toml` and the environment, connects to Postgres, applies
 //! migrations and serves until SIGINT/SIGTERM.
 
+// The account page's island renders a deep view type; the default limit is not enough.
+#![recursion_limit = "256"]
+
 use app::server::AppState;
 use app::server::config::Settings;
 use app::server::crypto::KeyRing;

@@ -6,6 +6,7 @@ use crate::api::two_factor::{BackupCodeSet, TotpSetup};
 use crate::components::{FormAlert, TextField};
 use crate::error::StepUpProof;
 use crate::secret::Secret;
+use leptos::either::Either;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 
@@ -322,68 +323,58 @@ pub fn StepUpForm(
         on_edit.run(());
         crate::components::focus_first_input();
     };
-    let (explanation, fields) = match proof {
-        StepUpProof::Password => (
-            view! {
-                <p>"You signed in a while ago. Enter your password to make this change."</p>
-            }
-            .into_any(),
-            view! {
-                <TextField
-                    label="Password"
-                    name="password"
-                    input_type="password"
-                    autocomplete="current-password"
-                    value=password
-                    error=error
-                    on_edit=on_edit
-                    autofocus=true
-                />
-            }
-            .into_any(),
-        ),
-        StepUpProof::SecondFactor => (
-            view! {
-                <p>
+    let explanation = move || match (proof, use_backup_code.get()) {
+        (StepUpProof::Password, _) => {
+            "You signed in a while ago. Enter your password to make this change."
+        }
+        (StepUpProof::SecondFactor, true) => {
+            "This change needs your second factor. Enter one of your backup codes; it will be \
+             used up."
+        }
+        (StepUpProof::SecondFactor, false) => {
+            "This change needs your second factor. Enter the 6-digit code from your \
+             authenticator app."
+        }
+    };
+    // Either, not AnyView: type-erased views cost the islands a good deal of WebAssembly.
+    let fields = match proof {
+        StepUpProof::Password => Either::Left(view! {
+            <TextField
+                label="Password"
+                name="password"
+                input_type="password"
+                autocomplete="current-password"
+                value=password
+                error=error
+                on_edit=on_edit
+                autofocus=true
+            />
+        }),
+        StepUpProof::SecondFactor => Either::Right(view! {
+            {move || {
+                if use_backup_code.get() {
+                    Either::Left(view! { <BackupCodeField code error on_edit /> })
+                } else {
+                    Either::Right(view! { <AuthenticatorCodeField code error on_edit /> })
+                }
+            }}
+            <p class="step-up__switch">
+                <button type="button" class="button button--link" on:click=switch>
                     {move || {
                         if use_backup_code.get() {
-                            "This change needs your second factor. Enter one of your backup \
-                             codes; it will be used up."
+                            "Use your authenticator app instead"
                         } else {
-                            "This change needs your second factor. Enter the 6-digit code from \
-                             your authenticator app."
+                            "Use a backup code instead"
                         }
                     }}
-                </p>
-            }
-            .into_any(),
-            view! {
-                {move || {
-                    if use_backup_code.get() {
-                        view! { <BackupCodeField code error on_edit /> }.into_any()
-                    } else {
-                        view! { <AuthenticatorCodeField code error on_edit /> }.into_any()
-                    }
-                }}
-                <p class="step-up__switch">
-                    <button type="button" class="button button--link" on:click=switch>
-                        {move || {
-                            if use_backup_code.get() {
-                                "Use your authenticator app instead"
-                            } else {
-                                "Use a backup code instead"
-                            }
-                        }}
-                    </button>
-                </p>
-            }
-            .into_any(),
-        ),
+                </button>
+            </p>
+        }),
     };
     view! {
         <section class="wizard__step" aria-labelledby="step-up-title">
             <StepHeading id="step-up-title" text="Confirm it's you" />
-            {explanation}
+            <p>{explanation}</p>
             <form on:submit=on_submit novalidate>
                 {fields}
                 <div class="wizard__actions">
@@ -511,9 +502,9 @@ pub fn ChallengeFields(
             </p>
             {move || {
                 if use_backup_code.get() {
-                    view! { <BackupCodeField code error on_edit /> }.into_any()
+                    Either::Left(view! { <BackupCodeField code error on_edit /> })
                 } else {
-                    view! { <AuthenticatorCodeField code error on_edit /> }.into_any()
+                    Either::Right(view! { <AuthenticatorCodeField code error on_edit /> })
                 }
             }}
             <div class="checkbox">

@@ -306,7 +306,4 @@ fn ChangePasswordCard(
             </form>
         </section>
     }
-    // Type-erased: the card's full view type is deep enough to exceed the compiler's default
-    // recursion limit where the server renders the island.
-    .into_any()
 }

@@ -6,6 +6,7 @@ use crate::secret::Secret;
 use crate::server::AppState;
 use crate::server::browsers::{self, BrowserTokens};
 use crate::server::db::events::{EventKind, record_for as record};
+use crate::server::db::sessions::CompletedSignIn;
 use crate::server::db::{self, factors, sessions as session_repo, trusted_browsers, users};
 use crate::server::sessions::{self, ClientInfo, CurrentSession, Level, Proved};
 use crate::server::throttle::{self, Check, Counter, Subject};
@@ -228,7 +229,10 @@ pub async fn sign_in_from(
             ));
         }
     };
-    let user = users::find_by_email(&state.pool, &email).await?;
+    // The account and whether it has a second factor, in one query.
+    let found = users::find_for_sign_in(&state.pool, &email).await?;
+    let has_factor = found.as_ref().is_some_and(|(_, has_factor)| *has_factor);
+    let user = found.map(|(user, _)| user);
     // Unknown addresses are verified against a decoy hash: same cost, same answer.
     let matches = match state
         .hasher
@@ -287,27 +291,22 @@ pub async fn sign_in_from(
             return Err(AppError::InvalidCredentials);
         }
     };
-    let skip = two_factor::challenge_needed(&state.pool, user.id, browser, now).await?;
+    let skip = two_factor::challenge_needed(&state.pool, user.id, has_factor, browser, now).await?;
     let level = match skip {
         ChallengeDecision::Needed => Level::PasswordOnly,
         ChallengeDecision::NoFactor | ChallengeDecision::TrustedBrowser { .. } => Level::Full,
     };
-    let mut tx = state.pool.begin().await?;
     if let Some(previous) = previous_secret {
-        session_repo::delete_by_token_hash(&mut *tx, &crate::server::token::hash(previous)).await?;
+        session_repo::delete_by_token_hash(&state.pool, &crate::server::token::hash(previous))
+            .await?;
     }
-    let Some(session_secret) =
-        sessions::start_if_password_is(&mut *tx, user.id, level, &user.password_hash, client, now)
-            .await?
-    else {
-        // The password changed between the check and now: the old one no longer signs in.
-        return Err(AppError::InvalidCredentials);
-    };
     let needs_second_factor = level == Level::PasswordOnly;
-    let mut recognised_browser = None;
+    let recognised_browser = (!needs_second_factor).then(|| browsers::token_for(browser));
+    let recognised_hash = recognised_browser
+        .as_ref()
+        .map(|secret| crate::server::token::hash(secret.expose()));
     let mut trusted_browser = None;
-    if !needs_second_factor {
-        recognised_browser = Some(browsers::remember(&mut *tx, user.id, browser, now).await?);
+    let completed = recognised_hash.as_deref().map(|browser_token_hash| {
         let details = match skip {
             ChallengeDecision::TrustedBrowser { id, new_secret } => {
                 trusted_browser = Some(new_secret);
@@ -315,9 +314,26 @@ pub async fn sign_in_from(
             }
             ChallengeDecision::NoFactor | ChallengeDecision::Needed => json!({}),
         };
-        record(&mut *tx, user.id, EventKind::SignedIn, client, details, now).await?;
-    }
-    tx.commit().await?;
+        CompletedSignIn {
+            browser_token_hash,
+            event_kind: EventKind::SignedIn.as_str(),
+            event_details: details,
+        }
+    });
+    let Some(session_secret) = sessions::start_signed_in(
+        &state.pool,
+        user.id,
+        level,
+        &user.password_hash,
+        completed,
+        client,
+        now,
+    )
+    .await?
+    else {
+        // The password changed between the check and now: the old one no longer signs in.
+        return Err(AppError::InvalidCredentials);
+    };
     Ok(SignedIn {
         user_id: user.id,
         session_secret,

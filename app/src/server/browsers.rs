@@ -134,6 +134,19 @@ pub async fn recognise_for_user(
     Ok(None)
 }
 
+/// The recognised-browser token a completed sign-in hands the browser: the one it presented
+/// (its lifetime renewed), or a new one.
+pub fn token_for(tokens: &BrowserTokens) -> Secret {
+    match tokens
+        .recognised
+        .as_ref()
+        .filter(|s| token::looks_valid(s.expose()))
+    {
+        Some(secret) => secret.clone(),
+        None => Secret::new(token::generate().secret),
+    }
+}
+
 /// Records a completed sign-in of `user_id` from the browser presenting `tokens`: its
 /// recognised-browser token is kept (or a new one made) and returned, to be set again as its
 /// cookie with a renewed lifetime.
@@ -143,14 +156,7 @@ pub async fn remember(
     tokens: &BrowserTokens,
     now: OffsetDateTime,
 ) -> Result<Secret, sqlx::Error> {
-    let secret = match tokens
-        .recognised
-        .as_ref()
-        .filter(|s| token::looks_valid(s.expose()))
-    {
-        Some(secret) => secret.clone(),
-        None => Secret::new(token::generate().secret),
-    };
+    let secret = token_for(tokens);
     recognised_browsers::remember(db, user_id, &token::hash(secret.expose()), now).await?;
     Ok(secret)
 }

@@ -220,6 +220,32 @@ pub async fn start_if_password_is(
     Ok(created.map(|_| new_token.secret))
 }
 
+/// A sign-in's session, started in one statement only while the password the person just proved
+/// is still the account's (a sign-in racing a password change must not leave a session behind
+/// it); a full one also remembers the browser and writes the log entry `completed` names.
+/// Returns the session's secret token, `None` when the password changed meanwhile.
+pub async fn start_signed_in(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    level: Level,
+    verified_hash: &str,
+    completed: Option<repo::CompletedSignIn<'_>>,
+    client: &ClientInfo,
+    now: OffsetDateTime,
+) -> Result<Option<String>, AppError> {
+    let new_token = token::generate();
+    let created = repo::insert_signed_in(
+        db,
+        repo::NewSignIn {
+            session: new_session(user_id, level, &new_token, client, now),
+            verified_hash,
+            completed,
+        },
+    )
+    .await?;
+    Ok(created.map(|_| new_token.secret))
+}
+
 fn new_session<'a>(
     user_id: Uuid,
     level: Level,

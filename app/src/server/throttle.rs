@@ -297,8 +297,19 @@ async fn start_consecutive(
     kind: &str,
     now: OffsetDateTime,
 ) -> Result<Option<(Refusal, bool)>, sqlx::Error> {
-    let mut seen = repo::find(pool, key).await?;
-    for _ in 0..20 {
+    let rule = || ConsecutiveRule {
+        free: attempts::FREE_ATTEMPTS,
+        lock: attempts::LOCK_AFTER,
+        max_delay_secs: attempts::MAX_DELAY_SECS,
+        now,
+        stale_before: now - IN_FLIGHT_EXPIRY,
+    };
+    for _ in 0..5 {
+        if repo::start_consecutive(pool, key, kind, rule()).await? {
+            return Ok(None);
+        }
+        // Refused: the counts say why.
+        let seen = repo::find(pool, key).await?;
         let failures = seen.map_or(0, |s| s.failures);
         let Some(delay) = attempts::delay_after(failures) else {
             return Ok(Some((Refusal::Locked, logged(seen))));
@@ -309,30 +320,25 @@ async fn start_consecutive(
         {
             return Ok(Some((wait(last + delay, now), logged(seen))));
         }
-        let rule = ConsecutiveRule {
-            observed_failures: failures,
-            free: attempts::FREE_ATTEMPTS,
-            lock: attempts::LOCK_AFTER,
-            now,
-            stale_before: now - IN_FLIGHT_EXPIRY,
-        };
-        if repo::start_consecutive(pool, key, kind, rule).await? {
-            return Ok(None);
-        }
-        let again = repo::find(pool, key).await?;
-        if again.map_or(0, |s| s.failures) == failures {
+        let live_in_flight = seen
+            .filter(|s| {
+                s.in_flight_since
+                    .is_some_and(|since| since > now - IN_FLIGHT_EXPIRY)
+            })
+            .map_or(0, |s| s.in_flight);
+        if live_in_flight > 0 {
             // Other attempts are being checked: the free ones are taken (or the lock is near).
             let busy = Refusal::Wait {
                 retry_after_secs: 1,
             };
-            return Ok(Some((busy, logged(again))));
+            return Ok(Some((busy, logged(seen))));
         }
-        seen = again;
+        // The counts changed between the two statements: try again.
     }
     let busy = Refusal::Wait {
         retry_after_secs: 1,
     };
-    Ok(Some((busy, logged(seen))))
+    Ok(Some((busy, false)))
 }
 
 async fn start_in_window(
@@ -365,19 +371,22 @@ impl Attempt {
     /// excepted).
     pub async fn passed(mut self) -> Result<(), sqlx::Error> {
         self.reported = true;
-        // Every counter is settled even if one statement fails: the first error is returned.
-        let mut result = Ok(());
-        for counted in &self.counted {
-            let done = if counted.consecutive {
-                repo::consecutive_passed(&self.pool, &counted.key).await
-            } else if counted.success_taken_back {
-                repo::take_back_in_window(&self.pool, &counted.key).await
-            } else {
-                Ok(())
-            };
-            result = result.and(done);
+        let consecutive: Vec<Vec<u8>> = self
+            .counted
+            .iter()
+            .filter(|c| c.consecutive)
+            .map(|c| c.key.clone())
+            .collect();
+        let windows: Vec<Vec<u8>> = self
+            .counted
+            .iter()
+            .filter(|c| !c.consecutive && c.success_taken_back)
+            .map(|c| c.key.clone())
+            .collect();
+        if consecutive.is_empty() && windows.is_empty() {
+            return Ok(());
         }
-        result
+        repo::settle_passed(&self.pool, &consecutive, &windows).await
     }
 
     /// Wrong: one more failure in a row (windows already counted it).

@@ -900,16 +900,18 @@ pub enum ChallengeDecision {
     Needed,
 }
 
-/// Yes if the account has a second factor, unless this browser presented a valid
+/// Yes if the account has a second factor (`has_factor`, as read with the account), unless this
+/// browser presented a valid
 /// trusted-browser token for it (which is then rotated: a copied cookie stops working once
 /// either copy is used).
 pub async fn challenge_needed(
     db: &sqlx::PgPool,
     user_id: Uuid,
+    has_factor: bool,
     browser: &BrowserTokens,
     now: OffsetDateTime,
 ) -> Result<ChallengeDecision, AppError> {
-    if !factors::has_active(db, user_id).await? {
+    if !has_factor {
         return Ok(ChallengeDecision::NoFactor);
     }
     if let Some(secret) = &browser.trusted {

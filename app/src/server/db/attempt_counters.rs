@@ -28,23 +28,24 @@ pub async fn find(db: impl PgExecutor<'_>, key: &[u8]) -> Result<Option<Counts>,
     .await
 }
 
-/// What an attempt on a counter of consecutive failures needs to be let through.
+/// The schedule an attempt on a counter of consecutive failures is let through by.
 pub struct ConsecutiveRule {
-    /// The consecutive failures the caller saw (and judged the wait by): a compare-and-set.
-    pub observed_failures: i32,
     /// Failures plus attempts in flight below this go ahead side by side (the free attempts);
     /// from there on only one attempt at a time, after its wait.
     pub free: i32,
     /// Failures plus attempts in flight must stay below this (the lock).
     pub lock: i32,
+    /// The wait after `free + n` failures is 2^n seconds, at most this.
+    pub max_delay_secs: i64,
     pub now: OffsetDateTime,
     /// Attempts in flight that began at or before this are stale and no longer count.
     pub stale_before: OffsetDateTime,
 }
 
-/// Counts an attempt as in flight if `rule` allows it, in one atomic statement: parallel
-/// attempts cannot slip past the free attempts, a wait or the lock together. False: refused, or
-/// the failures changed meanwhile (read again).
+/// Counts an attempt as in flight if `rule` allows it now, in one atomic statement (the wait
+/// after the last failure is worked out in SQL, the same schedule as `attempts::delay_after`):
+/// parallel attempts cannot slip past the free attempts, a wait or the lock together, and the
+/// usual case costs one round trip. False: refused (read the counts to say why).
 pub async fn start_consecutive(
     db: impl PgExecutor<'_>,
     key: &[u8],
@@ -57,15 +58,18 @@ pub async fn start_consecutive(
            ON CONFLICT (key) DO UPDATE SET
                in_flight = CASE WHEN f.in_flight_since > $7 THEN f.in_flight + 1 ELSE 1 END,
                in_flight_since = $6
-           WHERE f.failures = $3
-             AND f.failures + CASE WHEN f.in_flight_since > $7 THEN f.in_flight ELSE 0 END < $5
-             AND (f.failures + CASE WHEN f.in_flight_since > $7 THEN f.in_flight ELSE 0 END < $4
-                  OR f.in_flight = 0 OR f.in_flight_since IS NULL OR f.in_flight_since <= $7)"#,
+           WHERE f.failures + CASE WHEN f.in_flight_since > $7 THEN f.in_flight ELSE 0 END < $4
+             AND (f.failures + CASE WHEN f.in_flight_since > $7 THEN f.in_flight ELSE 0 END < $3
+                  OR f.in_flight = 0 OR f.in_flight_since IS NULL OR f.in_flight_since <= $7)
+             AND (f.failures < $3 OR f.last_failure_at IS NULL
+                  OR f.last_failure_at
+                     + make_interval(secs => least(power(2, least(f.failures - $3, 20)), $5))
+                     <= $6)"#,
         key,
         kind,
-        rule.observed_failures,
         rule.free,
         rule.lock,
+        rule.max_delay_secs as f64,
         rule.now,
         rule.stale_before,
     )
@@ -118,28 +122,32 @@ pub async fn count_consecutive_failure(
     .await
 }
 
-/// The attempt succeeded: the consecutive failures are over. Usually it was the only attempt
-/// in flight and the row simply goes (one statement on the sign-in path); otherwise the count
-/// is reset and the others' attempts stay in flight. Two successes finishing together may
-/// leave a row at zero, which counts for nothing and is swept.
-pub async fn consecutive_passed(db: &sqlx::PgPool, key: &[u8]) -> Result<(), sqlx::Error> {
-    let deleted = sqlx::query!(
-        "DELETE FROM attempt_counters WHERE key = $1 AND in_flight <= 1",
-        key
-    )
-    .execute(db)
-    .await?;
-    if deleted.rows_affected() == 1 {
-        return Ok(());
-    }
+/// The attempt passed: consecutive failures are over for `consecutive`, and the attempt is
+/// taken back from the windows `windows`. One statement, as it is on every sign-in's path; the
+/// rows are updated in place (cheap heap-only updates, no index churn) rather than deleted, and
+/// the sweeper forgets quiet ones.
+pub async fn settle_passed(
+    db: impl PgExecutor<'_>,
+    consecutive: &[Vec<u8>],
+    windows: &[Vec<u8>],
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        r#"UPDATE attempt_counters
-           SET failures = 0, in_flight = greatest(in_flight - 1, 0),
-               first_failure_at = NULL, last_failure_at = NULL, refusal_logged_at = NULL
-           WHERE key = $1"#,
-        key
+        r#"WITH reset AS (
+               UPDATE attempt_counters
+               SET failures = 0, in_flight = greatest(in_flight - 1, 0),
+                   first_failure_at = NULL, last_failure_at = NULL, refusal_logged_at = NULL
+               WHERE key = ANY($1::bytea[])
+               RETURNING key
+           ), back AS (
+               UPDATE attempt_counters SET failures = greatest(failures - 1, 0)
+               WHERE key = ANY($2::bytea[])
+               RETURNING key
+           )
+           SELECT (SELECT count(*) FROM reset) + (SELECT count(*) FROM back) AS "settled!""#,
+        consecutive,
+        windows,
     )
-    .execute(db)
+    .fetch_one(db)
     .await?;
     Ok(())
 }

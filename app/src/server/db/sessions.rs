@@ -77,6 +77,73 @@ pub async fn insert_if_password_is(
     .await
 }
 
+/// A sign-in that has just checked the password.
+pub struct NewSignIn<'a> {
+    pub session: NewSession<'a>,
+    /// The password hash just verified: no session is started if it has changed meanwhile.
+    pub verified_hash: &'a str,
+    /// For a full session: the browser to remember as recognised (token hash), and the log
+    /// entry to write (kind and details).
+    pub completed: Option<CompletedSignIn<'a>>,
+}
+
+pub struct CompletedSignIn<'a> {
+    pub browser_token_hash: &'a [u8],
+    pub event_kind: &'a str,
+    pub event_details: serde_json::Value,
+}
+
+/// Starts the session of a sign-in whose password was just verified, only while the account's
+/// password hash is still `verified_hash` (the user row is share-locked, as in
+/// [`insert_if_password_is`]); for a full session also remembers the browser and writes the
+/// log entry. One statement with data-modifying CTEs, atomic as a transaction: it is on every
+/// sign-in's path, where each round trip and commit costs CPU the password hashing needs.
+pub async fn insert_signed_in(
+    db: impl PgExecutor<'_>,
+    new: NewSignIn<'_>,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let session = new.session;
+    let (browser, kind, details) = match new.completed {
+        Some(done) => (
+            Some(done.browser_token_hash),
+            Some(done.event_kind),
+            done.event_details,
+        ),
+        None => (None, None, serde_json::Value::Null),
+    };
+    sqlx::query_scalar!(
+        r#"WITH s AS (
+               INSERT INTO sessions
+                 (user_id, token_hash, level, created_at, last_seen_at, authenticated_at,
+                  second_factor_at, ip, user_agent)
+               SELECT id, $2, $3, $4, $4, $4, NULL, $5, $6
+               FROM users WHERE id = $1 AND password_hash = $7
+               FOR SHARE
+               RETURNING id, user_id
+           ), b AS (
+               INSERT INTO recognised_browsers (token_hash, user_id, created_at, last_used_at)
+               SELECT $8::bytea, user_id, $4, $4 FROM s WHERE $8::bytea IS NOT NULL
+               ON CONFLICT (token_hash, user_id) DO UPDATE SET last_used_at = $4
+           ), e AS (
+               INSERT INTO security_events (user_id, kind, occurred_at, ip, user_agent, details)
+               SELECT user_id, $9::text, $4, $5, $6, $10 FROM s WHERE $9::text IS NOT NULL
+           )
+           SELECT id AS "id!" FROM s"#,
+        session.user_id,
+        session.token_hash,
+        session.level,
+        session.now,
+        session.ip,
+        session.user_agent,
+        new.verified_hash,
+        browser,
+        kind,
+        details,
+    )
+    .fetch_optional(db)
+    .await
+}
+
 /// The session for `token_hash` unless it has been idle since `idle_cutoff` or was created
 /// before `absolute_cutoff`.
 pub async fn find_live(

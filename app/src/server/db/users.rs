@@ -62,6 +62,34 @@ pub async fn find_by_email(
     .await
 }
 
+/// The account with `email` for a sign-in, and whether it has an active second factor: one
+/// query on the sign-in path.
+pub async fn find_for_sign_in(
+    db: impl PgExecutor<'_>,
+    email: &str,
+) -> Result<Option<(UserRow, bool)>, sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT u.id, u.email, u.password_hash, u.created_at,
+                  EXISTS (SELECT 1 FROM factors f
+                          WHERE f.user_id = u.id AND f.state = 'active') AS "has_factor!"
+           FROM users u WHERE u.email_lookup = $1"#,
+        email_lookup(email),
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| {
+        (
+            UserRow {
+                id: r.id,
+                email: r.email,
+                password_hash: r.password_hash,
+                created_at: r.created_at,
+            },
+            r.has_factor,
+        )
+    }))
+}
+
 pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as!(
         UserRow,
