@@ -1,6 +1,24 @@
--- wrk script: password sign-ins with a valid account, as a same-origin browser would post them.
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Accept"] = "application/json"
-wrk.headers["Origin"] = os.getenv("BENCH_ORIGIN")
-wrk.body = os.getenv("BENCH_BODY")
+-- wrk script: password sign-ins with valid accounts, spread at random over BENCH_ACCOUNTS
+-- accounts (load-test-N@example.com), as a same-origin browser would post them.
+local origin = os.getenv("BENCH_ORIGIN")
+local password = os.getenv("BENCH_PASSWORD")
+local accounts = tonumber(os.getenv("BENCH_ACCOUNTS"))
+
+local headers = {
+  ["Content-Type"] = "application/x-www-form-urlencoded",
+  ["Accept"] = "application/json",
+  ["Origin"] = origin,
+}
+
+function setup(thread)
+  thread:set("seed", math.random(1, 1000000))
+end
+
+function init(args)
+  math.randomseed(seed or os.time())
+end
+
+function request()
+  local body = "email=load-test-" .. math.random(0, accounts - 1) .. "%40example.com&password=" .. password
+  return wrk.format("POST", nil, headers, body)
+end
