@@ -177,6 +177,7 @@ pub async fn change_password(
                     new_password_confirm: new_password_confirm.expose(),
                     sign_out_other_sessions,
                 },
+                &request.browser,
                 &request.client,
                 context::now(),
             )

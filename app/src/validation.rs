@@ -353,32 +353,37 @@ pub fn validate_email(email: &str) -> Result<String, String> {
     Ok(email)
 }
 
-/// Unicode's format characters (general category Cf): invisible, yet they make two addresses
-/// that look the same differ. Unicode 15.1.
+/// Characters that show nothing: Unicode's format characters (general category Cf) and the
+/// rest of Default_Ignorable_Code_Point (variation selectors, fillers, the combining grapheme
+/// joiner). Invisible, yet they make two addresses that look the same differ. Unicode 15.1.
 fn is_format_character(c: char) -> bool {
     matches!(
         u32::from(c),
         0x00AD
+            | 0x034F
             | 0x0600..=0x0605
             | 0x061C
             | 0x06DD
             | 0x070F
             | 0x0890..=0x0891
             | 0x08E2
-            | 0x180E
+            | 0x115F..=0x1160
+            | 0x17B4..=0x17B5
+            | 0x180B..=0x180F
             | 0x200B..=0x200F
             | 0x202A..=0x202E
-            | 0x2060..=0x2064
-            | 0x2066..=0x206F
+            | 0x2060..=0x206F
+            | 0x3164
+            | 0xFE00..=0xFE0F
             | 0xFEFF
-            | 0xFFF9..=0xFFFB
+            | 0xFFA0
+            | 0xFFF0..=0xFFFB
             | 0x110BD
             | 0x110CD
             | 0x13430..=0x1343F
             | 0x1BCA0..=0x1BCA3
             | 0x1D173..=0x1D17A
-            | 0xE0001
-            | 0xE0020..=0xE007F
+            | 0xE0000..=0xE0FFF
     )
 }
 
@@ -478,16 +483,27 @@ pub fn validate_sign_up(
 /// No policy allows more than this; anything longer is refused before it reaches the hasher.
 pub const MAX_PASSWORD_BYTES: usize = 4096;
 
+/// Sign-in checks only what an address needs to be looked up: present, not overlong, with an
+/// "@". The stricter rules of [`validate_email`] are for new addresses; an account made before
+/// one of them existed must still be able to sign in.
 pub fn validate_sign_in(email: &str, password: &str) -> Result<String, AppError> {
     let mut errors = Vec::new();
-    let email = validate_email(email)
-        .map_err(|message| {
-            errors.push(FieldError {
-                field: "email".into(),
-                message,
-            })
-        })
-        .ok();
+    let trimmed = email.trim();
+    let email = if trimmed.is_empty() {
+        errors.push(FieldError {
+            field: "email".into(),
+            message: "Enter your email address.".into(),
+        });
+        None
+    } else if trimmed.chars().count() > MAX_EMAIL_LENGTH || !trimmed.contains('@') {
+        errors.push(FieldError {
+            field: "email".into(),
+            message: "Enter an email address like name@example.com.".into(),
+        });
+        None
+    } else {
+        Some(trimmed.to_owned())
+    };
     if password.is_empty() {
         errors.push(FieldError {
             field: "password".into(),

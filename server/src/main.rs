@@ -8,6 +8,7 @@ use app::server::AppState;
 use app::server::config::Settings;
 use app::server::crypto::KeyRing;
 use app::server::db;
+use app::server::db::users::Rekeyed;
 use sqlx::postgres::PgPoolOptions;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -90,8 +91,23 @@ async fn run() -> Result<(), String> {
         .await
         .map_err(|e| format!("migrations failed: {e}"))?;
     match db::users::rekey_email_lookups(&pool).await {
-        Ok(0) => {}
-        Ok(n) => tracing::info!(count = n, "email lookup keys brought up to date"),
+        Ok(Rekeyed::Done(0)) => {}
+        Ok(Rekeyed::Done(n)) => tracing::info!(count = n, "email lookup keys brought up to date"),
+        Ok(Rekeyed::Collisions(collisions)) => {
+            let list: Vec<String> = collisions
+                .iter()
+                .map(|(key, ids)| {
+                    let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+                    format!("{key}: accounts {}", ids.join(", "))
+                })
+                .collect();
+            return Err(format!(
+                "addresses are now matched after NFKC, case folding and IDNA, and these accounts \
+                 would share one: {}. Change the address of all but one of each (UPDATE users \
+                 SET email = '…', email_lookup = '…' WHERE id = '…'), then start again.",
+                list.join("; ")
+            ));
+        }
         Err(err) => return Err(format!("cannot update email lookup keys: {err}")),
     }
 
@@ -150,10 +166,21 @@ async fn reseal() -> Result<String, String> {
     let done = app::server::authenticator::reseal_all(&pool, &keys)
         .await
         .map_err(|e| format!("could not re-seal: {e}"))?;
-    Ok(format!(
-        "{done} authenticator secret(s) re-sealed with key {}.",
+    let mut out = format!(
+        "{} authenticator secret(s) re-sealed with key {}.",
+        done.resealed,
         keys.current_key_id()
-    ))
+    );
+    if !done.unopenable.is_empty() {
+        let ids: Vec<String> = done.unopenable.iter().map(ToString::to_string).collect();
+        out.push_str(&format!(
+            "\n{} could not be opened with any key of KEYWARD_ENCRYPTION_KEYS (its key is \
+             missing) and were left as they are: factors {}",
+            ids.len(),
+            ids.join(", ")
+        ));
+    }
+    Ok(out)
 }
 
 /// `server --key-usage`: what still depends on each key, so an old key can be retired once
@@ -179,7 +206,8 @@ async fn key_usage() -> Result<String, String> {
     if usage.sets_with_unknown_key > 0 {
         out.push_str(&format!(
             "{} backup-code set(s) made before keys were recorded: their key is learned when one \
-             of their codes is used\n",
+             of their codes is used. Retire no old key while any remain: one of them may be \
+             what these sets need.\n",
             usage.sets_with_unknown_key
         ));
     }

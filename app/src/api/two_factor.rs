@@ -211,13 +211,15 @@ pub async fn confirm_totp_setup(
     context::respond(
         async {
             let state = context::state()?;
-            let (session, client) = context::require_session()?;
+            let request = context::request_session()?;
+            let session = request.session.ok_or(AppError::Unauthenticated)?;
             let confirmed = two_factor::confirm_totp_setup(
                 &state,
                 &session,
                 &factor_id,
                 code.expose(),
-                &client,
+                &request.browser,
+                &request.client,
                 context::now(),
             )
             .await?;
@@ -266,8 +268,16 @@ pub async fn disable_two_factor() -> Result<SignedOutElsewhere, AppError> {
     context::respond(
         async {
             let state = context::state()?;
-            let (session, client) = context::require_session()?;
-            let signed_out = two_factor::disable(&state, &session, &client, context::now()).await?;
+            let request = context::request_session()?;
+            let session = request.session.ok_or(AppError::Unauthenticated)?;
+            let signed_out = two_factor::disable(
+                &state,
+                &session,
+                &request.browser,
+                &request.client,
+                context::now(),
+            )
+            .await?;
             context::set_cookie(&sessions::clearing_trusted_browser_cookie(&state.settings))?;
             Ok(signed_out)
         }

@@ -229,9 +229,9 @@ pub async fn sign_in_from(
             ));
         }
     };
-    // The account and whether it has a second factor, in one query.
+    // The account and its second factors as seen now, in one query.
     let found = users::find_for_sign_in(&state.pool, &email).await?;
-    let has_factor = found.as_ref().is_some_and(|(_, has_factor)| *has_factor);
+    let mut seen = found.as_ref().map(|(_, seen)| *seen);
     let user = found.map(|(user, _)| user);
     // Unknown addresses are verified against a decoy hash: same cost, same answer.
     let matches = match state
@@ -291,55 +291,83 @@ pub async fn sign_in_from(
             return Err(AppError::InvalidCredentials);
         }
     };
-    let skip = two_factor::challenge_needed(&state.pool, user.id, has_factor, browser, now).await?;
-    let level = match skip {
-        ChallengeDecision::Needed => Level::PasswordOnly,
-        ChallengeDecision::NoFactor | ChallengeDecision::TrustedBrowser { .. } => Level::Full,
-    };
     if let Some(previous) = previous_secret {
         session_repo::delete_by_token_hash(&state.pool, &crate::server::token::hash(previous))
             .await?;
     }
-    let needs_second_factor = level == Level::PasswordOnly;
-    let recognised_browser = (!needs_second_factor).then(|| browsers::token_for(browser));
-    let recognised_hash = recognised_browser
-        .as_ref()
-        .map(|secret| crate::server::token::hash(secret.expose()));
-    let mut trusted_browser = None;
-    let completed = recognised_hash.as_deref().map(|browser_token_hash| {
-        let details = match skip {
-            ChallengeDecision::TrustedBrowser { id, new_secret } => {
-                trusted_browser = Some(new_secret);
-                json!({ "trusted_browser": id.to_string() })
-            }
-            ChallengeDecision::NoFactor | ChallengeDecision::Needed => json!({}),
-        };
-        CompletedSignIn {
-            browser_token_hash,
-            event_kind: EventKind::SignedIn.as_str(),
-            event_details: details,
-        }
-    });
-    let Some(session_secret) = sessions::start_signed_in(
-        &state.pool,
-        user.id,
-        level,
-        &user.password_hash,
-        completed,
-        client,
-        now,
-    )
-    .await?
-    else {
-        // The password changed between the check and now: the old one no longer signs in.
-        return Err(AppError::InvalidCredentials);
+    let Some(mut factors) = seen.take() else {
+        return Err(AppError::internal("a matched account without its factors"));
     };
-    Ok(SignedIn {
-        user_id: user.id,
-        session_secret,
-        needs_second_factor,
-        recognised_browser,
-        trusted_browser,
+    let mut decision =
+        two_factor::challenge_needed(&state.pool, user.id, factors.has_factor, browser, now)
+            .await?;
+    // The session starts only if the account's factors are still as the decision saw them; if
+    // they changed meanwhile (the owner turning two-factor on), decide again.
+    for _ in 0..3 {
+        let needs_second_factor = matches!(decision, ChallengeDecision::Needed);
+        let level = if needs_second_factor {
+            Level::PasswordOnly
+        } else {
+            Level::Full
+        };
+        let recognised_browser = (!needs_second_factor).then(|| browsers::token_for(browser));
+        let recognised_hash = recognised_browser
+            .as_ref()
+            .map(|secret| crate::server::token::hash(secret.expose()));
+        let (details, trusted_browser) = match &decision {
+            ChallengeDecision::TrustedBrowser { id, new_secret } => (
+                json!({ "trusted_browser": id.to_string() }),
+                Some(new_secret.clone()),
+            ),
+            ChallengeDecision::NoFactor | ChallengeDecision::Needed => (json!({}), None),
+        };
+        let completed = recognised_hash
+            .as_deref()
+            .map(|browser_token_hash| CompletedSignIn {
+                browser_token_hash,
+                event_kind: EventKind::SignedIn.as_str(),
+                event_details: details,
+            });
+        if let Some(session_secret) = sessions::start_signed_in(
+            &state.pool,
+            user.id,
+            level,
+            sessions::AccountAsSeen {
+                password_hash: &user.password_hash,
+                factors_version: factors.version,
+            },
+            completed,
+            client,
+            now,
+        )
+        .await?
+        {
+            return Ok(SignedIn {
+                user_id: user.id,
+                session_secret,
+                needs_second_factor,
+                recognised_browser,
+                trusted_browser,
+            });
+        }
+        let fresh = users::find_for_sign_in(&state.pool, &email).await?;
+        let Some((_, fresh_factors)) =
+            fresh.filter(|(fresh, _)| fresh.password_hash == user.password_hash)
+        else {
+            // The password changed between the check and now: the old one no longer signs in.
+            return Err(AppError::InvalidCredentials);
+        };
+        factors = fresh_factors;
+        // Every change of factors revokes the trusted browsers: ask for the second factor.
+        decision = if factors.has_factor {
+            ChallengeDecision::Needed
+        } else {
+            ChallengeDecision::NoFactor
+        };
+    }
+    // The account's factors kept changing under this sign-in: let the person try again.
+    Err(AppError::TooManyAttempts {
+        retry_after_secs: Some(1),
     })
 }
 
@@ -405,6 +433,7 @@ pub async fn change_password(
     state: &AppState,
     session: &CurrentSession,
     change: PasswordChange<'_>,
+    browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<PasswordChanged, AppError> {
@@ -426,9 +455,15 @@ pub async fn change_password(
     if factors::has_active(&state.pool, user.id).await? {
         two_factor::require_recent_authentication(state, session, now).await?;
     }
-    let attempt =
-        throttle::begin_in_session(&state.pool, session, Check::ChangePassword, client, now)
-            .await?;
+    let attempt = throttle::begin_in_session(
+        &state.pool,
+        session,
+        None,
+        Check::ChangePassword,
+        client,
+        now,
+    )
+    .await?;
     let current_ok = match state
         .hasher
         .verify(
@@ -483,6 +518,9 @@ pub async fn change_password(
     }
     // Whoever learned the old password must not keep skipping the second factor.
     let untrusted = trusted_browsers::delete_for_user(&mut *tx, user.id).await?;
+    // Nor keep a counter of their own for guessing the new one from a browser they signed in
+    // with: only this browser stays recognised.
+    browsers::forget_all_but(&mut tx, user.id, browser, now).await?;
     let ended = if sign_out_other_sessions {
         session_repo::delete_others(&mut *tx, user.id, session.session_id).await?
     } else {

@@ -241,14 +241,26 @@ async fn reseal(
     .await?)
 }
 
-/// Re-seals every authenticator secret still sealed with an old key (`server --reseal`).
-/// Returns how many were re-sealed.
-pub async fn reseal_all(pool: &PgPool, keys: &KeyRing) -> Result<u64, AppError> {
-    let mut done = 0;
+/// What `server --reseal` did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Resealed {
+    pub resealed: u64,
+    /// Factors whose secret could not be opened with any key of the ring (their key is
+    /// missing): left as they are.
+    pub unopenable: Vec<Uuid>,
+}
+
+/// Re-seals every authenticator secret still sealed with an old key (`server --reseal`),
+/// skipping (and naming) any it cannot open.
+pub async fn reseal_all(pool: &PgPool, keys: &KeyRing) -> Result<Resealed, AppError> {
+    let mut done = Resealed::default();
     for factor in factors::find_totp_not_sealed_with(pool, keys.current_key_id()).await? {
-        let secret = open(keys, &factor)?;
+        let Ok(secret) = open(keys, &factor) else {
+            done.unopenable.push(factor.id);
+            continue;
+        };
         if reseal(pool, keys, &factor, &secret).await? {
-            done += 1;
+            done.resealed += 1;
         }
     }
     Ok(done)

@@ -161,6 +161,27 @@ pub async fn remember(
     Ok(secret)
 }
 
+/// Forgets every browser account `user_id` recognises except the one presenting `tokens`
+/// (which stays recognised, as it is where the change was made). Returns how many.
+pub async fn forget_all_but(
+    db: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    tokens: &BrowserTokens,
+    now: OffsetDateTime,
+) -> Result<u64, sqlx::Error> {
+    let keep = tokens
+        .recognised
+        .as_ref()
+        .filter(|s| token::looks_valid(s.expose()))
+        .map(|s| token::hash(s.expose()));
+    let forgotten =
+        recognised_browsers::delete_for_user_except(&mut *db, user_id, keep.as_deref()).await?;
+    if let Some(hash) = keep {
+        recognised_browsers::remember(&mut *db, user_id, &hash, now).await?;
+    }
+    Ok(forgotten)
+}
+
 /// Forgets browsers unused for longer than [`RECOGNISED_FOR`].
 pub async fn forget_unused(
     db: impl PgExecutor<'_>,

@@ -27,6 +27,8 @@ pub struct PasswordHasher {
     admission: Arc<Semaphore>,
     /// Sign-ups' share of `admission` (see [`new_account_share`]).
     new_accounts: Arc<Semaphore>,
+    /// Sign-ups' share of `workers`: half of them, at least one.
+    new_account_workers: Arc<Semaphore>,
     workers: Arc<Semaphore>,
     /// One work area per worker permit: whoever holds a permit finds one here.
     work_areas: Arc<Mutex<Vec<Vec<Block>>>>,
@@ -37,7 +39,8 @@ pub struct PasswordHasher {
 }
 
 /// How many sign-up hashes may run or wait at once: half the workers (at least one) and a
-/// quarter of the queue, leaving sign-ins the rest.
+/// quarter of the queue, leaving sign-ins the rest. Of those, at most half the workers run at
+/// once.
 pub fn new_account_share(workers: usize, queue: usize) -> usize {
     (workers / 2).max(1) + queue / 4
 }
@@ -127,6 +130,7 @@ impl PasswordHasher {
         Ok(PasswordHasher {
             admission: Arc::new(Semaphore::new(workers + queue)),
             new_accounts: Arc::new(Semaphore::new(new_account_share(workers, queue))),
+            new_account_workers: Arc::new(Semaphore::new((workers / 2).max(1))),
             workers: Arc::new(Semaphore::new(workers)),
             work_areas: Arc::new(Mutex::new(areas)),
             worker_count: workers,
@@ -153,6 +157,14 @@ impl PasswordHasher {
             .map_err(|_| AppError::Busy {
                 retry_after_secs: RETRY_AFTER_SECS,
             })?;
+        // At most half the workers hash new accounts at once; the others wait here, not in the
+        // workers' queue ahead of sign-ins.
+        let _worker_share = self
+            .new_account_workers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(AppError::internal)?;
         self.hash(password).await
     }
 

@@ -222,13 +222,14 @@ pub async fn start_if_password_is(
 
 /// A sign-in's session, started in one statement only while the password the person just proved
 /// is still the account's (a sign-in racing a password change must not leave a session behind
-/// it); a full one also remembers the browser and writes the log entry `completed` names.
-/// Returns the session's secret token, `None` when the password changed meanwhile.
+/// it) and its factors are as the sign-in saw them; a full one also remembers the browser and
+/// writes the log entry `completed` names. Returns the session's secret token, `None` when
+/// either changed meanwhile.
 pub async fn start_signed_in(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
     level: Level,
-    verified_hash: &str,
+    seen: AccountAsSeen<'_>,
     completed: Option<repo::CompletedSignIn<'_>>,
     client: &ClientInfo,
     now: OffsetDateTime,
@@ -238,12 +239,21 @@ pub async fn start_signed_in(
         db,
         repo::NewSignIn {
             session: new_session(user_id, level, &new_token, client, now),
-            verified_hash,
+            verified_hash: seen.password_hash,
+            factors_version: seen.factors_version,
             completed,
         },
     )
     .await?;
     Ok(created.map(|_| new_token.secret))
+}
+
+/// The account as a sign-in saw it: the password hash it verified and the factors version it
+/// decided the challenge by.
+#[derive(Clone, Copy, Debug)]
+pub struct AccountAsSeen<'a> {
+    pub password_hash: &'a str,
+    pub factors_version: i64,
 }
 
 fn new_session<'a>(

@@ -592,18 +592,22 @@ async fn log_refusal(
 }
 
 /// Counts an answer given inside signed-in session `session` ("Confirm it's you", the current
-/// password) toward that session's own limits ([`in_session`]), or says why it may not go
-/// ahead. A session with a hundred wrong answers in a row is ended.
+/// password) toward that session's own limits ([`in_session`]) and, when given, toward
+/// `account_guard` too (which may refuse it), or says why it may not go ahead. A session with a
+/// hundred wrong answers in a row is ended.
 pub async fn begin_in_session(
     pool: &PgPool,
     session: &crate::server::sessions::CurrentSession,
+    account_guard: Option<Counter<'_>>,
     check: Check,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<Attempt, AppError> {
-    match begin(pool, &in_session(session.session_id), now).await? {
+    let mut counters = in_session(session.session_id).to_vec();
+    counters.extend(account_guard);
+    match begin(pool, &counters, now).await? {
         Ok(attempt) => Ok(attempt),
-        Err(refused) if refused.refusal == Refusal::Locked => {
+        Err(refused) if refused.refusal == Refusal::Locked && refused.kind == "session" => {
             crate::server::db::sessions::delete(pool, session.session_id).await?;
             Err(AppError::Unauthenticated)
         }

@@ -131,7 +131,7 @@ pub async fn confirm_identity(
     }
     let user = accounts::signed_in_user(state, session).await?;
     let attempt =
-        throttle::begin_in_session(&state.pool, session, Check::StepUp, client, now).await?;
+        throttle::begin_in_session(&state.pool, session, None, Check::StepUp, client, now).await?;
     let matches = match state
         .hasher
         .verify(password.to_owned(), Some(user.password_hash.clone()))
@@ -216,27 +216,54 @@ pub async fn confirm_identity_with_code(
     } else {
         "totp"
     };
-    let attempt =
-        throttle::begin_in_session(&state.pool, session, Check::StepUp, client, now).await?;
+    // A session that has never passed a second factor (a trusted browser's, say) may be one of
+    // many its holder can open with the password alone: its code guesses are held by the
+    // account's own count too, or each new session would bring a fresh budget of guesses.
+    let account = Counter::SecondFactor {
+        user_id: session.user_id,
+    };
+    let account_guard = session.second_factor_at.is_none().then_some(account);
+    let attempt = throttle::begin_in_session(
+        &state.pool,
+        session,
+        account_guard,
+        Check::StepUp,
+        client,
+        now,
+    )
+    .await?;
     let check = if use_backup_code {
         spend_backup_code(state, session.user_id, &code, now).await?
     } else {
         authenticator::check(&state.pool, &state.keys, session.user_id, &code, now).await?
     };
     if check != CodeCheck::Accepted {
-        attempt.failed(now).await?;
+        let after = attempt.failed(now).await?;
         step_up_failed(state, session, method, client, now).await?;
-        throttle::feed_account(
-            &state.pool,
-            Counter::SecondFactor {
-                user_id: session.user_id,
-            },
-            session.user_id,
-            Check::StepUp,
-            client,
-            now,
-        )
-        .await?;
+        if account_guard.is_some() {
+            // Counted above, as one of the attempt's counters.
+            if let Some(kind) = after.locked {
+                throttle::log_lock(
+                    &state.pool,
+                    session.user_id,
+                    kind,
+                    Check::StepUp,
+                    client,
+                    now,
+                )
+                .await?;
+            }
+        } else {
+            throttle::feed_account(
+                &state.pool,
+                account,
+                session.user_id,
+                Check::StepUp,
+                client,
+                now,
+            )
+            .await?;
+        }
         let message = if use_backup_code {
             "That backup code didn't work. Check it, or use another one."
         } else {
@@ -392,6 +419,7 @@ pub async fn confirm_totp_setup(
     session: &CurrentSession,
     factor_id: &str,
     code: &str,
+    browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<TotpConfirmed, AppError> {
@@ -431,7 +459,8 @@ pub async fn confirm_totp_setup(
     } else {
         Some(store_new_backup_codes(state, &mut tx, user.id, now).await?)
     };
-    let signed_out = sign_out_elsewhere(&mut tx, session).await?;
+    users::bump_factors_version(&mut *tx, user.id).await?;
+    let signed_out = sign_out_elsewhere(&mut tx, session, browser, now).await?;
     let session_secret = sessions::rotate_after(
         &mut *tx,
         session,
@@ -464,14 +493,20 @@ pub async fn confirm_totp_setup(
     })
 }
 
-/// Ends every session of the account but `session` and revokes every trusted browser.
+/// Ends every session of the account but `session`, revokes every trusted browser, and forgets
+/// every recognised browser but this one (`browser`, kept recognised): browsers recognised
+/// before the change (an attacker's, signed in with the password alone) must not keep the
+/// counters of their own that let them guess past the account's.
 async fn sign_out_elsewhere(
     tx: &mut sqlx::PgConnection,
     session: &CurrentSession,
+    browser: &BrowserTokens,
+    now: OffsetDateTime,
 ) -> Result<SignedOutElsewhere, AppError> {
     let other_sessions =
         session_repo::delete_others(&mut *tx, session.user_id, session.session_id).await?;
     let trusted_browsers = trusted_browsers::delete_for_user(&mut *tx, session.user_id).await?;
+    browsers::forget_all_but(&mut *tx, session.user_id, browser, now).await?;
     Ok(SignedOutElsewhere {
         other_sessions,
         trusted_browsers,
@@ -536,6 +571,7 @@ pub async fn regenerate_backup_codes(
 pub async fn disable(
     state: &AppState,
     session: &CurrentSession,
+    browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<SignedOutElsewhere, AppError> {
@@ -549,7 +585,8 @@ pub async fn disable(
     }
     factors::delete_for_user(&mut *tx, session.user_id).await?;
     code_repo::delete_for_user(&mut *tx, session.user_id).await?;
-    let signed_out = sign_out_elsewhere(&mut tx, session).await?;
+    users::bump_factors_version(&mut *tx, session.user_id).await?;
+    let signed_out = sign_out_elsewhere(&mut tx, session, browser, now).await?;
     record(
         &mut *tx,
         session.user_id,

@@ -1,7 +1,9 @@
 use crate::{PASSWORD, client, is_live, settings, sign_up, state, state_with, t0};
 use app::error::AppError;
 use app::server::accounts::{self, PasswordChange};
+use app::server::browsers::BrowserTokens;
 use app::server::db::events;
+use app::server::db::users::Rekeyed;
 use app::server::sessions;
 use sqlx::PgPool;
 
@@ -187,6 +189,7 @@ async fn password_change_signs_out_other_sessions_when_asked(pool: PgPool) {
         &state,
         &current,
         change("not my password", "a brand new passphrase", true),
+        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -198,6 +201,7 @@ async fn password_change_signs_out_other_sessions_when_asked(pool: PgPool) {
         &state,
         &current,
         change(PASSWORD, "a brand new passphrase", true),
+        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -237,6 +241,7 @@ async fn password_change_can_keep_other_sessions(pool: PgPool) {
         &state,
         &current,
         change(PASSWORD, "a brand new passphrase", false),
+        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -307,11 +312,13 @@ async fn of_two_concurrent_password_changes_one_wins(pool: PgPool) {
         current_session(&state, &second).await,
     );
     let client = client();
+    let browser = BrowserTokens::default();
     let (one, two) = tokio::join!(
         accounts::change_password(
             &state,
             &a,
             change(PASSWORD, "first new passphrase", false),
+            &browser,
             &client,
             t0()
         ),
@@ -319,6 +326,7 @@ async fn of_two_concurrent_password_changes_one_wins(pool: PgPool) {
             &state,
             &b,
             change(PASSWORD, "second new passphrase", false),
+            &browser,
             &client,
             t0()
         ),
@@ -347,6 +355,7 @@ async fn a_sign_in_checked_against_a_replaced_password_starts_no_session(pool: P
         &state,
         &current,
         change(PASSWORD, "a brand new passphrase", true),
+        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -375,6 +384,7 @@ async fn a_wrong_current_password_is_logged(pool: PgPool) {
         &state,
         &current,
         change("guess 123 guess", "a brand new passphrase", true),
+        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -427,13 +437,13 @@ async fn lookup_keys_from_before_case_folding_are_brought_up_to_date(pool: PgPoo
         app::server::db::users::rekey_email_lookups(&state.pool)
             .await
             .unwrap(),
-        1
+        Rekeyed::Done(1)
     );
     assert_eq!(
         app::server::db::users::rekey_email_lookups(&state.pool)
             .await
             .unwrap(),
-        0
+        Rekeyed::Done(0)
     );
     accounts::sign_in(
         &state,
@@ -445,4 +455,43 @@ async fn lookup_keys_from_before_case_folding_are_brought_up_to_date(pool: PgPoo
     )
     .await
     .unwrap();
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn accounts_that_would_share_a_key_are_reported_not_merged(pool: PgPool) {
+    let state = state(pool);
+    let first = sign_up(&state, "Straße@example.com").await;
+    let second = sign_up(&state, "other@example.com").await;
+    // As two accounts made before case folding could be: "straße" and "strasse".
+    sqlx::query("UPDATE users SET email_lookup = 'straße@example.com' WHERE id = $1")
+        .bind(first.user_id)
+        .execute(&state.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE users SET email = 'strasse@example.com', email_lookup = 'strasse@example.com' \
+         WHERE id = $1",
+    )
+    .bind(second.user_id)
+    .execute(&state.pool)
+    .await
+    .unwrap();
+    match app::server::db::users::rekey_email_lookups(&state.pool)
+        .await
+        .unwrap()
+    {
+        Rekeyed::Collisions(found) => {
+            assert_eq!(found.len(), 1);
+            assert_eq!(found[0].0, "strasse@example.com");
+            assert_eq!(found[0].1.len(), 2);
+        }
+        other => panic!("expected the collision to be reported, got {other:?}"),
+    }
+    // Nothing changed: each account still signs in with what it used before.
+    let key: String = sqlx::query_scalar("SELECT email_lookup FROM users WHERE id = $1")
+        .bind(first.user_id)
+        .fetch_one(&state.pool)
+        .await
+        .unwrap();
+    assert_eq!(key, "straße@example.com");
 }

@@ -51,6 +51,7 @@ async fn turn_on(
         &session,
         &setup.factor_id,
         &code(&secret, at),
+        &BrowserTokens::default(),
         &client(),
         at,
     )
@@ -180,7 +181,16 @@ async fn a_trusted_browser_session_must_pass_a_code_before_changing_factors(pool
         two_factor::regenerate_backup_codes(&state, &session, &client(), later).await,
     );
     needs_second_factor(two_factor::begin_totp_setup(&state, &session, later).await);
-    needs_second_factor(two_factor::disable(&state, &session, &client(), later).await);
+    needs_second_factor(
+        two_factor::disable(
+            &state,
+            &session,
+            &BrowserTokens::default(),
+            &client(),
+            later,
+        )
+        .await,
+    );
     needs_second_factor(
         accounts::change_password(
             &state,
@@ -191,6 +201,7 @@ async fn a_trusted_browser_session_must_pass_a_code_before_changing_factors(pool
                 new_password_confirm: "a brand new passphrase",
                 sign_out_other_sessions: true,
             },
+            &BrowserTokens::default(),
             &client(),
             later,
         )
@@ -233,7 +244,16 @@ async fn a_backup_code_confirms_it_is_you_and_is_used_up(pool: PgPool) {
     let codes = confirmed.backup_codes.unwrap().codes;
     let later = t0() + Duration::minutes(11);
     let session = full_session(&state, &confirmed.session_secret, later).await;
-    needs_second_factor(two_factor::disable(&state, &session, &client(), later).await);
+    needs_second_factor(
+        two_factor::disable(
+            &state,
+            &session,
+            &BrowserTokens::default(),
+            &client(),
+            later,
+        )
+        .await,
+    );
 
     let typed = codes[0].to_uppercase();
     let rotated =
@@ -253,9 +273,15 @@ async fn a_backup_code_confirms_it_is_you_and_is_used_up(pool: PgPool) {
         again.message_for("code").as_deref(),
         Some("That backup code didn't work. Check it, or use another one.")
     );
-    two_factor::disable(&state, &session, &client(), later)
-        .await
-        .unwrap();
+    two_factor::disable(
+        &state,
+        &session,
+        &BrowserTokens::default(),
+        &client(),
+        later,
+    )
+    .await
+    .unwrap();
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
@@ -277,6 +303,7 @@ async fn changing_the_password_needs_a_recent_second_factor_and_rotates_the_sess
             &state,
             &session,
             change("not my password"),
+            &BrowserTokens::default(),
             &client(),
             later,
         )
@@ -293,9 +320,16 @@ async fn changing_the_password_needs_a_recent_second_factor_and_rotates_the_sess
     .await
     .unwrap();
     let session = full_session(&state, &rotated, later).await;
-    let changed = accounts::change_password(&state, &session, change(PASSWORD), &client(), later)
-        .await
-        .unwrap();
+    let changed = accounts::change_password(
+        &state,
+        &session,
+        change(PASSWORD),
+        &BrowserTokens::default(),
+        &client(),
+        later,
+    )
+    .await
+    .unwrap();
     // The session goes on under a new token.
     assert!(!is_live(&state, &rotated, later).await);
     let session = full_session(&state, &changed.session_secret, later).await;
@@ -318,6 +352,7 @@ async fn without_a_second_factor_changing_the_password_rotates_the_session(pool:
             new_password_confirm: "a brand new passphrase",
             sign_out_other_sessions: false,
         },
+        &BrowserTokens::default(),
         &client(),
         later,
     )
@@ -346,6 +381,7 @@ async fn the_check_is_made_again_when_the_new_authenticator_is_confirmed(pool: P
             &session,
             &setup.factor_id,
             &code(&new_secret, later),
+            &BrowserTokens::default(),
             &client(),
             later,
         )
@@ -367,6 +403,7 @@ async fn the_check_is_made_again_when_the_new_authenticator_is_confirmed(pool: P
         &session,
         &setup.factor_id,
         &code(&new_secret, later),
+        &BrowserTokens::default(),
         &client(),
         later,
     )
@@ -409,16 +446,26 @@ async fn two_tabs_confirming_at_once_leave_the_codes_that_were_shown_working(poo
     let at = t0() + Duration::seconds(30);
     let (first_code, second_code) = (code(&first, at), code(&second, at));
     let (second_id, client) = (second_id.to_string(), client());
+    let browser = BrowserTokens::default();
     let (a, b) = futures::join!(
         two_factor::confirm_totp_setup(
             &state,
             &session,
             &setup.factor_id,
             &first_code,
+            &browser,
             &client,
             at
         ),
-        two_factor::confirm_totp_setup(&state, &session, &second_id, &second_code, &client, at),
+        two_factor::confirm_totp_setup(
+            &state,
+            &session,
+            &second_id,
+            &second_code,
+            &browser,
+            &client,
+            at
+        ),
     );
     let shown: Vec<Vec<String>> = [a, b]
         .into_iter()
@@ -447,7 +494,7 @@ async fn turning_off_what_is_not_on_changes_nothing(pool: PgPool) {
     // …while another session asks to turn two-factor off, again and again.
     let other = full_session(&state, &elsewhere.session_secret, t0()).await;
     for _ in 0..3 {
-        let err = two_factor::disable(&state, &other, &client(), t0())
+        let err = two_factor::disable(&state, &other, &BrowserTokens::default(), &client(), t0())
             .await
             .unwrap_err();
         assert!(err.message_for("two_factor").is_some(), "{err:?}");
@@ -478,9 +525,15 @@ async fn a_session_signed_out_by_turning_two_factor_on_changes_nothing(pool: PgP
     // account had no second factor), arrives at its transaction after.
     turn_on(&state, &signed_up.session_secret, t0()).await;
     for result in [
-        two_factor::disable(&state, &attackers_session, &client(), t0())
-            .await
-            .map(|_| ()),
+        two_factor::disable(
+            &state,
+            &attackers_session,
+            &BrowserTokens::default(),
+            &client(),
+            t0(),
+        )
+        .await
+        .map(|_| ()),
         two_factor::regenerate_backup_codes(&state, &attackers_session, &client(), t0())
             .await
             .map(|_| ()),
@@ -518,9 +571,18 @@ async fn turning_off_racing_the_owners_enrollment_never_undoes_it(pool: PgPool) 
         let typed = code(&secret_of_setup(&setup.manual_key), at);
         // The attacker's request may be checked while the account has no second factor yet,
         // and reach its change while the owner's confirmation commits.
+        let browser = BrowserTokens::default();
         let (confirmed, disabled) = futures::join!(
-            two_factor::confirm_totp_setup(&state, &owner, &setup.factor_id, &typed, &client, at),
-            two_factor::disable(&state, &attackers_session, &client, at),
+            two_factor::confirm_totp_setup(
+                &state,
+                &owner,
+                &setup.factor_id,
+                &typed,
+                &browser,
+                &client,
+                at
+            ),
+            two_factor::disable(&state, &attackers_session, &browser, &client, at),
         );
         let confirmed = confirmed.unwrap();
         assert!(
@@ -534,9 +596,95 @@ async fn turning_off_racing_the_owners_enrollment_never_undoes_it(pool: PgPool) 
         assert_eq!(active, 1, "round {round}");
         // The owner turns it off again for the next round.
         let owner = full_session(&state, &confirmed.session_secret, at).await;
-        two_factor::disable(&state, &owner, &client, at)
+        two_factor::disable(&state, &owner, &BrowserTokens::default(), &client, at)
             .await
             .unwrap();
         owner_secret = confirmed.session_secret;
     }
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn a_sign_in_racing_the_owners_enrollment_keeps_no_full_session(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let mut owner_secret = signed_up.session_secret.clone();
+    let client = client();
+    for round in 0..10 {
+        let at = t0() + Duration::minutes(round);
+        let owner = full_session(&state, &owner_secret, at).await;
+        let setup = two_factor::begin_totp_setup(&state, &owner, at)
+            .await
+            .unwrap();
+        let typed = code(&secret_of_setup(&setup.manual_key), at);
+        let browser = BrowserTokens::default();
+        // Someone with the password signs in while the owner turns two-factor on.
+        let (confirmed, attacker) = futures::join!(
+            two_factor::confirm_totp_setup(
+                &state,
+                &owner,
+                &setup.factor_id,
+                &typed,
+                &browser,
+                &client,
+                at
+            ),
+            accounts::sign_in(&state, EMAIL, PASSWORD, None, &client, at),
+        );
+        let confirmed = confirmed.unwrap();
+        if let Ok(attacker) = attacker
+            && !attacker.needs_second_factor
+        {
+            assert!(
+                !is_live(&state, &attacker.session_secret, at).await,
+                "round {round}: a full session without a second factor outlived the enrollment"
+            );
+        }
+        let owner = full_session(&state, &confirmed.session_secret, at).await;
+        two_factor::disable(&state, &owner, &browser, &client, at)
+            .await
+            .unwrap();
+        owner_secret = confirmed.session_secret;
+    }
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn turning_two_factor_on_forgets_every_other_recognised_browser(pool: PgPool) {
+    let state = state(pool);
+    let signed_up = sign_up(&state, EMAIL).await;
+    let owners = BrowserTokens::recognised(signed_up.recognised_browser.unwrap().expose());
+    // A browser that signed in with the password alone, before two-factor.
+    let other = sign_in(&state, t0(), None).await;
+    let others = BrowserTokens::recognised(other.recognised_browser.unwrap().expose());
+    let recognised = |tokens: BrowserTokens| {
+        let state = &state;
+        async move {
+            app::server::browsers::recognise_for_user(&state.pool, signed_up.user_id, &tokens, t0())
+                .await
+                .unwrap()
+                .is_some()
+        }
+    };
+    assert!(recognised(others.clone()).await);
+
+    let session = full_session(&state, &signed_up.session_secret, t0()).await;
+    let setup = two_factor::begin_totp_setup(&state, &session, t0())
+        .await
+        .unwrap();
+    let secret = secret_of_setup(&setup.manual_key);
+    two_factor::confirm_totp_setup(
+        &state,
+        &session,
+        &setup.factor_id,
+        &code(&secret, t0()),
+        &owners,
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        recognised(owners).await,
+        "the browser that made the change stays recognised"
+    );
+    assert!(!recognised(others).await);
 }

@@ -44,6 +44,7 @@ async fn with_authenticator(state: &AppState) -> (SignedIn, TotpSecret) {
         &session,
         &setup.factor_id,
         &code(&secret, t0()),
+        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -105,6 +106,7 @@ async fn wrong_current_passwords_are_throttled_like_sign_in(pool: PgPool) {
             &state,
             &session,
             wrong_current("a brand new passphrase"),
+            &BrowserTokens::default(),
             &client(),
             t0(),
         )
@@ -144,6 +146,7 @@ async fn wrong_current_passwords_and_wrong_codes_at_the_prompt_share_one_limit(p
             &state,
             &session,
             wrong_current("a brand new passphrase"),
+            &BrowserTokens::default(),
             &client(),
             at,
         )
@@ -551,8 +554,9 @@ async fn sweeping_forgets_what_no_longer_counts(pool: PgPool) {
         "windows over, nothing in flight"
     );
     assert_eq!(count("trusted_browsers").await, 1);
-    // The sign-up's and the challenge's (this test's "browser" never sent its cookie back).
-    assert_eq!(count("recognised_browsers").await, 2);
+    // The challenge's (the sign-up's was forgotten when two-factor was turned on from a browser
+    // that did not send its cookie back).
+    assert_eq!(count("recognised_browsers").await, 1);
 
     let two_years_later = at + Duration::days(730);
     maintenance::sweep(&state.pool, &state.settings, two_years_later)
@@ -562,4 +566,80 @@ async fn sweeping_forgets_what_no_longer_counts(pool: PgPool) {
     assert_eq!(count("recognised_browsers").await, 0, "unused for a year");
     assert_eq!(count("sessions").await, 0);
     assert!(!is_live(&state, &passed.session_secret, two_years_later).await);
+}
+
+/// A full session opened with the password and a trusted browser (no second factor passed),
+/// as whoever holds a copy of that cookie can open again and again.
+async fn trusted_session(
+    state: &AppState,
+    trusted: &str,
+    at: OffsetDateTime,
+) -> (CurrentSession, String) {
+    let signed_in = accounts::sign_in_from(
+        state,
+        EMAIL,
+        PASSWORD,
+        None,
+        &BrowserTokens::trusted(trusted),
+        &client(),
+        at,
+    )
+    .await
+    .unwrap();
+    assert!(!signed_in.needs_second_factor);
+    let session = full_session(state, &signed_in.session_secret, at).await;
+    assert_eq!(session.second_factor_at, None);
+    let next = signed_in.trusted_browser.unwrap().expose().to_owned();
+    (session, next)
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn new_sessions_without_a_second_factor_bring_no_new_code_guesses(pool: PgPool) {
+    let state = state(pool);
+    let (_, secret) = with_authenticator(&state).await;
+    let at = t0() + Duration::minutes(1);
+    let half = accounts::sign_in(&state, EMAIL, PASSWORD, None, &client(), at)
+        .await
+        .unwrap();
+    let Some(Authenticated::Challenge(challenge)) =
+        sessions::authenticate_any(&state.pool, &state.settings, &half.session_secret, at)
+            .await
+            .unwrap()
+    else {
+        panic!("expected a challenge");
+    };
+    let ChallengeOutcome::Passed(passed) = two_factor::answer_challenge(
+        &state,
+        &challenge,
+        ChallengeAnswer {
+            code: &code(&secret, at),
+            use_backup_code: false,
+            trust_browser: true,
+        },
+        &BrowserTokens::default(),
+        &client(),
+        at,
+    )
+    .await
+    .unwrap() else {
+        panic!("expected a pass");
+    };
+    let mut trusted = passed.trusted_browser.unwrap().expose().to_owned();
+    let wrong = code(&secret, at + Duration::hours(3));
+    // Five wrong codes in one such session…
+    let (session, next) = trusted_session(&state, &trusted, at).await;
+    trusted = next;
+    for _ in 0..two_factor::FREE_ATTEMPTS {
+        let err =
+            two_factor::confirm_identity_with_code(&state, &session, &wrong, false, &client(), at)
+                .await
+                .unwrap_err();
+        assert!(err.message_for("code").is_some(), "{err:?}");
+    }
+    // …and a fresh session has no fresh budget: the account's count holds it.
+    let (fresh, _) = trusted_session(&state, &trusted, at).await;
+    let err = two_factor::confirm_identity_with_code(&state, &fresh, &wrong, false, &client(), at)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
 }

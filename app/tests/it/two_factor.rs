@@ -52,6 +52,7 @@ async fn enabled_account(state: &AppState) -> (SignedIn, TotpSecret, Vec<String>
         &session,
         &setup.factor_id,
         &code(&secret, t0()),
+        &BrowserTokens::default(),
         &client(),
         t0(),
     )
@@ -415,6 +416,7 @@ async fn a_trusted_browser_skips_the_challenge_until_the_password_changes(pool: 
             new_password_confirm: "a brand new passphrase",
             sign_out_other_sessions: false,
         },
+        &BrowserTokens::default(),
         &client(),
         later,
     )
@@ -501,7 +503,7 @@ async fn turning_off_removes_everything_and_signs_out_other_sessions(pool: PgPoo
     );
     assert_eq!(overview.trusted_browsers.len(), 1);
 
-    let ended = two_factor::disable(&state, &session, &client(), at)
+    let ended = two_factor::disable(&state, &session, &BrowserTokens::default(), &client(), at)
         .await
         .unwrap();
     assert_eq!(ended.other_sessions, 1);
@@ -551,6 +553,7 @@ async fn replacing_keeps_the_backup_codes_and_switches_apps_once_verified(pool: 
         &session,
         &setup.factor_id,
         &code(&new_secret, at),
+        &BrowserTokens::default(),
         &client(),
         at,
     )

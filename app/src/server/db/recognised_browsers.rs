@@ -62,6 +62,23 @@ pub async fn recognises_user(
     .await
 }
 
+/// Forgets every browser of `user_id` but the one with `keep` (if any); returns how many.
+pub async fn delete_for_user_except(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    keep: Option<&[u8]>,
+) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        r#"DELETE FROM recognised_browsers
+           WHERE user_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)"#,
+        user_id,
+        keep,
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Forgets browsers unused since `before`; returns how many.
 pub async fn delete_unused(
     db: impl PgExecutor<'_>,

@@ -82,6 +82,9 @@ pub struct NewSignIn<'a> {
     pub session: NewSession<'a>,
     /// The password hash just verified: no session is started if it has changed meanwhile.
     pub verified_hash: &'a str,
+    /// The account's factors version the sign-in decided by: no session either if the
+    /// factors have changed meanwhile.
+    pub factors_version: i64,
     /// For a full session: the browser to remember as recognised (token hash), and the log
     /// entry to write (kind and details).
     pub completed: Option<CompletedSignIn<'a>>,
@@ -94,8 +97,9 @@ pub struct CompletedSignIn<'a> {
 }
 
 /// Starts the session of a sign-in whose password was just verified, only while the account's
-/// password hash is still `verified_hash` (the user row is share-locked, as in
-/// [`insert_if_password_is`]); for a full session also remembers the browser and writes the
+/// password hash is still `verified_hash` and its factors version still `factors_version` (the
+/// user row is share-locked, as in [`insert_if_password_is`], and PostgreSQL re-checks both on
+/// the row after waiting for a concurrent change); for a full session also remembers the browser and writes the
 /// log entry. One statement with data-modifying CTEs, atomic as a transaction: it is on every
 /// sign-in's path, where each round trip and commit costs CPU the password hashing needs.
 pub async fn insert_signed_in(
@@ -117,7 +121,7 @@ pub async fn insert_signed_in(
                  (user_id, token_hash, level, created_at, last_seen_at, authenticated_at,
                   second_factor_at, ip, user_agent)
                SELECT id, $2, $3, $4, $4, $4, NULL, $5, $6
-               FROM users WHERE id = $1 AND password_hash = $7
+               FROM users WHERE id = $1 AND password_hash = $7 AND factors_version = $11
                FOR SHARE
                RETURNING id, user_id
            ), b AS (
@@ -139,6 +143,7 @@ pub async fn insert_signed_in(
         browser,
         kind,
         details,
+        new.factors_version,
     )
     .fetch_optional(db)
     .await

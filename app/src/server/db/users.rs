@@ -22,11 +22,22 @@ impl std::fmt::Debug for UserRow {
     }
 }
 
-/// The key accounts are matched on: NFKC, then Unicode case folding ("Straße" and "STRASSE"
-/// are one address), independent of the database locale.
+/// The key accounts are matched on, independent of the database locale: the local part after
+/// NFKC and Unicode case folding ("Straße" and "STRASSE" are one mailbox name), the domain in
+/// its ASCII (IDNA) form, lower case, as mail is routed ("bücher.example",
+/// "xn--bcher-kva.example" and "BÜCHER．example" are one domain; "straße.example" and
+/// "strasse.example" are two).
 pub fn email_lookup(email: &str) -> String {
     let normalized = crate::validation::normalize_password(email.trim());
-    unicase::UniCase::new(normalized).to_folded_case()
+    match normalized.rsplit_once('@') {
+        Some((local, domain)) => {
+            let domain = idna::domain_to_ascii(domain)
+                .unwrap_or_else(|_| domain.to_owned())
+                .to_ascii_lowercase();
+            format!("{}@{domain}", unicase::UniCase::new(local).to_folded_case())
+        }
+        None => unicase::UniCase::new(normalized.as_str()).to_folded_case(),
+    }
 }
 
 pub async fn insert(
@@ -62,14 +73,23 @@ pub async fn find_by_email(
     .await
 }
 
-/// The account with `email` for a sign-in, and whether it has an active second factor: one
-/// query on the sign-in path.
+/// What a sign-in needs to know about the account besides its password hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FactorsSeen {
+    /// Whether the account has an active second factor.
+    pub has_factor: bool,
+    /// The account's factors version when this was read (see the migration).
+    pub version: i64,
+}
+
+/// The account with `email` for a sign-in, with its second factors as seen now: one query on
+/// the sign-in path.
 pub async fn find_for_sign_in(
     db: impl PgExecutor<'_>,
     email: &str,
-) -> Result<Option<(UserRow, bool)>, sqlx::Error> {
+) -> Result<Option<(UserRow, FactorsSeen)>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT u.id, u.email, u.password_hash, u.created_at,
+        r#"SELECT u.id, u.email, u.password_hash, u.created_at, u.factors_version,
                   EXISTS (SELECT 1 FROM factors f
                           WHERE f.user_id = u.id AND f.state = 'active') AS "has_factor!"
            FROM users u WHERE u.email_lookup = $1"#,
@@ -85,9 +105,24 @@ pub async fn find_for_sign_in(
                 password_hash: r.password_hash,
                 created_at: r.created_at,
             },
-            r.has_factor,
+            FactorsSeen {
+                has_factor: r.has_factor,
+                version: r.factors_version,
+            },
         )
     }))
+}
+
+/// Records a change to the account's second factors, inside the change's transaction: sign-ins
+/// that read the account before it start no session (they decide again).
+pub async fn bump_factors_version(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE users SET factors_version = factors_version + 1 WHERE id = $1",
+        id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
@@ -131,38 +166,69 @@ pub async fn lock_for_update(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sq
     Ok(())
 }
 
-/// Brings the lookup keys of addresses with non-ASCII characters up to date with
-/// [`email_lookup`] (they were lower-cased only before NFKC and case folding). Run at start-up;
-/// quick when nothing is left to do. Returns how many keys changed; an address whose new key
-/// belongs to another account already is left as it is, and logged.
-pub async fn rekey_email_lookups(db: &sqlx::PgPool) -> Result<u64, sqlx::Error> {
+/// What bringing the lookup keys up to date found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Rekeyed {
+    /// This many keys changed (none needs to any more).
+    Done(u64),
+    /// These accounts' addresses now match another account's: nothing was changed, and an
+    /// administrator must change one address of each pair (new key, user ids).
+    Collisions(Vec<(String, Vec<Uuid>)>),
+}
+
+/// Brings the lookup keys of addresses with non-ASCII characters or non-ASCII-looking domains
+/// up to date with [`email_lookup`] (they were lower-cased only before NFKC, case folding and
+/// IDNA). Run at start-up; quick when nothing is left to do. If two accounts would now share a
+/// key, changes nothing and says which: one of them would otherwise become unreachable.
+pub async fn rekey_email_lookups(db: &sqlx::PgPool) -> Result<Rekeyed, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT id, email, email_lookup FROM users WHERE email !~ '^[[:ascii:]]*$'"#
+        r#"SELECT id, email, email_lookup FROM users
+           WHERE email !~ '^[[:ascii:]]*$' OR email ~* '@(.*[.])?xn--'"#
     )
     .fetch_all(db)
     .await?;
-    let mut changed = 0;
-    for row in rows {
-        let key = email_lookup(&row.email);
-        if key == row.email_lookup {
-            continue;
-        }
-        match sqlx::query!(
-            "UPDATE users SET email_lookup = $2 WHERE id = $1",
-            row.id,
-            key
-        )
-        .execute(db)
-        .await
-        {
-            Ok(_) => changed += 1,
-            Err(err) if crate::server::db::is_unique_violation(&err) => {
-                tracing::warn!(user_id = %row.id, "two accounts fold to one address; left as it is");
-            }
-            Err(err) => return Err(err),
+    let changes: Vec<(Uuid, String)> = rows
+        .into_iter()
+        .filter_map(|row| {
+            let key = email_lookup(&row.email);
+            (key != row.email_lookup).then_some((row.id, key))
+        })
+        .collect();
+    if changes.is_empty() {
+        return Ok(Rekeyed::Done(0));
+    }
+    let keys: Vec<String> = changes.iter().map(|(_, key)| key.clone()).collect();
+    let holders = sqlx::query!(
+        "SELECT id, email_lookup FROM users WHERE email_lookup = ANY($1::text[])",
+        &keys
+    )
+    .fetch_all(db)
+    .await?;
+    let mut collisions: Vec<(String, Vec<Uuid>)> = Vec::new();
+    for (_, key) in &changes {
+        let mut ids: Vec<Uuid> = holders
+            .iter()
+            .filter(|h| &h.email_lookup == key)
+            .map(|h| h.id)
+            .chain(changes.iter().filter(|(_, k)| k == key).map(|(i, _)| *i))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        if ids.len() > 1 && !collisions.iter().any(|(k, _)| k == key) {
+            collisions.push((key.clone(), ids));
         }
     }
-    Ok(changed)
+    if !collisions.is_empty() {
+        return Ok(Rekeyed::Collisions(collisions));
+    }
+    let mut tx = db.begin().await?;
+    for (id, key) in &changes {
+        sqlx::query!("UPDATE users SET email_lookup = $2 WHERE id = $1", id, key)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(Rekeyed::Done(changes.len() as u64))
 }
 
 #[cfg(test)]
