@@ -19,7 +19,10 @@ PORT=3900
 bench_db="keyward_bench_$$"
 server_pid=""
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
   db_drop "$bench_db"
   db_down
 }
@@ -54,6 +57,15 @@ done
 password_field="correct+horse+battery+staple"
 
 peak_rss() { awk '/VmHWM/ { print $2 }' "/proc/$server_pid/status"; }
+# CPU time (clock ticks) of processes, and of the whole machine busy / idle: where the cores went
+# during the load, to tell the server's own work from the database's on the same cores.
+ticks_of() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+postgres_ticks() {
+  local sum=0 pid
+  for pid in $(pgrep -x postgres); do sum=$((sum + $(ticks_of "$pid" || echo 0))); done
+  echo "$sum"
+}
+machine_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5 + $6 }' /proc/stat; }
 
 run_load() { # connections seconds
   BENCH_ORIGIN="$origin" BENCH_PASSWORD="$password_field" BENCH_ACCOUNTS="$ACCOUNTS" \
@@ -64,13 +76,23 @@ echo "Argon2id m=19 MiB t=2 p=1: one hash alone takes $hash_ms ms ($cores cores 
 echo
 echo "--- load within the bound: 8 connections over $ACCOUNTS accounts, 20 s, throttle on ---"
 before=$(target/release/examples/hash_time 60 --parallel)
+server_0=$(ticks_of "$server_pid"); postgres_0=$(postgres_ticks); read -r busy_0 idle_0 < <(machine_ticks)
 out=$(run_load 8 20)
+server_1=$(ticks_of "$server_pid"); postgres_1=$(postgres_ticks); read -r busy_1 idle_1 < <(machine_ticks)
 after=$(target/release/examples/hash_time 60 --parallel)
 ceiling=$(awk -v a="$before" -v b="$after" 'BEGIN { printf "%.1f", (a + b) / 2 }')
 echo "$out" | grep -E "Requests/sec|Latency|Non-2xx|50%|99%"
 rps=$(echo "$out" | awk '/Requests\/sec/ { print $2 }')
 echo "Argon2 ceiling: $cores hashers at once, nothing else running: $before/s before, $after/s after => $ceiling/s"
 echo "sign-ins/s: $rps = $(awk -v r="$rps" -v c="$ceiling" 'BEGIN { printf "%.1f", 100 * r / c }')% of the Argon2 ceiling (budget: at least 90%); $(awk -v r="$rps" -v c="$naive" 'BEGIN { printf "%.1f", 100 * r / c }')% of cores x one hash alone"
+awk -v s=$((server_1 - server_0)) -v p=$((postgres_1 - postgres_0)) -v b=$((busy_1 - busy_0)) \
+  -v i=$((idle_1 - idle_0)) -v r="$rps" -v hz="$(getconf CLK_TCK)" -v cores="$cores" -v ceiling="$ceiling" 'BEGIN {
+    all = b + i; n = r * 20
+    printf "where the cores went: server %.1f%%, PostgreSQL %.1f%%, other %.1f%%, idle %.1f%%\n",
+      100 * s / all, 100 * p / all, 100 * (b - s - p) / all, 100 * i / all
+    printf "CPU per sign-in: server %.2f ms, PostgreSQL %.2f ms; one hash of the ceiling: %.2f ms\n",
+      1000 * s / hz / n, 1000 * p / hz / n, 1000 * cores / ceiling
+  }'
 echo "server peak RSS so far: $(( $(peak_rss) / 1024 )) MiB"
 echo
 echo "--- overload: 128 connections, 10 s (hashing bound = cores + 32 waiting) ---"

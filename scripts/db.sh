@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # PostgreSQL for development and tests. Sourced, not executed.
 #
 # db_up: when DATABASE_URL is set, uses that server as it is. Otherwise provisions a project-local

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the scripts in this folder. Sourced, not executed.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Tools installed from npm live outside the checkout so that fresh clones (CI) reuse them.
@@ -10,7 +11,7 @@ step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
 # Prints the directory holding initdb/pg_ctl, preferring the newest installed PostgreSQL.
 pg_bin_dir() {
   local dir
-  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+  for dir in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r); do
     if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then
       echo "$dir"
       return 0

@@ -28,6 +28,7 @@ need_cmd curl curl
 need_cmd pkg-config pkg-config
 need_cmd cc build-essential
 need_cmd make make
+need_cmd shellcheck shellcheck
 if ! pg_bin_dir >/dev/null 2>&1; then apt_packages+=(postgresql); fi
 if [ ${#apt_packages[@]} -gt 0 ]; then
   step "apt: installing ${apt_packages[*]}"

@@ -24,6 +24,9 @@ if [ "$only" = all ]; then
   step "check: cargo fmt"
   cargo fmt --all -- --check
 
+  step "check: shellcheck (scripts, bench, CI)"
+  shellcheck scripts/*.sh bench/*.sh .ci/run
+
   step "check: clippy (server: app+ssr, server)"
   cargo clippy -p app --features ssr --all-targets -- -D warnings
   cargo clippy -p server --all-targets -- -D warnings

@@ -65,7 +65,7 @@ pub async fn sign_up(
                 request.presented_secret.as_ref().map(Secret::expose),
                 &request.browser,
                 &request.client,
-                context::now(),
+                state.clock.now(),
             )
             .await?;
             context::set_browser_cookies(
@@ -93,7 +93,7 @@ pub async fn sign_in(email: String, password: Secret) -> Result<(), AppError> {
                 request.presented_secret.as_ref().map(Secret::expose),
                 &request.browser,
                 &request.client,
-                context::now(),
+                state.clock.now(),
             )
             .await?;
             if signed_in.needs_second_factor {
@@ -121,7 +121,7 @@ pub async fn sign_out() -> Result<(), AppError> {
             let state = context::state()?;
             let request = context::request_session()?;
             if let Some(session) = &request.session {
-                accounts::sign_out(&state, session, &request.client, context::now()).await?;
+                accounts::sign_out(&state, session, &request.client, state.clock.now()).await?;
             } else if let Some(secret) = &request.presented_secret {
                 sessions::end(&state.pool, secret.expose()).await?;
             }
@@ -142,7 +142,7 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
             let (session, _) = context::require_session()?;
             let user = crate::server::accounts::signed_in_user(&state, &session).await?;
             let (idle, absolute) =
-                crate::server::sessions::cutoffs(&state.settings, context::now());
+                crate::server::sessions::cutoffs(&state.settings, state.clock.now());
             let sessions =
                 sessions::count_live_for_user(&state.pool, session.user_id, idle, absolute).await?;
             Ok(AccountOverview {
@@ -179,7 +179,7 @@ pub async fn change_password(
                 },
                 &request.browser,
                 &request.client,
-                context::now(),
+                state.clock.now(),
             )
             .await?;
             // The current password was just checked: the session's id changes with it.

@@ -22,7 +22,7 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(600);
 async fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("--generate-encryption-key") {
         // A key for KEYWARD_ENCRYPTION_KEYS, named after today (ids only need to differ).
-        let id = time::OffsetDateTime::now_utc().date().to_string();
+        let id = app::server::clock::Clock::System.now().date().to_string();
         println!("{}", app::server::crypto::KeyRing::generate_key_spec(&id));
         return ExitCode::SUCCESS;
     }
@@ -223,7 +223,7 @@ async fn sweep_now_and_then(state: AppState) {
     let mut ticker = tokio::time::interval(SWEEP_INTERVAL);
     loop {
         ticker.tick().await;
-        let now = time::OffsetDateTime::now_utc();
+        let now = state.clock.now();
         match app::server::maintenance::sweep(&state.pool, &state.settings, now).await {
             Ok(swept) if swept == Default::default() => {}
             Ok(swept) => tracing::info!(?swept, "swept what no longer counts"),

@@ -216,7 +216,7 @@ pub async fn load_session(
     };
     let authenticated = match &presented_secret {
         Some(secret) => {
-            let now = time::OffsetDateTime::now_utc();
+            let now = state.clock.now();
             match sessions::authenticate_any(&state.pool, &state.settings, secret.expose(), now)
                 .await
             {

@@ -128,7 +128,7 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
                 &state,
                 &session,
                 request.browser.trusted.as_ref().map(Secret::expose),
-                context::now(),
+                state.clock.now(),
             )
             .await
         }
@@ -150,7 +150,7 @@ pub async fn confirm_identity(password: Secret) -> Result<(), AppError> {
                 &session,
                 password.expose(),
                 &request.client,
-                context::now(),
+                state.clock.now(),
             )
             .await?;
             // The session's token changed with its privilege: hand the browser the new one.
@@ -178,7 +178,7 @@ pub async fn confirm_identity_with_code(
                 code.expose(),
                 use_backup_code,
                 &client,
-                context::now(),
+                state.clock.now(),
             )
             .await?;
             context::set_session_cookie(&state.settings, &secret)
@@ -194,7 +194,7 @@ pub async fn begin_totp_setup() -> Result<TotpSetup, AppError> {
         async {
             let state = context::state()?;
             let (session, _) = context::require_session()?;
-            two_factor::begin_totp_setup(&state, &session, context::now()).await
+            two_factor::begin_totp_setup(&state, &session, state.clock.now()).await
         }
         .await,
     )
@@ -220,7 +220,7 @@ pub async fn confirm_totp_setup(
                 code.expose(),
                 &request.browser,
                 &request.client,
-                context::now(),
+                state.clock.now(),
             )
             .await?;
             context::set_session_cookie(&state.settings, &confirmed.session_secret)?;
@@ -255,7 +255,7 @@ pub async fn regenerate_backup_codes() -> Result<BackupCodeSet, AppError> {
         async {
             let state = context::state()?;
             let (session, client) = context::require_session()?;
-            two_factor::regenerate_backup_codes(&state, &session, &client, context::now()).await
+            two_factor::regenerate_backup_codes(&state, &session, &client, state.clock.now()).await
         }
         .await,
     )
@@ -275,7 +275,7 @@ pub async fn disable_two_factor() -> Result<SignedOutElsewhere, AppError> {
                 &session,
                 &request.browser,
                 &request.client,
-                context::now(),
+                state.clock.now(),
             )
             .await?;
             context::set_cookie(&sessions::clearing_trusted_browser_cookie(&state.settings))?;
@@ -292,7 +292,8 @@ pub async fn revoke_trusted_browser(id: String) -> Result<(), AppError> {
         async {
             let state = context::state()?;
             let (session, client) = context::require_session()?;
-            two_factor::revoke_trusted_browser(&state, &session, &id, &client, context::now()).await
+            two_factor::revoke_trusted_browser(&state, &session, &id, &client, state.clock.now())
+                .await
         }
         .await,
     )
@@ -327,7 +328,7 @@ pub async fn answer_challenge(
                 },
                 &request.browser,
                 &request.client,
-                context::now(),
+                state.clock.now(),
             )
             .await?;
             match outcome {

@@ -121,7 +121,3 @@ pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     }
     result
 }
-
-pub fn now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
-}

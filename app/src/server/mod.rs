@@ -6,6 +6,7 @@ pub mod attempts;
 pub mod authenticator;
 pub mod backup_codes;
 pub mod browsers;
+pub mod clock;
 pub mod config;
 pub mod context;
 pub mod crypto;

@@ -1,3 +1,4 @@
+use crate::server::clock::Clock;
 use crate::server::config::{ENCRYPTION_KEYS_VAR, Settings};
 use crate::server::crypto::KeyRing;
 use crate::server::password::PasswordHasher;
@@ -17,6 +18,7 @@ pub struct AppState {
     pub common_passwords: Arc<HashSet<String>>,
     /// Seals TOTP secrets and keys backup-code hashes.
     pub keys: Arc<KeyRing>,
+    pub clock: Clock,
 }
 
 /// The shipped common-password list (see THIRD_PARTY.md), also served to browsers.
@@ -45,6 +47,7 @@ impl AppState {
             hasher,
             common_passwords: Arc::new(crate::validation::parse_common_passwords(COMMON_PASSWORDS)),
             keys: Arc::new(keys),
+            clock: Clock::System,
         })
     }
 }

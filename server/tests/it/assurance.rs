@@ -64,7 +64,7 @@ async fn sign_in(app: &Router, cookies: &[&str]) -> axum::response::Response {
 /// Turns an authenticator on for the account behind `session_cookie` through the factor
 /// repository alone, as before this issue: no other session is touched.
 async fn authenticator_added_behind_its_back(state: &AppState, session_cookie: &str) -> TotpSecret {
-    let now = time::OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let session =
         sessions::authenticate(&state.pool, &state.settings, secret_of(session_cookie), now)
             .await
@@ -194,7 +194,7 @@ async fn a_stolen_trusted_browser_cookie_and_the_password_cannot_change_factors(
     // The owner signs in with a code and trusts the browser.
     let response = sign_in(&app, &[]).await;
     let half = cookie_named(&response, "__Host-keyward_session").unwrap();
-    let code = secret.code_at(time::OffsetDateTime::now_utc().unix_timestamp() as u64);
+    let code = secret.code_at(state.clock.now().unix_timestamp() as u64);
     let response = app
         .clone()
         .oneshot(post(

@@ -64,7 +64,7 @@ async fn half_signed_in(pool: PgPool) -> (Router, String) {
     assert_eq!(response.status(), StatusCode::OK);
     let cookie = session_cookie(&response);
     let secret = cookie.split_once('=').unwrap().1;
-    let now = time::OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let session = sessions::authenticate(&state.pool, &state.settings, secret, now)
         .await
         .unwrap()
