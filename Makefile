@@ -7,7 +7,7 @@ run:   ## install what is missing, build, and serve http://localhost:3000
 dev:   ## the same with cargo leptos watch (live reload) for designers
 	@bash scripts/run.sh --watch
 
-test:  ## every check and test: fmt, clippy, unit, integration, .sqlx, Playwright
+test:  ## every check and test: fmt, shellcheck, clippy, unit, integration, .sqlx, Playwright
 	@bash scripts/test.sh
 
 e2e:   ## only the Playwright suite

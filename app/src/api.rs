@@ -98,7 +98,7 @@ pub async fn sign_in(email: String, password: Secret) -> Result<(), AppError> {
             .await?;
             if signed_in.needs_second_factor {
                 context::set_session_cookie(&state.settings, &signed_in.session_secret)?;
-                leptos_axum::redirect(crate::api::two_factor::CHALLENGE_PATH);
+                leptos_axum::redirect(crate::routes::Page::Challenge.path());
                 Ok(())
             } else {
                 context::set_browser_cookies(
@@ -126,7 +126,7 @@ pub async fn sign_out() -> Result<(), AppError> {
                 sessions::end(&state.pool, secret.expose()).await?;
             }
             context::set_cookie(&sessions::clearing_cookie(&state.settings))?;
-            leptos_axum::redirect("/signin");
+            leptos_axum::redirect(crate::routes::Page::SignIn.path());
             Ok(())
         }
         .await,

@@ -5,6 +5,7 @@ pub mod two_factor;
 
 use crate::api::{self, SignOut};
 use crate::error::AppError;
+use crate::routes::Page;
 use crate::validation::{
     CommonPasswords, CompositionRules, PasswordPolicy, estimate_strength, password_requirements,
 };
@@ -95,7 +96,7 @@ pub fn SiteHeader() -> impl IntoView {
     let user = Resource::new(|| (), |_| api::get_current_user());
     view! {
         <header class="site-header">
-            <A href="/settings/account" attr:class="brand">
+            <A href=Page::HOME.path() attr:class="brand">
                 <img src="/favicon.svg" alt="" width="24" height="24" />
                 <span>"Keyward"</span>
             </A>

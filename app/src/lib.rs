@@ -11,6 +11,7 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod routes;
 pub mod secret;
 pub mod validation;
 
@@ -19,8 +20,9 @@ pub mod server;
 
 use leptos::prelude::*;
 use leptos_meta::{HashedStylesheet, MetaTags, Title, provide_meta_context};
-use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::components::{Route, Router, Routes};
+use pages::settings::SettingsLayout;
+use routes::Page;
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -71,18 +73,28 @@ pub fn App() -> impl IntoView {
             <components::SiteHeader />
             <main id="main" class="main" tabindex="-1">
                 <Routes fallback=pages::NotFound>
-                    <Route path=path!("/signin") view=pages::auth::SignInPage />
-                    <Route path=path!("/signin/challenge") view=pages::auth::ChallengePage />
-                    <Route path=path!("/signup") view=pages::auth::SignUpPage />
-                    <Route path=path!("/design") view=pages::design::DesignGallery />
-                    <ParentRoute path=path!("/settings") view=pages::settings::SettingsLayout>
-                        <Route path=path!("account") view=pages::settings::AccountPage />
-                        <Route path=path!("security") view=pages::security::SecurityPage />
-                        <Route
-                            path=path!("security/two-factor")
-                            view=pages::security::TwoFactorWizardPage
-                        />
-                    </ParentRoute>
+                    <Route path=Page::SignIn.route() view=pages::auth::SignInPage />
+                    <Route path=Page::Challenge.route() view=pages::auth::ChallengePage />
+                    <Route path=Page::SignUp.route() view=pages::auth::SignUpPage />
+                    <Route path=Page::Design.route() view=pages::design::DesignGallery />
+                    <Route
+                        path=Page::Account.route()
+                        view=|| view! { <SettingsLayout><pages::settings::AccountPage /></SettingsLayout> }
+                    />
+                    <Route
+                        path=Page::Security.route()
+                        view=|| view! { <SettingsLayout><pages::security::SecurityPage /></SettingsLayout> }
+                    />
+                    <Route
+                        path=Page::TwoFactorWizard.route()
+                        view=|| {
+                            view! {
+                                <SettingsLayout>
+                                    <pages::security::TwoFactorWizardPage />
+                                </SettingsLayout>
+                            }
+                        }
+                    />
                 </Routes>
             </main>
         </Router>

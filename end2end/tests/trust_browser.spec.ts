@@ -84,6 +84,7 @@ test("revoking a trusted browser makes it ask for a code again", async ({ page }
   await passStepUpIfAsked(page, password, card.getByText("No trusted browsers."));
   await expect(card.getByText("No trusted browsers.")).toBeVisible();
   await expect(card.getByRole("button", { name: "Revoke" })).toHaveCount(0);
+  await expect(card.getByRole("status")).toHaveText("The browser is no longer trusted.");
   // Still revoked after a reload.
   await gotoHydrated(page, "/settings/security");
   await expect(trustedBrowsersCard(page).getByText("No trusted browsers.")).toBeVisible();

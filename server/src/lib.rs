@@ -6,6 +6,7 @@
 
 pub mod middleware;
 
+use app::routes::Page;
 use app::server::AppState;
 use app::{App, shell};
 use axum::Router;
@@ -52,7 +53,7 @@ pub fn router(state: AppState) -> Router {
             ServeDir::new(site_root)
                 .precompressed_br()
                 .precompressed_gzip()
-                .not_found_service(get(not_found_page).with_state(state.clone())),
+                .fallback(get(not_found_page).with_state(state.clone())),
         );
 
     let app_state = state.clone();
@@ -129,7 +130,7 @@ fn cache_when_found<B>(
 /// `/` and `/settings` lead to the account settings; the page guard sends visitors without a
 /// session to sign in.
 async fn home() -> Redirect {
-    Redirect::to("/settings/account")
+    Redirect::to(Page::HOME.path())
 }
 
 /// The process is up.
@@ -151,8 +152,13 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Renders the app's "Page not found" for any path that is neither a route nor a file.
+/// Renders the app's "Page not found" for any path that is neither a route nor a file; a caller
+/// in the middle of signing in is sent back to the challenge instead (the route table denies by
+/// default).
 async fn not_found_page(State(state): State<AppState>, request: Request) -> Response {
+    if let Some(to) = app::routes::redirect_for(None, middleware::caller_of(&request)) {
+        return Redirect::to(to.path()).into_response();
+    }
     let options = state.leptos_options.clone();
     let handler = leptos_axum::render_app_to_stream_with_context(
         move || provide_context(state.clone()),

@@ -2,8 +2,8 @@
 //! origin check for state-changing requests, session loading, and the page guard; and the
 //! mapping of undecodable server-function requests to 400.
 
-use app::api::two_factor::CHALLENGE_PATH;
 use app::error::AppError;
+use app::routes::{self, Caller, Page};
 use app::secret::Secret;
 use app::server::AppState;
 use app::server::browsers::BrowserTokens;
@@ -287,32 +287,27 @@ pub async fn malformed_requests_are_client_errors(request: Request, next: Next) 
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-/// Server-side redirects for pages: settings need a full session (a half-authenticated one is
-/// sent back to its challenge); the challenge page needs a half-authenticated one; sign-in and
-/// sign-up pages are skipped when already signed in. Server functions check the session
-/// themselves.
+/// How far the caller of `request` has signed in, as [`load_session`] found.
+pub fn caller_of(request: &Request) -> Caller {
+    match request.extensions().get::<RequestSession>() {
+        Some(r) if r.session.is_some() => Caller::SignedIn,
+        Some(r) if r.challenge.is_some() => Caller::InChallenge,
+        _ => Caller::Visitor,
+    }
+}
+
+/// Server-side redirects for pages, as the route table ([`app::routes`]) says who may open
+/// each. Paths that are not pages (files, server functions) pass; the not-found page applies
+/// the table's rule for them. Server functions check the session themselves.
 pub async fn page_guard(request: Request, next: Next) -> Response {
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }
-    let (signed_in, in_challenge) = request
-        .extensions()
-        .get::<RequestSession>()
-        .map_or((false, false), |r| {
-            (r.session.is_some(), r.challenge.is_some())
-        });
-    let path = request.uri().path();
-    let needs_session = path == "/settings" || path.starts_with("/settings/");
-    let for_visitors = path == "/signin" || path == "/signup";
-    let challenge = path == CHALLENGE_PATH;
-    if signed_in && (for_visitors || challenge) {
-        return Redirect::to("/settings/account").into_response();
-    }
-    if in_challenge && needs_session {
-        return Redirect::to(CHALLENGE_PATH).into_response();
-    }
-    if !signed_in && !in_challenge && (needs_session || challenge) {
-        return Redirect::to("/signin").into_response();
+    let page = Page::at(request.uri().path());
+    if page.is_some()
+        && let Some(to) = routes::redirect_for(page, caller_of(&request))
+    {
+        return Redirect::to(to.path()).into_response();
     }
     next.run(request).await
 }

@@ -2,19 +2,11 @@
 //! setup wizard, backup codes, trusted browsers and the challenge at sign-in.
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::routes::{Notice, Page};
 use crate::secret::Secret;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
-
-/// Where a half-authenticated session is sent after the password.
-pub const CHALLENGE_PATH: &str = "/signin/challenge";
-pub const SECURITY_PATH: &str = "/settings/security";
-/// The page of the two-factor wizard; `?action=` enable, replace, regenerate or disable.
-pub const WIZARD_PATH: &str = "/settings/security/two-factor";
-/// Query string of the Security page after a sign-in with a backup code.
-pub const USED_BACKUP_CODE_QUERY: &str = "signed_in_with=backup_code";
-/// Query string of the sign-in page after a challenge ended by too many wrong codes.
-pub const CHALLENGE_ENDED_QUERY: &str = "challenge=ended";
 
 /// Everything the Security page shows. Carries no secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -293,7 +285,9 @@ pub async fn revoke_trusted_browser(id: String) -> Result<(), AppError> {
             let state = context::state()?;
             let (session, client) = context::require_session()?;
             two_factor::revoke_trusted_browser(&state, &session, &id, &client, state.clock.now())
-                .await
+                .await?;
+            leptos_axum::redirect(&Page::Security.with_notice(Notice::BrowserUntrusted));
+            Ok(())
         }
         .await,
     )
@@ -315,7 +309,7 @@ pub async fn answer_challenge(
             let request = context::request_session()?;
             let Some(challenge) = request.challenge else {
                 // Expired or already answered (in another tab, say): start from the password.
-                leptos_axum::redirect("/signin");
+                leptos_axum::redirect(Page::SignIn.path());
                 return Ok(());
             };
             let outcome = two_factor::answer_challenge(
@@ -340,9 +334,11 @@ pub async fn answer_challenge(
                         passed.trusted_browser.as_ref(),
                     )?;
                     if passed.backup_codes_left.is_some() {
-                        leptos_axum::redirect(&format!("{SECURITY_PATH}?{USED_BACKUP_CODE_QUERY}"));
+                        leptos_axum::redirect(
+                            &Page::Security.with_notice(Notice::SignedInWithBackupCode),
+                        );
                     } else {
-                        leptos_axum::redirect("/settings/account");
+                        leptos_axum::redirect(Page::HOME.path());
                     }
                     Ok(())
                 }
@@ -360,12 +356,12 @@ pub async fn answer_challenge(
                 ChallengeOutcome::Gone => {
                     // Already answered (a double submit) or expired: the page guard sends the
                     // browser wherever its session now belongs. Its cookie is left alone.
-                    leptos_axum::redirect("/settings/account");
+                    leptos_axum::redirect(Page::HOME.path());
                     Ok(())
                 }
                 ChallengeOutcome::Restart => {
                     context::set_cookie(&sessions::clearing_cookie(&state.settings))?;
-                    leptos_axum::redirect(&format!("/signin?{CHALLENGE_ENDED_QUERY}"));
+                    leptos_axum::redirect(&Page::SignIn.with_notice(Notice::ChallengeEnded));
                     Ok(())
                 }
             }

@@ -1,13 +1,14 @@
 //! Sign-in and sign-up pages. The pages render on the server; the forms are islands, the only
 //! parts that ship WebAssembly.
 
-use crate::api::two_factor::{AnswerChallenge, CHALLENGE_ENDED_QUERY};
+use crate::api::two_factor::AnswerChallenge;
 use crate::api::{SignIn, SignUp};
 use crate::components::two_factor::ChallengeFields;
 use crate::components::{
     CommonList, FormAlert, FormFeedback, PasswordFeedback, TextField, configured_password_policy,
     configured_trusted_browser_days, load_common_passwords,
 };
+use crate::routes::{Notice, Page};
 use crate::validation::{
     PasswordPolicy, normalize_backup_code, normalize_otp, validate_sign_in, validate_sign_up,
 };
@@ -20,11 +21,8 @@ use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
-    let challenge_ended = use_query_map().with_untracked(|q| {
-        CHALLENGE_ENDED_QUERY
-            .split_once('=')
-            .is_some_and(|(key, value)| q.get(key).as_deref() == Some(value))
-    });
+    let challenge_ended = use_query_map().with_untracked(|q| Notice::read(|key| q.get(key)))
+        == Some(Notice::ChallengeEnded);
     view! {
         <Title text="Sign in" />
         <section class="card card--narrow" aria-labelledby="signin-title">
@@ -38,7 +36,7 @@ pub fn SignInPage() -> impl IntoView {
                     }
                 })}
             <SignInForm />
-            <p class="card__footer">"New to Keyward? " <A href="/signup">"Create an account"</A></p>
+            <p class="card__footer">"New to Keyward? " <A href=Page::SignUp.path()>"Create an account"</A></p>
         </section>
     }
 }
@@ -102,7 +100,7 @@ pub fn SignUpPage() -> impl IntoView {
         <section class="card card--narrow" aria-labelledby="signup-title">
             <h1 id="signup-title">"Create your Keyward account"</h1>
             <SignUpForm policy=configured_password_policy() />
-            <p class="card__footer">"Already have an account? " <A href="/signin">"Sign in"</A></p>
+            <p class="card__footer">"Already have an account? " <A href=Page::SignIn.path()>"Sign in"</A></p>
         </section>
     }
 }

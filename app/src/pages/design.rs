@@ -10,7 +10,8 @@ use crate::components::two_factor::{
 };
 use crate::error::StepUpProof;
 use crate::pages::NotFound;
-use crate::pages::security::{DisableDialog, RegenerateDialog, signed_out_text};
+use crate::pages::security::{DisableDialog, RegenerateDialog, outcome_message};
+use crate::routes::Notice;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -131,10 +132,10 @@ pub fn DesignGallery() -> impl IntoView {
             />
         }
     };
-    let notice = |text: String| {
+    let notice = |notice: Notice| {
         view! {
             <div class="alert alert--success" role="status">
-                {text}
+                {outcome_message(notice)}
             </div>
         }
     };
@@ -269,25 +270,28 @@ pub fn DesignGallery() -> impl IntoView {
             </Specimen>
             <Specimen title="Security · turned on, signed out elsewhere">
                 {notice(
-                    format!(
-                        "Two-factor authentication is on.{}",
-                        signed_out_text(SignedOutElsewhere {
-                            other_sessions: 2,
-                            trusted_browsers: 1,
-                        }),
-                    ),
+                    Notice::TwoFactorOn(SignedOutElsewhere {
+                        other_sessions: 2,
+                        trusted_browsers: 1,
+                    }),
                 )}
             </Specimen>
             <Specimen title="Security · authenticator replaced">
                 {notice(
-                    format!(
-                        "Your authenticator app has been replaced.{}",
-                        signed_out_text(SignedOutElsewhere {
-                            other_sessions: 1,
-                            trusted_browsers: 0,
-                        }),
-                    ),
+                    Notice::AuthenticatorReplaced(SignedOutElsewhere {
+                        other_sessions: 1,
+                        trusted_browsers: 0,
+                    }),
                 )}
+            </Specimen>
+            <Specimen title="Security · new backup codes">
+                {notice(Notice::BackupCodesRegenerated)}
+            </Specimen>
+            <Specimen title="Security · turned off">
+                {notice(Notice::TwoFactorOff(SignedOutElsewhere::default()))}
+            </Specimen>
+            <Specimen title="Security · a browser no longer trusted">
+                {notice(Notice::BrowserUntrusted)}
             </Specimen>
             <Specimen title="New backup codes · confirm dialog">
                 <RegenerateDialog busy=Signal::stored(false) on_confirm=noop() on_cancel=noop() />

@@ -3,6 +3,7 @@ pub mod design;
 pub mod security;
 pub mod settings;
 
+use crate::routes::Page;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -18,7 +19,7 @@ pub fn NotFound() -> impl IntoView {
         <section class="card card--narrow">
             <h1>"Page not found"</h1>
             <p>"There is nothing at this address."</p>
-            <A href="/settings/account">"Go to your settings"</A>
+            <A href=Page::HOME.path()>"Go to your settings"</A>
         </section>
     }
 }

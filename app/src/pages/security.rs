@@ -6,8 +6,8 @@
 //! happened. Only the wizard ships WebAssembly, which keeps the bundle small.
 
 use crate::api::two_factor::{
-    self as api, BackupCodeSet, RevokeTrustedBrowser, SECURITY_PATH, SecurityOverview,
-    SignedOutElsewhere, TotpSetup, USED_BACKUP_CODE_QUERY, WIZARD_PATH,
+    self as api, BackupCodeSet, RevokeTrustedBrowser, SecurityOverview, SignedOutElsewhere,
+    TotpSetup,
 };
 use crate::components::two_factor::{
     ENABLE_STEPS, REGENERATE_STEPS, REPLACE_STEPS, SaveCodesStep, ScanStep, StepUpAnswer,
@@ -15,13 +15,13 @@ use crate::components::two_factor::{
 };
 use crate::components::{FormAlert, configured_trusted_browser_days, days_text, go_to};
 use crate::error::{AppError, StepUpProof};
+use crate::routes::{Notice, Page, WizardAction};
 use crate::validation::normalize_otp;
 use leptos::either::EitherOf7;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-use serde::{Deserialize, Serialize};
 
 /// Backup codes left at which the person is urged to make new ones.
 pub const FEW_BACKUP_CODES: i64 = 3;
@@ -29,29 +29,16 @@ pub const FEW_BACKUP_CODES: i64 = 3;
 #[component]
 pub fn SecurityPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| api::get_security_overview());
-    let (done, signed_out, used_backup_code) = use_query_map().with_untracked(|q| {
-        let used = USED_BACKUP_CODE_QUERY
-            .split_once('=')
-            .is_some_and(|(key, value)| q.get(key).as_deref() == Some(value));
-        let count = |key: &str| q.get(key).and_then(|n| n.parse::<u64>().ok()).unwrap_or(0);
-        let signed_out = SignedOutElsewhere {
-            other_sessions: count("others"),
-            trusted_browsers: count("browsers"),
-        };
-        (q.get("done"), signed_out, used)
-    });
-    // Only known outcomes are shown: nothing from the address is echoed into the page.
-    let notice = done.and_then(|done| outcome_message(&done, signed_out));
+    let received = use_query_map().with_untracked(|q| Notice::read(|key| q.get(key)));
     view! {
         <Title text="Security settings" />
         <h1 class="page-title">"Security"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
-                let notice = notice.clone();
                 Suspend::new(async move {
                     match overview.await {
                         Ok(overview) => {
-                            view! { <SecurityCards overview notice used_backup_code /> }.into_any()
+                            view! { <SecurityCards overview received /> }.into_any()
                         }
                         Err(e) => {
                             view! {
@@ -68,20 +55,37 @@ pub fn SecurityPage() -> impl IntoView {
     }
 }
 
-fn outcome_message(done: &str, signed_out: SignedOutElsewhere) -> Option<String> {
-    let elsewhere = signed_out_text(signed_out);
-    Some(match done {
-        "enabled" => format!("Two-factor authentication is on.{elsewhere}"),
-        "replaced" => format!("Your authenticator app has been replaced.{elsewhere}"),
-        "regenerated" => "Your new backup codes are ready. The old ones no longer work.".to_owned(),
-        "disabled" => format!("Two-factor authentication is off.{elsewhere}"),
-        "revoked" => "The browser is no longer trusted.".to_owned(),
-        _ => return None,
+/// The success message for an outcome the Security page was sent back with. Only these known
+/// outcomes are shown: nothing from the address is echoed into the page.
+pub fn outcome_message(notice: Notice) -> Option<String> {
+    Some(match notice {
+        Notice::TwoFactorOn(signed_out) => {
+            format!(
+                "Two-factor authentication is on.{}",
+                signed_out_text(signed_out)
+            )
+        }
+        Notice::AuthenticatorReplaced(signed_out) => format!(
+            "Your authenticator app has been replaced.{}",
+            signed_out_text(signed_out)
+        ),
+        Notice::BackupCodesRegenerated => {
+            "Your new backup codes are ready. The old ones no longer work.".to_owned()
+        }
+        Notice::TwoFactorOff(signed_out) => {
+            format!(
+                "Two-factor authentication is off.{}",
+                signed_out_text(signed_out)
+            )
+        }
+        Notice::BrowserUntrusted => "The browser is no longer trusted.".to_owned(),
+        // Shown beside the backup-code count, or on another page.
+        Notice::SignedInWithBackupCode | Notice::ChallengeEnded => return None,
     })
 }
 
 /// " 2 other sessions were signed out and 1 trusted browser was revoked." (or nothing).
-pub fn signed_out_text(signed_out: SignedOutElsewhere) -> String {
+fn signed_out_text(signed_out: SignedOutElsewhere) -> String {
     let count = |n: u64, one: &str, many: &str| {
         if n == 1 {
             format!("1 {one} was")
@@ -106,10 +110,10 @@ pub fn signed_out_text(signed_out: SignedOutElsewhere) -> String {
 /// A button that opens the wizard for `action`: a plain GET form, so it is a real button that
 /// works before (and without) the WebAssembly.
 #[component]
-fn WizardButton(action: &'static str, label: &'static str, class: &'static str) -> impl IntoView {
+fn WizardButton(action: WizardAction, label: &'static str, class: &'static str) -> impl IntoView {
     view! {
-        <form class="inline-form" method="get" action=WIZARD_PATH>
-            <input type="hidden" name="action" value=action />
+        <form class="inline-form" method="get" action=Page::TwoFactorWizard.path()>
+            <input type="hidden" name=WizardAction::PARAMETER value=action.value() />
             <button type="submit" class=class>
                 {label}
             </button>
@@ -118,11 +122,21 @@ fn WizardButton(action: &'static str, label: &'static str, class: &'static str) 
 }
 
 #[component]
-fn SecurityCards(
-    overview: SecurityOverview,
-    notice: Option<String>,
-    used_backup_code: bool,
-) -> impl IntoView {
+fn SecurityCards(overview: SecurityOverview, received: Option<Notice>) -> impl IntoView {
+    let success = |text: String| {
+        view! {
+            <div class="alert alert--success" role="status">
+                {text}
+            </div>
+        }
+    };
+    // A trusted browser's outcome is told in its own card, every other one in the first.
+    let (two_factor_notice, trusted_notice) = match received {
+        Some(Notice::BrowserUntrusted) => (None, outcome_message(Notice::BrowserUntrusted)),
+        Some(notice) => (outcome_message(notice), None),
+        None => (None, None),
+    };
+    let used_backup_code = received == Some(Notice::SignedInWithBackupCode);
     let used_notice = used_backup_code
         .then(|| overview.two_factor.as_ref().map(|s| s.backup_codes_left))
         .flatten()
@@ -136,7 +150,7 @@ fn SecurityCards(
                         .then(|| {
                             view! {
                                 " "
-                                <a href=format!("{WIZARD_PATH}?action=regenerate")>
+                                <a href=WizardAction::Regenerate.url()>
                                     "Regenerate backup codes"
                                 </a>
                             }
@@ -158,7 +172,7 @@ fn SecurityCards(
                 "Turning it on signs out your other sessions."
             </p>
             <WizardButton
-                action="enable"
+                action=WizardAction::Enable
                 label="Enable two-factor authentication"
                 class="button button--primary"
             />
@@ -194,17 +208,17 @@ fn SecurityCards(
                 </dl>
                 <div class="button-row">
                     <WizardButton
-                        action="replace"
+                        action=WizardAction::Replace
                         label="Replace authenticator"
                         class="button button--secondary"
                     />
                     <WizardButton
-                        action="regenerate"
+                        action=WizardAction::Regenerate
                         label="Regenerate backup codes"
                         class="button button--secondary"
                     />
                     <WizardButton
-                        action="disable"
+                        action=WizardAction::Disable
                         label="Turn off two-factor authentication"
                         class="button button--danger"
                     />
@@ -262,19 +276,13 @@ fn SecurityCards(
     view! {
         <section class="card" aria-labelledby="two-factor-title">
             <h2 id="two-factor-title">"Two-factor authentication"</h2>
-            {notice
-                .map(|text| {
-                    view! {
-                        <div class="alert alert--success" role="status">
-                            {text}
-                        </div>
-                    }
-                })}
+            {two_factor_notice.map(success)}
             {used_notice}
             {status}
         </section>
         <section class="card" aria-labelledby="trusted-title">
             <h2 id="trusted-title">"Trusted browsers"</h2>
+            {trusted_notice.map(success)}
             <p class="muted">
                 {format!(
                     "Browsers where you chose “Don't ask again” skip the second step for {}. \
@@ -288,31 +296,10 @@ fn SecurityCards(
     }
 }
 
-/// What the person set out to do on the wizard page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Intent {
-    Enable,
-    Replace,
-    Regenerate,
-    Disable,
-}
-
-impl Intent {
-    fn from_query(action: &str) -> Option<Intent> {
-        match action {
-            "enable" => Some(Intent::Enable),
-            "replace" => Some(Intent::Replace),
-            "regenerate" => Some(Intent::Regenerate),
-            "disable" => Some(Intent::Disable),
-            _ => None,
-        }
-    }
-}
-
 #[component]
 pub fn TwoFactorWizardPage() -> impl IntoView {
-    let intent = use_query_map().with_untracked(|q| q.get("action"));
-    let intent = intent.as_deref().and_then(Intent::from_query);
+    let intent = use_query_map().with_untracked(|q| q.get(WizardAction::PARAMETER));
+    let intent = intent.as_deref().and_then(WizardAction::from_value);
     view! {
         <Title text="Two-factor authentication" />
         <h1 class="page-title">"Security"</h1>
@@ -323,7 +310,7 @@ pub fn TwoFactorWizardPage() -> impl IntoView {
                 None => {
                     view! {
                         <p>
-                            "Nothing to do here. " <a href=SECURITY_PATH>"Back to Security"</a>
+                            "Nothing to do here. " <a href=Page::Security.path()>"Back to Security"</a>
                         </p>
                     }
                         .into_any()
@@ -352,23 +339,15 @@ enum Resume {
     Verify(TotpSetup),
 }
 
-/// The query string that tells the Security page what happened.
-fn outcome_query(done: &str, signed_out: SignedOutElsewhere) -> String {
-    format!(
-        "?done={done}&others={}&browsers={}",
-        signed_out.other_sessions, signed_out.trusted_browsers
-    )
-}
-
 /// Runs one two-factor action, asking "Confirm it's you" first when the server wants a fresh
 /// check, and returns to the Security page with the outcome.
 #[island]
-fn TwoFactorWizard(intent: Intent) -> impl IntoView {
+fn TwoFactorWizard(intent: WizardAction) -> impl IntoView {
     // Destructive actions wait for a click in the page (a link alone never voids codes).
     let panel = RwSignal::new(match intent {
-        Intent::Disable => Panel::ConfirmDisable,
-        Intent::Regenerate => Panel::ConfirmRegenerate,
-        Intent::Enable | Intent::Replace => Panel::Working,
+        WizardAction::Disable => Panel::ConfirmDisable,
+        WizardAction::Regenerate => Panel::ConfirmRegenerate,
+        WizardAction::Enable | WizardAction::Replace => Panel::Working,
     });
     let busy = RwSignal::new(false);
     let failure: RwSignal<Option<(bool, String)>> = RwSignal::new(None);
@@ -400,7 +379,11 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
         copy_status.set(None);
         panel.set(next);
     };
-    let back = move |outcome: &str| go_to(&format!("{SECURITY_PATH}{outcome}"));
+    // Back to the Security page, saying what happened (if anything did).
+    let back = move |outcome: Option<Notice>| match outcome {
+        Some(notice) => go_to(&Page::Security.with_notice(notice)),
+        None => go_to(Page::Security.path()),
+    };
     let ask_step_up = move |proof: StepUpProof, then: Resume| {
         password.set(String::new());
         step_up_code.set(String::new());
@@ -414,15 +397,15 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
         busy.set(true);
         leptos::task::spawn_local(async move {
             let result = match intent {
-                Intent::Enable | Intent::Replace => api::begin_totp_setup()
+                WizardAction::Enable | WizardAction::Replace => api::begin_totp_setup()
                     .await
                     .map(|setup| show(Panel::Scan(setup))),
-                Intent::Regenerate => api::regenerate_backup_codes()
+                WizardAction::Regenerate => api::regenerate_backup_codes()
                     .await
                     .map(|codes| show(Panel::SaveCodes(codes))),
-                Intent::Disable => api::disable_two_factor()
+                WizardAction::Disable => api::disable_two_factor()
                     .await
-                    .map(|ended| back(&outcome_query("disabled", ended))),
+                    .map(|ended| back(Some(Notice::TwoFactorOff(ended)))),
             };
             busy.set(false);
             match result {
@@ -434,7 +417,7 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
     };
     // Setting up starts as soon as the page is interactive (it only prepares a new secret).
     Effect::new(move |_| {
-        if matches!(intent, Intent::Enable | Intent::Replace) {
+        if matches!(intent, WizardAction::Enable | WizardAction::Replace) {
             run();
         }
     });
@@ -452,7 +435,7 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
                             saved.set(false);
                             show(Panel::SaveCodes(codes));
                         }
-                        None => back(&outcome_query("replaced", confirmed.signed_out)),
+                        None => back(Some(Notice::AuthenticatorReplaced(confirmed.signed_out))),
                     }
                 }
                 Err(AppError::StepUpRequired { proof }) => {
@@ -516,22 +499,22 @@ fn TwoFactorWizard(intent: Intent) -> impl IntoView {
     let cancel_setup = Callback::new(move |()| {
         leptos::task::spawn_local(async move {
             let _ = api::cancel_totp_setup().await;
-            back("");
+            back(None);
         });
     });
-    let cancel = Callback::new(move |()| back(""));
+    let cancel = Callback::new(move |()| back(None));
     let finish = Callback::new(move |()| {
-        if intent == Intent::Enable {
-            back(&outcome_query("enabled", signed_out.get_value()));
+        if intent == WizardAction::Enable {
+            back(Some(Notice::TwoFactorOn(signed_out.get_value())));
         } else {
-            back("?done=regenerated");
+            back(Some(Notice::BackupCodesRegenerated));
         }
     });
     let clear_field = Callback::new(move |()| field_error.set(None));
     let steps = match intent {
-        Intent::Replace => REPLACE_STEPS,
-        Intent::Regenerate => REGENERATE_STEPS,
-        Intent::Enable | Intent::Disable => ENABLE_STEPS,
+        WizardAction::Replace => REPLACE_STEPS,
+        WizardAction::Regenerate => REGENERATE_STEPS,
+        WizardAction::Enable | WizardAction::Disable => ENABLE_STEPS,
     };
 
     // The panels exist only in the browser (each needs a server answer first), so they are

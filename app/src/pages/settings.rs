@@ -8,30 +8,32 @@ use crate::components::{
     load_common_passwords,
 };
 use crate::error::{AppError, StepUpProof};
+use crate::routes::Page;
 use crate::validation::{PasswordPolicy, validate_password_change};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use leptos_router::components::{A, Outlet};
+use leptos_router::components::A;
 
+/// The frame of every settings page: the navigation, then the page.
 #[component]
-pub fn SettingsLayout() -> impl IntoView {
+pub fn SettingsLayout(children: Children) -> impl IntoView {
     view! {
         <div class="settings">
             <nav class="settings__nav" aria-label="Settings">
                 <h2 class="settings__nav-title">"Settings"</h2>
                 <ul>
                     <li>
-                        <A href="/settings/account">"Account"</A>
+                        <A href=Page::Account.path()>"Account"</A>
                     </li>
                     <li>
-                        <A href="/settings/security">"Security"</A>
+                        <A href=Page::Security.path()>"Security"</A>
                     </li>
                 </ul>
             </nav>
             <div class="settings__content">
-                <Outlet />
+                {children()}
             </div>
         </div>
     }

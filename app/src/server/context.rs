@@ -92,7 +92,7 @@ pub fn set_browser_cookies(
 /// sign-up or sign-in.
 pub fn enter_session(settings: &Settings, session_secret: &str) -> Result<(), AppError> {
     set_session_cookie(settings, session_secret)?;
-    leptos_axum::redirect("/settings/account");
+    leptos_axum::redirect(crate::routes::Page::HOME.path());
     Ok(())
 }
 

@@ -18,10 +18,10 @@ use leptos::server_fn::ServerFn;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
-const EMAIL: &str = "ann%40example.com";
-const PASSWORD: &str = "good+passphrase+1";
+pub(crate) const EMAIL: &str = "ann%40example.com";
+pub(crate) const PASSWORD: &str = "good+passphrase+1";
 
-fn post(url: &str, cookies: &[&str], body: &str) -> Request<Body> {
+pub(crate) fn post(url: &str, cookies: &[&str], body: &str) -> Request<Body> {
     let mut builder = Request::post(url)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, "application/json")
@@ -33,7 +33,7 @@ fn post(url: &str, cookies: &[&str], body: &str) -> Request<Body> {
 }
 
 /// The `name=value` of the cookie called `name` that a response sets.
-fn cookie_named(response: &axum::response::Response, name: &str) -> Option<String> {
+pub(crate) fn cookie_named(response: &axum::response::Response, name: &str) -> Option<String> {
     response
         .headers()
         .get_all(header::SET_COOKIE)
@@ -44,7 +44,7 @@ fn cookie_named(response: &axum::response::Response, name: &str) -> Option<Strin
         .map(str::to_owned)
 }
 
-async fn text(response: axum::response::Response) -> String {
+pub(crate) async fn text(response: axum::response::Response) -> String {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8(bytes.to_vec()).unwrap()
 }
@@ -53,7 +53,7 @@ fn secret_of(cookie: &str) -> &str {
     cookie.split_once('=').unwrap().1
 }
 
-async fn sign_in(app: &Router, cookies: &[&str]) -> axum::response::Response {
+pub(crate) async fn sign_in(app: &Router, cookies: &[&str]) -> axum::response::Response {
     let body = format!("email={EMAIL}&password={PASSWORD}");
     app.clone()
         .oneshot(post(SignIn::url(), cookies, &body))
@@ -63,7 +63,10 @@ async fn sign_in(app: &Router, cookies: &[&str]) -> axum::response::Response {
 
 /// Turns an authenticator on for the account behind `session_cookie` through the factor
 /// repository alone, as before this issue: no other session is touched.
-async fn authenticator_added_behind_its_back(state: &AppState, session_cookie: &str) -> TotpSecret {
+pub(crate) async fn authenticator_added_behind_its_back(
+    state: &AppState,
+    session_cookie: &str,
+) -> TotpSecret {
     let now = state.clock.now();
     let session =
         sessions::authenticate(&state.pool, &state.settings, secret_of(session_cookie), now)

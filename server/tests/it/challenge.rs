@@ -105,9 +105,21 @@ async fn a_half_authenticated_session_reaches_only_the_challenge(pool: PgPool) {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
 
-    for path in ["/settings/account", "/settings/security", "/settings", "/"] {
+    // Deny by default: a path that is not a page is not rendered for this session either.
+    for path in [
+        "/settings/account",
+        "/settings/security",
+        "/settings/security/two-factor?action=disable",
+        "/settings",
+        "/",
+        "/no-such-page",
+    ] {
         let response = app.clone().oneshot(get(path, &cookie)).await.unwrap();
-        assert!(response.status().is_redirection(), "{path}");
+        assert!(
+            response.status().is_redirection(),
+            "{path}: {}",
+            response.status()
+        );
         let location = response.headers()[header::LOCATION].to_str().unwrap();
         assert!(
             location == "/signin/challenge" || location == "/settings/account",

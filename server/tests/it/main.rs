@@ -7,6 +7,7 @@
 mod assurance;
 mod challenge;
 mod hardening;
+mod notices;
 mod router;
 
 use app::server::AppState;
