@@ -73,20 +73,20 @@ pub fn App() -> impl IntoView {
             <components::SiteHeader />
             <main id="main" class="main" tabindex="-1">
                 <Routes fallback=pages::NotFound>
-                    <Route path=Page::SignIn.route() view=pages::auth::SignInPage />
-                    <Route path=Page::Challenge.route() view=pages::auth::ChallengePage />
-                    <Route path=Page::SignUp.route() view=pages::auth::SignUpPage />
-                    <Route path=Page::Design.route() view=pages::design::DesignGallery />
+                    <Route path=Page::SignIn.route() ssr=Page::SSR_MODE view=pages::auth::SignInPage />
+                    <Route path=Page::Challenge.route() ssr=Page::SSR_MODE view=pages::auth::ChallengePage />
+                    <Route path=Page::SignUp.route() ssr=Page::SSR_MODE view=pages::auth::SignUpPage />
+                    <Route path=Page::Design.route() ssr=Page::SSR_MODE view=pages::design::DesignGallery />
                     <Route
-                        path=Page::Account.route()
+                        path=Page::Account.route() ssr=Page::SSR_MODE
                         view=|| view! { <SettingsLayout><pages::settings::AccountPage /></SettingsLayout> }
                     />
                     <Route
-                        path=Page::Security.route()
+                        path=Page::Security.route() ssr=Page::SSR_MODE
                         view=|| view! { <SettingsLayout><pages::security::SecurityPage /></SettingsLayout> }
                     />
                     <Route
-                        path=Page::TwoFactorWizard.route()
+                        path=Page::TwoFactorWizard.route() ssr=Page::SSR_MODE
                         view=|| {
                             view! {
                                 <SettingsLayout>

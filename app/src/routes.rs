@@ -57,6 +57,11 @@ impl Page {
     /// Where a signed-in person lands (after signing in, from `/`, from a visitor-only page).
     pub const HOME: Page = Page::Account;
 
+    /// How every page is rendered on the server: all its data loaded first, then one document.
+    /// Pages arrive complete (readable with JavaScript off or slow, no "Loading…" swapped out
+    /// by script), and their data are single small queries, so waiting for them costs little.
+    pub const SSR_MODE: leptos_router::SsrMode = leptos_router::SsrMode::Async;
+
     pub const fn path(self) -> &'static str {
         match self {
             Page::SignIn => "/signin",

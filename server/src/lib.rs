@@ -160,7 +160,7 @@ async fn not_found_page(State(state): State<AppState>, request: Request) -> Resp
         return Redirect::to(to.path()).into_response();
     }
     let options = state.leptos_options.clone();
-    let handler = leptos_axum::render_app_to_stream_with_context(
+    let handler = leptos_axum::render_app_async_with_context(
         move || provide_context(state.clone()),
         move || shell(options.clone()),
     );

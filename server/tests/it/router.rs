@@ -275,3 +275,48 @@ async fn guessing_one_address_is_answered_429_with_retry_after(pool: PgPool) {
     }
     panic!("ten guesses in a row were all answered");
 }
+
+/// Settings pages carry their data in the document itself: with JavaScript off or slow, a person
+/// reads the page, never a "Loading…" that script would have replaced.
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn settings_pages_arrive_complete_without_script(pool: PgPool) {
+    let app = router_with(pool, &[]);
+    let response = app
+        .clone()
+        .oneshot(form_post(SignUp::url(), Some(ORIGIN), SIGN_UP_BODY))
+        .await
+        .unwrap();
+    let cookie = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with("__Host-keyward_session="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned();
+    for (path, expected) in [
+        ("/settings/account", "Change password"),
+        ("/settings/security", "Enable two-factor authentication"),
+    ] {
+        let response = app
+            .clone()
+            .oneshot(
+                Request::get(path)
+                    .header(header::COOKIE, &cookie)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let page = body_text(response).await;
+        assert!(!page.contains("Loading…"), "{path}: {page}");
+        assert!(page.contains(expected), "{path}: {page}");
+        // The signed-in header is in place too, not streamed in after the page.
+        assert!(
+            page.contains(r#"<span class="site-header__email">ann@example.com</span>"#),
+            "{path}: {page}"
+        );
+    }
+}
