@@ -32,6 +32,11 @@ export default defineConfig({
       ],
     },
   },
+  projects: [
+    { name: "chromium", testIgnore: /no_script\.spec\.ts/ },
+    // Pages and forms as a person without JavaScript meets them.
+    { name: "no-script", testMatch: /no_script\.spec\.ts/, use: { javaScriptEnabled: false } },
+  ],
   webServer: {
     command: "./target/release/server",
     cwd: "..",

@@ -4,11 +4,13 @@
 # in Chromium against a release build. Exits non-zero on the first failure.
 #   scripts/test.sh          everything
 #   scripts/test.sh e2e      only the Playwright suite (still builds what it needs)
+#   scripts/test.sh e2e ARGS the same, passing ARGS to Playwright (e.g. a spec's name)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$ROOT/scripts/db.sh"
 cd "$ROOT"
 only="${1:-all}"
+shift || true
 bash scripts/setup.sh
 export SQLX_OFFLINE=true
 
@@ -55,4 +57,4 @@ E2E_DATABASE_URL="$(db_url_for "$e2e_db")"
 ensure_encryption_keys
 # Some specs let time pass by editing the throw-away database; they use this psql.
 E2E_PSQL="$(pg_bin_dir)/psql"
-(cd end2end && E2E_DATABASE_URL="$E2E_DATABASE_URL" E2E_PSQL="$E2E_PSQL" npx playwright test)
+(cd end2end && E2E_DATABASE_URL="$E2E_DATABASE_URL" E2E_PSQL="$E2E_PSQL" npx playwright test "$@")

@@ -184,6 +184,14 @@ pub async fn change_password(
             .await?;
             // The current password was just checked: the session's id changes with it.
             context::set_session_cookie(&state.settings, &changed.session_secret)?;
+            if context::native_form_post() {
+                // No script to show it in place: the account page says it instead.
+                leptos_axum::redirect(&crate::routes::Page::Account.with_notice(
+                    crate::routes::Notice::PasswordChanged {
+                        other_sessions_signed_out: changed.other_sessions_signed_out,
+                    },
+                ));
+            }
             Ok(PasswordChanged {
                 other_sessions_signed_out: changed.other_sessions_signed_out,
             })

@@ -137,6 +137,10 @@ pub enum Notice {
     SignedInWithBackupCode,
     /// The challenge ended after too many wrong codes: sign in again.
     ChallengeEnded,
+    /// The password was changed by a plain form post (script shows it in place instead).
+    PasswordChanged {
+        other_sessions_signed_out: u64,
+    },
 }
 
 impl Notice {
@@ -155,6 +159,9 @@ impl Notice {
             Notice::BrowserUntrusted => "done=revoked".to_owned(),
             Notice::SignedInWithBackupCode => "signed_in_with=backup_code".to_owned(),
             Notice::ChallengeEnded => "challenge=ended".to_owned(),
+            Notice::PasswordChanged {
+                other_sessions_signed_out,
+            } => format!("done=password&others={other_sessions_signed_out}"),
         }
     }
 
@@ -173,6 +180,9 @@ impl Notice {
                 "regenerated" => Some(Notice::BackupCodesRegenerated),
                 "disabled" => Some(Notice::TwoFactorOff(signed_out())),
                 "revoked" => Some(Notice::BrowserUntrusted),
+                "password" => Some(Notice::PasswordChanged {
+                    other_sessions_signed_out: count("others"),
+                }),
                 _ => None,
             };
         }
@@ -347,6 +357,9 @@ mod tests {
             Notice::BrowserUntrusted,
             Notice::SignedInWithBackupCode,
             Notice::ChallengeEnded,
+            Notice::PasswordChanged {
+                other_sessions_signed_out: 3,
+            },
         ] {
             let query = notice.query();
             let get = |key: &str| {

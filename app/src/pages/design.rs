@@ -10,7 +10,8 @@ use crate::components::two_factor::{
 };
 use crate::error::StepUpProof;
 use crate::pages::NotFound;
-use crate::pages::security::{DisableDialog, RegenerateDialog, outcome_message};
+use crate::pages::security::{DisableDialog, RegenerateDialog, ScriptNeeded, outcome_message};
+use crate::pages::settings::password_changed_text;
 use crate::routes::Notice;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -292,6 +293,14 @@ pub fn DesignGallery() -> impl IntoView {
             </Specimen>
             <Specimen title="Security · a browser no longer trusted">
                 {notice(Notice::BrowserUntrusted)}
+            </Specimen>
+            <Specimen title="Account · password changed (sent without script)">
+                <div class="alert alert--success" role="status">
+                    {password_changed_text(2)}
+                </div>
+            </Specimen>
+            <Specimen title="Wizard · JavaScript turned off">
+                <ScriptNeeded />
             </Specimen>
             <Specimen title="New backup codes · confirm dialog">
                 <RegenerateDialog busy=Signal::stored(false) on_confirm=noop() on_cancel=noop() />

@@ -80,7 +80,9 @@ pub fn outcome_message(notice: Notice) -> Option<String> {
         }
         Notice::BrowserUntrusted => "The browser is no longer trusted.".to_owned(),
         // Shown beside the backup-code count, or on another page.
-        Notice::SignedInWithBackupCode | Notice::ChallengeEnded => return None,
+        Notice::SignedInWithBackupCode
+        | Notice::ChallengeEnded
+        | Notice::PasswordChanged { .. } => return None,
     })
 }
 
@@ -296,6 +298,18 @@ fn SecurityCards(overview: SecurityOverview, received: Option<Notice>) -> impl I
     }
 }
 
+/// What the wizard page says when script is off (inside `<noscript>`): the one screen that
+/// cannot work without it.
+#[component]
+pub fn ScriptNeeded() -> impl IntoView {
+    view! {
+        <p class="alert alert--warning">
+            "This step needs JavaScript: turn it on for this site and reload the page. "
+            "Everything else in Keyward works without it."
+        </p>
+    }
+}
+
 #[component]
 pub fn TwoFactorWizardPage() -> impl IntoView {
     let intent = use_query_map().with_untracked(|q| q.get(WizardAction::PARAMETER));
@@ -305,6 +319,9 @@ pub fn TwoFactorWizardPage() -> impl IntoView {
         <h1 class="page-title">"Security"</h1>
         <section class="card" aria-labelledby="two-factor-title">
             <h2 id="two-factor-title">"Two-factor authentication"</h2>
+            <noscript>
+                <ScriptNeeded />
+            </noscript>
             {match intent {
                 Some(intent) => view! { <TwoFactorWizard intent /> }.into_any(),
                 None => {

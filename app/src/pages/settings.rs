@@ -8,13 +8,14 @@ use crate::components::{
     load_common_passwords,
 };
 use crate::error::{AppError, StepUpProof};
-use crate::routes::Page;
+use crate::routes::{Notice, Page};
 use crate::validation::{PasswordPolicy, validate_password_change};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
 /// The frame of every settings page: the navigation, then the page.
 #[component]
@@ -43,9 +44,24 @@ pub fn SettingsLayout(children: Children) -> impl IntoView {
 pub fn AccountPage() -> impl IntoView {
     let overview = Resource::new(|| (), |_| api::get_account_overview());
     let policy = configured_password_policy();
+    // After a change posted without script; with script the form says it in place.
+    let changed = match use_query_map().with_untracked(|q| Notice::read(|key| q.get(key))) {
+        Some(Notice::PasswordChanged {
+            other_sessions_signed_out,
+        }) => Some(password_changed_text(other_sessions_signed_out)),
+        _ => None,
+    };
     view! {
         <Title text="Account settings" />
         <h1 class="page-title">"Account"</h1>
+        {changed
+            .map(|text| {
+                view! {
+                    <div class="alert alert--success" role="status">
+                        {text}
+                    </div>
+                }
+            })}
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || {
                 let policy = policy.clone();
@@ -65,6 +81,16 @@ pub fn AccountPage() -> impl IntoView {
             }}
         </Suspense>
     }
+}
+
+/// "Your password has been changed. 2 other sessions were signed out."
+pub fn password_changed_text(other_sessions_signed_out: u64) -> String {
+    let others = match other_sessions_signed_out {
+        0 => String::new(),
+        1 => " 1 other session was signed out.".to_owned(),
+        n => format!(" {n} other sessions were signed out."),
+    };
+    format!("Your password has been changed.{others}")
 }
 
 /// The account facts and the password form. One island, because a password change that signs
@@ -131,14 +157,7 @@ fn ChangePasswordCard(
     let step_up_error: RwSignal<Option<String>> = RwSignal::new(None);
     let step_up_busy = RwSignal::new(false);
     let alert = Signal::derive(move || match value.get() {
-        Some(Ok(done)) => {
-            let others = match done.other_sessions_signed_out {
-                0 => String::new(),
-                1 => " 1 other session was signed out.".to_owned(),
-                n => format!(" {n} other sessions were signed out."),
-            };
-            Some((true, format!("Your password has been changed.{others}")))
-        }
+        Some(Ok(done)) => Some((true, password_changed_text(done.other_sessions_signed_out))),
         Some(Err(AppError::StepUpRequired { .. })) => None,
         _ => feedback.failure(),
     });

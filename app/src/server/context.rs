@@ -96,16 +96,21 @@ pub fn enter_session(settings: &Settings, session_secret: &str) -> Result<(), Ap
     Ok(())
 }
 
+/// Whether the call is a plain HTML form post (no script ran): the browser will show whatever
+/// page it is sent to, so an outcome has to travel in that page's address.
+pub fn native_form_post() -> bool {
+    use_context::<Parts>()
+        .and_then(|parts| parts.headers.get(http::header::ACCEPT).cloned())
+        .is_some_and(|accept| accept.to_str().is_ok_and(|a| a.contains("text/html")))
+}
+
 /// Gives a failed server function the HTTP status its error deserves (and `Retry-After` for
 /// `Busy`), so that nothing a user does wrong is answered with a 500.
 ///
 /// A plain HTML form post (before the WebAssembly has loaded) keeps the framework's redirect back
 /// to the form instead: a status here would replace it with a page of raw JSON.
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    let native_form_post = use_context::<Parts>()
-        .and_then(|parts| parts.headers.get(http::header::ACCEPT).cloned())
-        .is_some_and(|accept| accept.to_str().is_ok_and(|a| a.contains("text/html")));
-    if native_form_post {
+    if native_form_post() {
         return result;
     }
     if let (Err(err), Some(response)) = (&result, use_context::<ResponseOptions>()) {
