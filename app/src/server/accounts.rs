@@ -42,6 +42,7 @@ impl std::fmt::Debug for SignedIn {
 
 const EMAIL_TAKEN: &str = "An account with this email already exists. Sign in instead?";
 
+#[tracing::instrument(skip_all)]
 pub async fn sign_up(
     state: &AppState,
     email: &str,
@@ -77,6 +78,7 @@ pub struct NewAccount<'a> {
 /// Sign-up that also ends the session cookie the browser presented, if any, so whoever signs
 /// up in a browser never inherits an earlier session there. Sign-ups are limited per client
 /// address, and their hashing has a smaller share of the hashers than sign-ins.
+#[tracing::instrument(skip_all)]
 pub async fn sign_up_replacing(
     state: &AppState,
     form: NewAccount<'_>,
@@ -166,6 +168,7 @@ pub async fn sign_up_replacing(
 /// Checks the password and starts a new session, from a browser presenting no browser tokens.
 /// `previous_secret` is the session cookie the browser sent, if any: it is ended so the
 /// session id always changes at sign-in.
+#[tracing::instrument(skip_all)]
 pub async fn sign_in(
     state: &AppState,
     email: &str,
@@ -192,6 +195,7 @@ pub async fn sign_in(
 /// which has a counter of its own: guessing elsewhere never keeps the owner out of their own
 /// browser. An account with a second factor gets a half-authenticated session (the challenge
 /// comes next) unless the browser's trusted-browser token is valid for it.
+#[tracing::instrument(skip_all)]
 pub async fn sign_in_from(
     state: &AppState,
     email: &str,
@@ -371,6 +375,7 @@ pub async fn sign_in_from(
     })
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn sign_out(
     state: &AppState,
     session: &CurrentSession,
@@ -393,6 +398,7 @@ pub async fn sign_out(
 }
 
 /// The account of a signed-in session (`Unauthenticated` if it was deleted meanwhile).
+#[tracing::instrument(skip_all)]
 pub async fn signed_in_user(
     state: &AppState,
     session: &CurrentSession,
@@ -429,6 +435,7 @@ impl std::fmt::Debug for PasswordChanged {
 /// Changes the password after checking the current one. While the account has a second
 /// factor, the session must also have passed it recently: the password alone is what a thief
 /// of the session would know.
+#[tracing::instrument(skip_all)]
 pub async fn change_password(
     state: &AppState,
     session: &CurrentSession,
@@ -550,6 +557,7 @@ pub async fn change_password(
 /// Lifts the locks on the account with `email` (the administrator's way out, NIST SP 800-63B
 /// §5.2.2): failed password sign-ins at its address and failed second-factor attempts. False
 /// when there is no such account (its address's failed sign-ins are cleared all the same).
+#[tracing::instrument(skip_all)]
 pub async fn unlock(pool: &sqlx::PgPool, email: &str) -> Result<bool, AppError> {
     throttle::clear(pool, Counter::AccountPassword { email }).await?;
     let Some(user) = users::find_by_email(pool, email).await? else {

@@ -24,6 +24,7 @@ pub struct PendingTotp {
 
 /// Starts (or restarts) enrollment: any earlier pending secret of this user is discarded. An
 /// active authenticator keeps working until the new one is verified.
+#[tracing::instrument(skip_all)]
 pub async fn begin(
     pool: &PgPool,
     keys: &KeyRing,
@@ -59,6 +60,7 @@ pub async fn begin(
 /// Verifies the first code of a pending secret and makes it the account's authenticator,
 /// replacing the previous one. Wrong codes are counted; after the last allowed one the pending
 /// secret is discarded.
+#[tracing::instrument(skip_all)]
 pub async fn confirm(
     pool: &PgPool,
     keys: &KeyRing,
@@ -76,6 +78,7 @@ pub async fn confirm(
 /// [`confirm`], activating the factor inside the caller's transaction `tx` (so what goes with
 /// it, such as the first backup codes, commits or fails together). Wrong codes are counted on
 /// `pool`, outside it: a failed attempt stays counted whatever the caller does next.
+#[tracing::instrument(skip_all)]
 pub async fn confirm_in(
     pool: &PgPool,
     tx: &mut sqlx::PgConnection,
@@ -135,6 +138,7 @@ pub enum CodeCheck {
 
 /// Checks a code from the account's authenticator. A code is accepted once: its time step is
 /// consumed by a compare-and-set, so a replay, or the same code sent twice at once, fails.
+#[tracing::instrument(skip_all)]
 pub async fn check(
     pool: &PgPool,
     keys: &KeyRing,
@@ -167,6 +171,7 @@ pub async fn check(
 }
 
 /// [`check`], as a yes or no.
+#[tracing::instrument(skip_all)]
 pub async fn verify(
     pool: &PgPool,
     keys: &KeyRing,
@@ -252,6 +257,7 @@ pub struct Resealed {
 
 /// Re-seals every authenticator secret still sealed with an old key (`server --reseal`),
 /// skipping (and naming) any it cannot open.
+#[tracing::instrument(skip_all)]
 pub async fn reseal_all(pool: &PgPool, keys: &KeyRing) -> Result<Resealed, AppError> {
     let mut done = Resealed::default();
     for factor in factors::find_totp_not_sealed_with(pool, keys.current_key_id()).await? {
@@ -276,6 +282,7 @@ pub struct KeyUsage {
     pub sets_with_unknown_key: i64,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn key_usage(pool: &PgPool, keys: &KeyRing) -> Result<KeyUsage, AppError> {
     let sealed = factors::totp_per_key(pool).await?;
     let sets = crate::server::db::backup_codes::sets_per_key(pool).await?;

@@ -54,6 +54,7 @@ pub struct Recognised {
 
 /// Whether the browser presenting `tokens` has signed in to the account with `email` within
 /// [`RECOGNISED_FOR`], or is one of its trusted browsers. Read only.
+#[tracing::instrument(skip_all)]
 pub async fn recognise(
     pool: &sqlx::PgPool,
     email: &str,
@@ -97,6 +98,7 @@ pub async fn recognise(
 
 /// Whether the browser presenting `tokens` is recognised by account `user_id` (signed in to it
 /// within [`RECOGNISED_FOR`], or trusted by it). Read only.
+#[tracing::instrument(skip_all)]
 pub async fn recognise_for_user(
     pool: &sqlx::PgPool,
     user_id: Uuid,
@@ -150,6 +152,7 @@ pub fn token_for(tokens: &BrowserTokens) -> Secret {
 /// Records a completed sign-in of `user_id` from the browser presenting `tokens`: its
 /// recognised-browser token is kept (or a new one made) and returned, to be set again as its
 /// cookie with a renewed lifetime.
+#[tracing::instrument(skip_all)]
 pub async fn remember(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -163,6 +166,7 @@ pub async fn remember(
 
 /// Forgets every browser account `user_id` recognises except the one presenting `tokens`
 /// (which stays recognised, as it is where the change was made). Returns how many.
+#[tracing::instrument(skip_all)]
 pub async fn forget_all_but(
     db: &mut sqlx::PgConnection,
     user_id: Uuid,
@@ -183,6 +187,7 @@ pub async fn forget_all_but(
 }
 
 /// Forgets browsers unused for longer than [`RECOGNISED_FOR`].
+#[tracing::instrument(skip_all)]
 pub async fn forget_unused(
     db: impl PgExecutor<'_>,
     now: OffsetDateTime,

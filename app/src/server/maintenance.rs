@@ -17,6 +17,7 @@ pub struct Swept {
     pub recognised_browsers: u64,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn sweep(
     pool: &sqlx::PgPool,
     settings: &Settings,

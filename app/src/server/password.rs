@@ -141,6 +141,7 @@ impl PasswordHasher {
     /// Passwords are NFKC-normalised before hashing and verifying (NIST SP 800-63B), so the same
     /// password typed on another keyboard or OS still matches, and the length rules (counted
     /// after normalisation) describe what is actually hashed.
+    #[tracing::instrument(skip_all)]
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
         let password = normalize_password(&password);
         self.run(move |memory| hash_with(&password, memory)).await
@@ -149,6 +150,7 @@ impl PasswordHasher {
     /// [`hash`](Self::hash) for a new account. Sign-ups may hold only their share of the
     /// hashers ([`new_account_share`]), so a flood of sign-ups can never push sign-ins (or
     /// anything else) past the bound into `Busy`.
+    #[tracing::instrument(skip_all)]
     pub async fn hash_new_account(&self, password: String) -> Result<String, AppError> {
         let _share = self
             .new_accounts
@@ -170,6 +172,7 @@ impl PasswordHasher {
 
     /// Verifies `password` against `phc`, or against the decoy when there is no account, in
     /// which case the answer is always `false`.
+    #[tracing::instrument(skip_all)]
     pub async fn verify(&self, password: String, phc: Option<String>) -> Result<bool, AppError> {
         let exists = phc.is_some();
         let password = normalize_password(&password);

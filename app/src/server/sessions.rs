@@ -183,6 +183,7 @@ fn find_token<'a>(name: &str, header: &'a str) -> Option<&'a str> {
 }
 
 /// Creates a fully signed-in session and returns its secret token (for the cookie only).
+#[tracing::instrument(skip_all)]
 pub async fn start(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -202,6 +203,7 @@ pub async fn start(
 /// Starts a session of `level`, but only if the password the person just proved is still the
 /// account's: a sign-in racing a password change must not leave a session behind it. `None`
 /// otherwise.
+#[tracing::instrument(skip_all)]
 pub async fn start_if_password_is(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -225,6 +227,7 @@ pub async fn start_if_password_is(
 /// it) and its factors are as the sign-in saw them; a full one also remembers the browser and
 /// writes the log entry `completed` names. Returns the session's secret token, `None` when
 /// either changed meanwhile.
+#[tracing::instrument(skip_all)]
 pub async fn start_signed_in(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -276,6 +279,7 @@ fn new_session<'a>(
 
 /// The fully signed-in session for `secret`, refreshing its last-seen time; `None` when unknown,
 /// expired or only half authenticated.
+#[tracing::instrument(skip_all)]
 pub async fn authenticate(
     pool: &sqlx::PgPool,
     settings: &Settings,
@@ -289,6 +293,7 @@ pub async fn authenticate(
 }
 
 /// Whatever live session `secret` opens: full, or a challenge still to be answered.
+#[tracing::instrument(skip_all)]
 pub async fn authenticate_any(
     pool: &sqlx::PgPool,
     settings: &Settings,
@@ -334,6 +339,7 @@ pub fn cutoffs(settings: &Settings, now: OffsetDateTime) -> (OffsetDateTime, Off
 /// Gives the session a new token after a fresh check of `checked` and returns it (for the
 /// cookie): the session id changes with the privilege. `Unauthenticated` if the session is
 /// gone.
+#[tracing::instrument(skip_all)]
 pub async fn rotate_after(
     db: impl PgExecutor<'_>,
     session: &CurrentSession,
@@ -348,6 +354,7 @@ pub async fn rotate_after(
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn end(pool: &sqlx::PgPool, secret: &str) -> Result<(), AppError> {
     repo::delete_by_token_hash(pool, &token::hash(secret)).await?;
     Ok(())

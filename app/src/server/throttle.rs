@@ -208,6 +208,7 @@ pub struct Refused {
 impl Refused {
     /// Whether this refusal is the first at the counter's present failure count, so that a
     /// refused party who keeps retrying leaves one log entry, not one per request.
+    #[tracing::instrument(skip_all)]
     pub async fn first_of_its_kind(&self, pool: &PgPool) -> Result<bool, sqlx::Error> {
         repo::claim_refusal_log(pool, &self.key).await
     }
@@ -232,6 +233,7 @@ pub struct Attempt {
 
 /// Counts an attempt toward every one of `counters`, in order, or says why it may not go ahead
 /// (`Ok(Err(_))`; what was already counted is taken back).
+#[tracing::instrument(skip_all)]
 pub async fn begin(
     pool: &PgPool,
     counters: &[Counter<'_>],
@@ -369,6 +371,7 @@ pub struct AfterFailure {
 impl Attempt {
     /// Right: consecutive failures are over, and a window's count is taken back (sign-ups
     /// excepted).
+    #[tracing::instrument(skip_all)]
     pub async fn passed(mut self) -> Result<(), sqlx::Error> {
         self.reported = true;
         let consecutive: Vec<Vec<u8>> = self
@@ -390,6 +393,7 @@ impl Attempt {
     }
 
     /// Wrong: one more failure in a row (windows already counted it).
+    #[tracing::instrument(skip_all)]
     pub async fn failed(mut self, now: OffsetDateTime) -> Result<AfterFailure, sqlx::Error> {
         self.reported = true;
         let mut after = AfterFailure::default();
@@ -407,6 +411,7 @@ impl Attempt {
     }
 
     /// Not checked (the server was busy, the challenge was gone): not a guess.
+    #[tracing::instrument(skip_all)]
     pub async fn not_checked(mut self) -> Result<(), sqlx::Error> {
         self.reported = true;
         take_back(&self.pool, &self.counted).await
@@ -449,6 +454,7 @@ impl Drop for Attempt {
 /// browser whose right passwords the client window must never refuse, or a wrong answer inside
 /// a session, which feeds the account's count but is held by the session's own. Returns what
 /// the failure did (a lock it reached).
+#[tracing::instrument(skip_all)]
 pub async fn count_failure(
     pool: &PgPool,
     counter: Counter<'_>,
@@ -470,6 +476,7 @@ pub async fn count_failure(
 }
 
 /// How many consecutive failures `counter` holds.
+#[tracing::instrument(skip_all)]
 pub async fn failures(pool: &PgPool, counter: Counter<'_>) -> Result<i32, sqlx::Error> {
     Ok(repo::find(pool, &counter.key())
         .await?
@@ -477,6 +484,7 @@ pub async fn failures(pool: &PgPool, counter: Counter<'_>) -> Result<i32, sqlx::
 }
 
 /// Clears `counter` (an administrator lifting a lock).
+#[tracing::instrument(skip_all)]
 pub async fn clear(pool: &PgPool, counter: Counter<'_>) -> Result<bool, sqlx::Error> {
     repo::clear(pool, &counter.key()).await
 }
@@ -595,6 +603,7 @@ async fn log_refusal(
 /// password) toward that session's own limits ([`in_session`]) and, when given, toward
 /// `account_guard` too (which may refuse it), or says why it may not go ahead. A session with a
 /// hundred wrong answers in a row is ended.
+#[tracing::instrument(skip_all)]
 pub async fn begin_in_session(
     pool: &PgPool,
     session: &crate::server::sessions::CurrentSession,
@@ -625,6 +634,7 @@ pub async fn begin_in_session(
 /// Feeds a wrong answer given inside a session to the account's own `counter` (the password's,
 /// or the second factor's), and logs the lock it may reach. The session is held by its own
 /// counters; the account's hold unknown browsers at sign-in.
+#[tracing::instrument(skip_all)]
 pub async fn feed_account(
     pool: &PgPool,
     counter: Counter<'_>,
@@ -641,6 +651,7 @@ pub async fn feed_account(
 }
 
 /// Logs that a failure has just locked `counter_kind` (its 100th in a row).
+#[tracing::instrument(skip_all)]
 pub async fn log_lock(
     db: impl sqlx::PgExecutor<'_>,
     user_id: Uuid,
@@ -661,6 +672,7 @@ pub async fn log_lock(
 }
 
 /// Forgets counts that no longer matter; run now and then.
+#[tracing::instrument(skip_all)]
 pub async fn forget_stale(pool: &PgPool, now: OffsetDateTime) -> Result<u64, sqlx::Error> {
     repo::delete_stale(
         pool,

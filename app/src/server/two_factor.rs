@@ -43,6 +43,7 @@ pub use crate::server::throttle::{
 /// second factor, only a second factor counts: a session that never passed one (signed in
 /// before two-factor was turned on, through a trusted browser, or stolen) plus the password
 /// must not be able to change factors or the password. Without one, the password does.
+#[tracing::instrument(skip_all)]
 pub async fn require_recent_authentication(
     state: &AppState,
     session: &CurrentSession,
@@ -108,6 +109,7 @@ fn step_up_window(state: &AppState) -> Result<time::Duration, AppError> {
 /// a second factor (with one, only [`confirm_identity_with_code`] will do). Each try counts
 /// toward the step-up window and the password's consecutive failures, as at sign-in. The
 /// session gets a new token (returned, for the cookie): its id changes with the privilege.
+#[tracing::instrument(skip_all)]
 pub async fn confirm_identity(
     state: &AppState,
     session: &CurrentSession,
@@ -191,6 +193,7 @@ async fn step_up_failed(
 /// single-use like any other. Each try counts toward the step-up window shared with passwords
 /// (a stolen session gets few guesses) and toward the account's second-factor failures shared
 /// with the sign-in challenge (delays from the sixth in a row, the lock at [`LOCK_AFTER`]).
+#[tracing::instrument(skip_all)]
 pub async fn confirm_identity_with_code(
     state: &AppState,
     session: &CurrentSession,
@@ -308,6 +311,7 @@ async fn step_up_passed(
 // ---------------------------------------------------------------------------------------------
 // Settings → Security
 
+#[tracing::instrument(skip_all)]
 pub async fn overview(
     state: &AppState,
     session: &CurrentSession,
@@ -349,6 +353,7 @@ pub async fn overview(
 }
 
 /// Wizard step 1: a new pending secret, shown as a QR code and as a key to type.
+#[tracing::instrument(skip_all)]
 pub async fn begin_totp_setup(
     state: &AppState,
     session: &CurrentSession,
@@ -414,6 +419,7 @@ impl std::fmt::Debug for TotpConfirmed {
 /// way every other session ends and every trusted browser is revoked (people turn two-factor
 /// on when they suspect someone else is signed in), and this session, having just proved the
 /// new factor, gets a new token.
+#[tracing::instrument(skip_all)]
 pub async fn confirm_totp_setup(
     state: &AppState,
     session: &CurrentSession,
@@ -531,12 +537,14 @@ fn with_sign_outs(
 }
 
 /// Discards an unfinished wizard's secret (Cancel).
+#[tracing::instrument(skip_all)]
 pub async fn cancel_totp_setup(state: &AppState, session: &CurrentSession) -> Result<(), AppError> {
     factors::delete_pending_totp(&state.pool, session.user_id).await?;
     Ok(())
 }
 
 /// New backup codes; the old ones stop working at once.
+#[tracing::instrument(skip_all)]
 pub async fn regenerate_backup_codes(
     state: &AppState,
     session: &CurrentSession,
@@ -568,6 +576,7 @@ pub async fn regenerate_backup_codes(
 
 /// Turns two-factor off: every factor, backup code and trusted browser goes, and every other
 /// session ends.
+#[tracing::instrument(skip_all)]
 pub async fn disable(
     state: &AppState,
     session: &CurrentSession,
@@ -602,6 +611,7 @@ pub async fn disable(
 
 /// Revokes one of the user's trusted browsers. Idempotent: a browser that is already gone (or
 /// never was this user's) is what was asked for, so it is not an error.
+#[tracing::instrument(skip_all)]
 pub async fn revoke_trusted_browser(
     state: &AppState,
     session: &CurrentSession,
@@ -716,6 +726,7 @@ pub struct ChallengeAnswer<'a> {
     pub trust_browser: bool,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn answer_challenge(
     state: &AppState,
     challenge: &PendingChallenge,
@@ -883,6 +894,7 @@ pub async fn answer_challenge(
 /// Spends one of the user's backup codes; false when `code` is not an unused one. The code is
 /// hashed under every key of the ring (it may predate a rotation) and consumed by one atomic
 /// update, so of concurrent submissions of one code exactly one succeeds.
+#[tracing::instrument(skip_all)]
 pub async fn use_backup_code(
     state: &AppState,
     user_id: Uuid,
@@ -941,6 +953,7 @@ pub enum ChallengeDecision {
 /// browser presented a valid
 /// trusted-browser token for it (which is then rotated: a copied cookie stops working once
 /// either copy is used).
+#[tracing::instrument(skip_all)]
 pub async fn challenge_needed(
     db: &sqlx::PgPool,
     user_id: Uuid,

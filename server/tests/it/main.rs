@@ -7,6 +7,7 @@
 mod assurance;
 mod challenge;
 mod hardening;
+mod logging;
 mod notices;
 mod router;
 

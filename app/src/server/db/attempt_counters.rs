@@ -16,6 +16,7 @@ pub struct Counts {
     pub refusal_logged_at: Option<i32>,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find(db: impl PgExecutor<'_>, key: &[u8]) -> Result<Option<Counts>, sqlx::Error> {
     sqlx::query_as!(
         Counts,
@@ -46,6 +47,7 @@ pub struct ConsecutiveRule {
 /// after the last failure is worked out in SQL, the same schedule as `attempts::delay_after`):
 /// parallel attempts cannot slip past the free attempts, a wait or the lock together, and the
 /// usual case costs one round trip. False: refused (read the counts to say why).
+#[tracing::instrument(skip_all)]
 pub async fn start_consecutive(
     db: impl PgExecutor<'_>,
     key: &[u8],
@@ -79,6 +81,7 @@ pub async fn start_consecutive(
 }
 
 /// The attempt failed: one more consecutive failure. Returns the new count.
+#[tracing::instrument(skip_all)]
 pub async fn consecutive_failed(
     db: impl PgExecutor<'_>,
     key: &[u8],
@@ -100,6 +103,7 @@ pub async fn consecutive_failed(
 
 /// Counts one more consecutive failure without any attempt in flight (a wrong answer given
 /// inside a session, fed to the account's counter). Returns the new count.
+#[tracing::instrument(skip_all)]
 pub async fn count_consecutive_failure(
     db: impl PgExecutor<'_>,
     key: &[u8],
@@ -126,6 +130,7 @@ pub async fn count_consecutive_failure(
 /// taken back from the windows `windows`. One statement, as it is on every sign-in's path; the
 /// rows are updated in place (cheap heap-only updates, no index churn) rather than deleted, and
 /// the sweeper forgets quiet ones.
+#[tracing::instrument(skip_all)]
 pub async fn settle_passed(
     db: impl PgExecutor<'_>,
     consecutive: &[Vec<u8>],
@@ -154,6 +159,7 @@ pub async fn settle_passed(
 
 /// The attempt was not checked (the server was busy, the client went away, the challenge was
 /// gone): it no longer counts as in flight.
+#[tracing::instrument(skip_all)]
 pub async fn consecutive_unchecked(db: impl PgExecutor<'_>, key: &[u8]) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE attempt_counters SET in_flight = greatest(in_flight - 1, 0) WHERE key = $1",
@@ -164,6 +170,7 @@ pub async fn consecutive_unchecked(db: impl PgExecutor<'_>, key: &[u8]) -> Resul
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn clear(db: impl PgExecutor<'_>, key: &[u8]) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!("DELETE FROM attempt_counters WHERE key = $1", key)
         .execute(db)
@@ -173,6 +180,7 @@ pub async fn clear(db: impl PgExecutor<'_>, key: &[u8]) -> Result<bool, sqlx::Er
 
 /// Counts an attempt in its window (a new window when the last began at or before
 /// `window_start`), unless the window already holds `max` (false). Atomic.
+#[tracing::instrument(skip_all)]
 pub async fn start_in_window(
     db: impl PgExecutor<'_>,
     key: &[u8],
@@ -205,6 +213,7 @@ pub async fn start_in_window(
 
 /// Counts a failure in its window whatever the count (a wrong password from a browser that the
 /// window does not hold back).
+#[tracing::instrument(skip_all)]
 pub async fn count_in_window(
     db: impl PgExecutor<'_>,
     key: &[u8],
@@ -233,6 +242,7 @@ pub async fn count_in_window(
 }
 
 /// Takes back an attempt counted in a window that turned out not to be a failure.
+#[tracing::instrument(skip_all)]
 pub async fn take_back_in_window(db: impl PgExecutor<'_>, key: &[u8]) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE attempt_counters SET failures = greatest(failures - 1, 0) WHERE key = $1",
@@ -246,6 +256,7 @@ pub async fn take_back_in_window(db: impl PgExecutor<'_>, key: &[u8]) -> Result<
 /// Whether a refusal at the counter's present failure count is still to be written to the
 /// security log; claims it atomically, so it is written once however often the refused party
 /// retries.
+#[tracing::instrument(skip_all)]
 pub async fn claim_refusal_log(db: impl PgExecutor<'_>, key: &[u8]) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         r#"UPDATE attempt_counters SET refusal_logged_at = failures
@@ -278,6 +289,7 @@ pub struct Stale {
 /// Forgets what no longer counts: windows that are over; counters of consecutive failures that
 /// hold only a few failures and have been quiet for a while, or nothing but stale attempts in
 /// flight.
+#[tracing::instrument(skip_all)]
 pub async fn delete_stale(db: &sqlx::PgPool, stale: &Stale) -> Result<u64, sqlx::Error> {
     let (window_kinds, window_starts): (Vec<String>, Vec<OffsetDateTime>) = stale
         .windows

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 /// Replaces the user's codes with a new set hashed with the key `key_id` (the old ones stop
 /// working in the same transaction).
+#[tracing::instrument(skip_all)]
 pub async fn replace_set(
     db: &mut sqlx::PgConnection,
     user_id: Uuid,
@@ -31,6 +32,7 @@ pub async fn replace_set(
 
 /// Records that the user's set was hashed with `key_id`, where that was not known (a set made
 /// before the key was recorded).
+#[tracing::instrument(skip_all)]
 pub async fn learn_key(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -47,6 +49,7 @@ pub async fn learn_key(
 }
 
 /// How many users' backup-code sets depend on each key (`None`: not yet known).
+#[tracing::instrument(skip_all)]
 pub async fn sets_per_key(
     db: impl PgExecutor<'_>,
 ) -> Result<Vec<(Option<String>, i64)>, sqlx::Error> {
@@ -62,6 +65,7 @@ pub async fn sets_per_key(
 /// Marks the unused code whose hash is one of `candidates` (the typed code hashed under each key
 /// of the ring) as used, and returns that hash. One statement: of concurrent submissions of a
 /// code, exactly one updates the row.
+#[tracing::instrument(skip_all)]
 pub async fn consume(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -81,6 +85,7 @@ pub async fn consume(
 }
 
 /// (unused, total) codes of the current set.
+#[tracing::instrument(skip_all)]
 pub async fn count(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<(i64, i64), sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT count(*) FILTER (WHERE used_at IS NULL) AS "unused!", count(*) AS "total!"
@@ -92,6 +97,7 @@ pub async fn count(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<(i64, i64),
     Ok((row.unused, row.total))
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn delete_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query!("DELETE FROM backup_codes WHERE user_id = $1", user_id)
         .execute(db)

@@ -61,6 +61,7 @@ pub struct NewEvent<'a> {
 }
 
 /// Records `kind` for `user_id`, with where the request came from.
+#[tracing::instrument(skip_all)]
 pub async fn record_for(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -83,11 +84,13 @@ pub async fn record_for(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn record(db: impl PgExecutor<'_>, event: NewEvent<'_>) -> Result<(), sqlx::Error> {
     record_returning_id(db, event).await.map(|_| ())
 }
 
 /// Writes one entry and returns its id (for an entry that may have to be taken back).
+#[tracing::instrument(skip_all)]
 pub async fn record_returning_id(
     db: impl PgExecutor<'_>,
     event: NewEvent<'_>,
@@ -107,6 +110,7 @@ pub async fn record_returning_id(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn kinds_for_user(
     db: impl PgExecutor<'_>,
     user_id: Uuid,

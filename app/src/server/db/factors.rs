@@ -37,6 +37,7 @@ pub struct SealedSecret<'a> {
 }
 
 /// Replaces the sealed secret of factor `id` if it is still sealed with `old_key_id`.
+#[tracing::instrument(skip_all)]
 pub async fn replace_sealed_totp(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -58,6 +59,7 @@ pub async fn replace_sealed_totp(
 }
 
 /// Authenticator factors sealed with any key but `key_id`.
+#[tracing::instrument(skip_all)]
 pub async fn find_totp_not_sealed_with(
     db: impl PgExecutor<'_>,
     key_id: &str,
@@ -74,6 +76,7 @@ pub async fn find_totp_not_sealed_with(
 }
 
 /// How many authenticator secrets are sealed with each key.
+#[tracing::instrument(skip_all)]
 pub async fn totp_per_key(db: impl PgExecutor<'_>) -> Result<Vec<(String, i64)>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT totp_key_id AS "key_id!", count(*) AS "count!"
@@ -96,6 +99,7 @@ pub struct NewPendingTotp<'a> {
     pub now: OffsetDateTime,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn insert_pending_totp(
     db: impl PgExecutor<'_>,
     new: NewPendingTotp<'_>,
@@ -118,6 +122,7 @@ pub async fn insert_pending_totp(
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn delete_pending_totp(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -131,6 +136,7 @@ pub async fn delete_pending_totp(
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find_totp(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -148,6 +154,7 @@ pub async fn find_totp(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find_active_totp(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -164,6 +171,7 @@ pub async fn find_active_totp(
 }
 
 /// Counts a wrong code against a pending factor; returns the new count.
+#[tracing::instrument(skip_all)]
 pub async fn count_failed_attempt(db: impl PgExecutor<'_>, id: Uuid) -> Result<i32, sqlx::Error> {
     sqlx::query_scalar!(
         "UPDATE factors SET failed_attempts = failed_attempts + 1 WHERE id = $1 RETURNING failed_attempts",
@@ -173,6 +181,7 @@ pub async fn count_failed_attempt(db: impl PgExecutor<'_>, id: Uuid) -> Result<i
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query!("DELETE FROM factors WHERE id = $1", id)
         .execute(db)
@@ -180,6 +189,7 @@ pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn delete_active_totp(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "DELETE FROM factors WHERE user_id = $1 AND kind = 'totp' AND state = 'active'",
@@ -192,6 +202,7 @@ pub async fn delete_active_totp(db: impl PgExecutor<'_>, user_id: Uuid) -> Resul
 
 /// Makes a pending factor active with `step` as its last used time step. Only one of several
 /// concurrent activations can succeed: the `state = 'pending'` condition is checked atomically.
+#[tracing::instrument(skip_all)]
 pub async fn activate_totp(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -214,6 +225,7 @@ pub async fn activate_totp(
 
 /// Records `step` as used if it is later than the last used one: the single-use rule of
 /// RFC 6238 §5.2 as one compare-and-set, so two submissions of one code cannot both pass.
+#[tracing::instrument(skip_all)]
 pub async fn consume_totp_step(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -234,6 +246,7 @@ pub async fn consume_totp_step(
 }
 
 /// When the account's authenticator app was activated, if it has one.
+#[tracing::instrument(skip_all)]
 pub async fn active_totp_activated_at(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -249,6 +262,7 @@ pub async fn active_totp_activated_at(
 }
 
 /// Whether the account has any active second factor (and so must pass a challenge at sign-in).
+#[tracing::instrument(skip_all)]
 pub async fn has_active(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM factors WHERE user_id = $1 AND state = 'active') AS "exists!""#,
@@ -259,6 +273,7 @@ pub async fn has_active(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<bool, 
 }
 
 /// Removes every factor of the user, pending or active; returns how many.
+#[tracing::instrument(skip_all)]
 pub async fn delete_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<u64, sqlx::Error> {
     let done = sqlx::query!("DELETE FROM factors WHERE user_id = $1", user_id)
         .execute(db)
@@ -267,6 +282,7 @@ pub async fn delete_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<u
 }
 
 /// Removes pending authenticators whose wizard was abandoned and has expired; returns how many.
+#[tracing::instrument(skip_all)]
 pub async fn delete_expired_pending(
     db: impl PgExecutor<'_>,
     now: OffsetDateTime,

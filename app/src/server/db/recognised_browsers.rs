@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// Records that the browser with `token_hash` signed in to `user_id` at `now`.
+#[tracing::instrument(skip_all)]
 pub async fn remember(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -27,6 +28,7 @@ pub async fn remember(
 
 /// Whether the browser with `token_hash` signed in to the account with `email_lookup` since
 /// `since`. Returns the account's id when it did.
+#[tracing::instrument(skip_all)]
 pub async fn recognises(
     db: impl PgExecutor<'_>,
     email_lookup: &str,
@@ -45,6 +47,7 @@ pub async fn recognises(
 }
 
 /// Whether the browser with `token_hash` signed in to account `user_id` since `since`.
+#[tracing::instrument(skip_all)]
 pub async fn recognises_user(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -63,6 +66,7 @@ pub async fn recognises_user(
 }
 
 /// Forgets every browser of `user_id` but the one with `keep` (if any); returns how many.
+#[tracing::instrument(skip_all)]
 pub async fn delete_for_user_except(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -80,6 +84,7 @@ pub async fn delete_for_user_except(
 }
 
 /// Forgets browsers unused since `before`; returns how many.
+#[tracing::instrument(skip_all)]
 pub async fn delete_unused(
     db: impl PgExecutor<'_>,
     before: OffsetDateTime,

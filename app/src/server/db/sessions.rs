@@ -29,6 +29,7 @@ pub struct NewSession<'a> {
     pub now: OffsetDateTime,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn insert(db: impl PgExecutor<'_>, new: NewSession<'_>) -> Result<Uuid, sqlx::Error> {
     sqlx::query_scalar!(
         r#"INSERT INTO sessions
@@ -51,6 +52,7 @@ pub async fn insert(db: impl PgExecutor<'_>, new: NewSession<'_>) -> Result<Uuid
 /// Like [`insert`], but only while the user's password hash is still `password_hash`. The user
 /// row is share-locked, so a concurrent password change either commits first (and this inserts
 /// nothing) or waits until this session exists (and its "sign out other sessions" ends it).
+#[tracing::instrument(skip_all)]
 pub async fn insert_if_password_is(
     db: impl PgExecutor<'_>,
     new: NewSession<'_>,
@@ -102,6 +104,7 @@ pub struct CompletedSignIn<'a> {
 /// the row after waiting for a concurrent change); for a full session also remembers the browser and writes the
 /// log entry. One statement with data-modifying CTEs, atomic as a transaction: it is on every
 /// sign-in's path, where each round trip and commit costs CPU the password hashing needs.
+#[tracing::instrument(skip_all)]
 pub async fn insert_signed_in(
     db: impl PgExecutor<'_>,
     new: NewSignIn<'_>,
@@ -151,6 +154,7 @@ pub async fn insert_signed_in(
 
 /// The session for `token_hash` unless it has been idle since `idle_cutoff` or was created
 /// before `absolute_cutoff`.
+#[tracing::instrument(skip_all)]
 pub async fn find_live(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],
@@ -171,6 +175,7 @@ pub async fn find_live(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn touch(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -186,6 +191,7 @@ pub async fn touch(
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query!("DELETE FROM sessions WHERE id = $1", id)
         .execute(db)
@@ -193,6 +199,7 @@ pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn delete_by_token_hash(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],
@@ -204,6 +211,7 @@ pub async fn delete_by_token_hash(
 }
 
 /// Ends every session of the user except `keep`; returns how many ended.
+#[tracing::instrument(skip_all)]
 pub async fn delete_others(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -220,6 +228,7 @@ pub async fn delete_others(
 }
 
 /// Live sessions of the user (expired ones not yet swept do not count).
+#[tracing::instrument(skip_all)]
 pub async fn count_live_for_user(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -239,6 +248,7 @@ pub async fn count_live_for_user(
 }
 
 /// Removes sessions past either timeout; returns how many.
+#[tracing::instrument(skip_all)]
 pub async fn delete_expired(
     db: impl PgExecutor<'_>,
     idle_cutoff: OffsetDateTime,
@@ -257,6 +267,7 @@ pub async fn delete_expired(
 /// Counts a code entered at the challenge of half-authenticated session `id`, before it is
 /// checked (so concurrent guesses are all counted). Returns the new count; `None` when `id` is
 /// not a challenge session (any more).
+#[tracing::instrument(skip_all)]
 pub async fn count_challenge_attempt(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -273,6 +284,7 @@ pub async fn count_challenge_attempt(
 
 /// Ends the half-authenticated session `id`; false if it was already gone (a concurrent
 /// attempt passed or ended it first).
+#[tracing::instrument(skip_all)]
 pub async fn delete_challenge(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "DELETE FROM sessions WHERE id = $1 AND level = 'password_only'",
@@ -286,6 +298,7 @@ pub async fn delete_challenge(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool,
 /// Gives session `id` a new token (its old cookie stops working) after a fresh check: the
 /// session id changes with every privilege change (OWASP). `password` marks a password check
 /// (`authenticated_at`), `second_factor` a second-factor check (`second_factor_at`).
+#[tracing::instrument(skip_all)]
 pub async fn rotate_token(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -319,6 +332,7 @@ pub struct Checked {
 
 /// When the full session `id` last checked the password and a second factor; `None` when it
 /// has ended.
+#[tracing::instrument(skip_all)]
 pub async fn find_checks(
     db: impl PgExecutor<'_>,
     id: Uuid,

@@ -33,6 +33,7 @@ pub struct NewTrustedBrowser<'a> {
     pub now: OffsetDateTime,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn insert(
     db: impl PgExecutor<'_>,
     new: NewTrustedBrowser<'_>,
@@ -57,6 +58,7 @@ pub async fn insert(
 /// expired, giving it the new token `new_hash` (the cookie's token changes at every use, so a
 /// copied cookie stops working once either copy is used). Returns the browser's id; `None`
 /// when unknown, revoked, expired or another account's.
+#[tracing::instrument(skip_all)]
 pub async fn use_and_rotate(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -79,6 +81,7 @@ pub async fn use_and_rotate(
 
 /// Whether the trusted browser with `token_hash` is valid for the account with `email_lookup`
 /// at `now` (read only). Returns the account's id when it is.
+#[tracing::instrument(skip_all)]
 pub async fn trusted_for(
     db: impl PgExecutor<'_>,
     email_lookup: &str,
@@ -97,6 +100,7 @@ pub async fn trusted_for(
 }
 
 /// Whether the trusted browser with `token_hash` is valid for account `user_id` at `now`.
+#[tracing::instrument(skip_all)]
 pub async fn is_trusted_by(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -115,6 +119,7 @@ pub async fn is_trusted_by(
 }
 
 /// Removes trusted browsers that have expired; returns how many.
+#[tracing::instrument(skip_all)]
 pub async fn delete_expired(
     db: impl PgExecutor<'_>,
     now: OffsetDateTime,
@@ -125,6 +130,7 @@ pub async fn delete_expired(
     Ok(done.rows_affected())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn list_for_user(
     db: impl PgExecutor<'_>,
     user_id: Uuid,
@@ -143,6 +149,7 @@ pub async fn list_for_user(
 }
 
 /// Revokes one trusted browser of the user; false when there is no such browser.
+#[tracing::instrument(skip_all)]
 pub async fn delete(db: impl PgExecutor<'_>, user_id: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "DELETE FROM trusted_browsers WHERE id = $1 AND user_id = $2",
@@ -155,6 +162,7 @@ pub async fn delete(db: impl PgExecutor<'_>, user_id: Uuid, id: Uuid) -> Result<
 }
 
 /// Revokes every trusted browser of the user; returns how many.
+#[tracing::instrument(skip_all)]
 pub async fn delete_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<u64, sqlx::Error> {
     let done = sqlx::query!("DELETE FROM trusted_browsers WHERE user_id = $1", user_id)
         .execute(db)

@@ -40,6 +40,7 @@ pub fn email_lookup(email: &str) -> String {
     }
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn insert(
     db: impl PgExecutor<'_>,
     email: &str,
@@ -60,6 +61,7 @@ pub async fn insert(
     .await
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find_by_email(
     db: impl PgExecutor<'_>,
     email: &str,
@@ -84,6 +86,7 @@ pub struct FactorsSeen {
 
 /// The account with `email` for a sign-in, with its second factors as seen now: one query on
 /// the sign-in path.
+#[tracing::instrument(skip_all)]
 pub async fn find_for_sign_in(
     db: impl PgExecutor<'_>,
     email: &str,
@@ -115,6 +118,7 @@ pub async fn find_for_sign_in(
 
 /// Records a change to the account's second factors, inside the change's transaction: sign-ins
 /// that read the account before it start no session (they decide again).
+#[tracing::instrument(skip_all)]
 pub async fn bump_factors_version(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE users SET factors_version = factors_version + 1 WHERE id = $1",
@@ -125,6 +129,7 @@ pub async fn bump_factors_version(db: impl PgExecutor<'_>, id: Uuid) -> Result<(
     Ok(())
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as!(
         UserRow,
@@ -137,6 +142,7 @@ pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User
 
 /// Replaces the password hash if it is still `verified_hash` (the one the current password was
 /// checked against). Returns false when another change got there first.
+#[tracing::instrument(skip_all)]
 pub async fn replace_password_hash(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -159,6 +165,7 @@ pub async fn replace_password_hash(
 
 /// Locks the user's row until the end of the transaction, so that decisions about the account
 /// (enable or replace its authenticator) are made one at a time.
+#[tracing::instrument(skip_all)]
 pub async fn lock_for_update(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query!("SELECT id FROM users WHERE id = $1 FOR UPDATE", id)
         .fetch_optional(db)
@@ -180,6 +187,7 @@ pub enum Rekeyed {
 /// up to date with [`email_lookup`] (they were lower-cased only before NFKC, case folding and
 /// IDNA). Run at start-up; quick when nothing is left to do. If two accounts would now share a
 /// key, changes nothing and says which: one of them would otherwise become unreachable.
+#[tracing::instrument(skip_all)]
 pub async fn rekey_email_lookups(db: &sqlx::PgPool) -> Result<Rekeyed, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT id, email, email_lookup FROM users
