@@ -325,3 +325,32 @@ async fn settings_pages_arrive_complete_without_script(pool: PgPool) {
         );
     }
 }
+
+/// The guard reads the route table by exact path: other spellings of a settings page must not
+/// render it for a visitor (they are not found, or guarded like the page itself).
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn other_spellings_of_a_page_path_do_not_get_past_the_guard(pool: PgPool) {
+    let app = router_with(pool, &[]);
+    for (path, expected) in [
+        ("/settings/account/", StatusCode::SEE_OTHER),
+        ("/settings/%61ccount", StatusCode::NOT_FOUND),
+        ("/settings//account", StatusCode::NOT_FOUND),
+        ("/%73ettings/security", StatusCode::NOT_FOUND),
+    ] {
+        let response = app
+            .clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), expected, "{path}");
+        if expected == StatusCode::SEE_OTHER {
+            assert_eq!(response.headers()[header::LOCATION], "/signin", "{path}");
+        }
+        let page = body_text(response).await;
+        assert!(!page.contains("Change password"), "{path}: {page}");
+        assert!(
+            !page.contains("Two-factor authentication"),
+            "{path}: {page}"
+        );
+    }
+}
