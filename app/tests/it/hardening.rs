@@ -10,7 +10,7 @@ use app::server::db::events;
 use app::server::sessions::{self, Authenticated, CurrentSession};
 use app::server::throttle::{self, Counter};
 use app::server::totp::TotpSecret;
-use app::server::two_factor::{self, ChallengeAnswer, ChallengeOutcome};
+use app::server::two_factor::{self, ChallengeAnswer, ChallengeOutcome, ChallengePassed};
 use app::server::{AppState, maintenance};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
@@ -55,6 +55,41 @@ async fn with_authenticator(state: &AppState) -> (SignedIn, TotpSecret) {
         ..signed_up
     };
     (signed_in, secret)
+}
+
+/// Signs in with the password and passes the challenge with a code, trusting the browser.
+async fn signed_in_trusting_this_browser(
+    state: &AppState,
+    secret: &TotpSecret,
+    at: OffsetDateTime,
+) -> ChallengePassed {
+    let half = accounts::sign_in(state, EMAIL, PASSWORD, None, &client(), at)
+        .await
+        .unwrap();
+    let Some(Authenticated::Challenge(challenge)) =
+        sessions::authenticate_any(&state.pool, &state.settings, &half.session_secret, at)
+            .await
+            .unwrap()
+    else {
+        panic!("expected a challenge");
+    };
+    let ChallengeOutcome::Passed(passed) = two_factor::answer_challenge(
+        state,
+        &challenge,
+        ChallengeAnswer {
+            code: &code(secret, at),
+            use_backup_code: false,
+            trust_browser: true,
+        },
+        &BrowserTokens::default(),
+        &client(),
+        at,
+    )
+    .await
+    .unwrap() else {
+        panic!("expected a pass");
+    };
+    passed
 }
 
 fn wrong_current(new: &'static str) -> PasswordChange<'static> {
@@ -311,32 +346,7 @@ async fn a_trusted_browser_token_changes_at_every_use_and_the_log_names_it(pool:
     let state = state(pool);
     let (signed_in, secret) = with_authenticator(&state).await;
     let at = t0() + Duration::minutes(1);
-    let half = accounts::sign_in(&state, EMAIL, PASSWORD, None, &client(), at)
-        .await
-        .unwrap();
-    let Some(Authenticated::Challenge(challenge)) =
-        sessions::authenticate_any(&state.pool, &state.settings, &half.session_secret, at)
-            .await
-            .unwrap()
-    else {
-        panic!("expected a challenge");
-    };
-    let ChallengeOutcome::Passed(passed) = two_factor::answer_challenge(
-        &state,
-        &challenge,
-        ChallengeAnswer {
-            code: &code(&secret, at),
-            use_backup_code: false,
-            trust_browser: true,
-        },
-        &BrowserTokens::default(),
-        &client(),
-        at,
-    )
-    .await
-    .unwrap() else {
-        panic!("expected a pass");
-    };
+    let passed = signed_in_trusting_this_browser(&state, &secret, at).await;
     let first = passed.trusted_browser.unwrap();
 
     let sign_in_with = |token: String| {
@@ -474,32 +484,7 @@ async fn sweeping_forgets_what_no_longer_counts(pool: PgPool) {
     let at = t0() + Duration::minutes(1);
     // A trusted browser (30 days), a wizard abandoned at its first step (15 minutes), a guess
     // from a client address (15-minute window), an attempt left in flight.
-    let half = accounts::sign_in(&state, EMAIL, PASSWORD, None, &client(), at)
-        .await
-        .unwrap();
-    let Some(Authenticated::Challenge(challenge)) =
-        sessions::authenticate_any(&state.pool, &state.settings, &half.session_secret, at)
-            .await
-            .unwrap()
-    else {
-        panic!("expected a challenge");
-    };
-    let ChallengeOutcome::Passed(passed) = two_factor::answer_challenge(
-        &state,
-        &challenge,
-        ChallengeAnswer {
-            code: &code(&secret, at),
-            use_backup_code: false,
-            trust_browser: true,
-        },
-        &BrowserTokens::default(),
-        &client(),
-        at,
-    )
-    .await
-    .unwrap() else {
-        panic!("expected a pass");
-    };
+    let passed = signed_in_trusting_this_browser(&state, &secret, at).await;
     let session = full_session(&state, &passed.session_secret, at).await;
     two_factor::begin_totp_setup(&state, &session, at)
         .await
@@ -598,32 +583,7 @@ async fn new_sessions_without_a_second_factor_bring_no_new_code_guesses(pool: Pg
     let state = state(pool);
     let (_, secret) = with_authenticator(&state).await;
     let at = t0() + Duration::minutes(1);
-    let half = accounts::sign_in(&state, EMAIL, PASSWORD, None, &client(), at)
-        .await
-        .unwrap();
-    let Some(Authenticated::Challenge(challenge)) =
-        sessions::authenticate_any(&state.pool, &state.settings, &half.session_secret, at)
-            .await
-            .unwrap()
-    else {
-        panic!("expected a challenge");
-    };
-    let ChallengeOutcome::Passed(passed) = two_factor::answer_challenge(
-        &state,
-        &challenge,
-        ChallengeAnswer {
-            code: &code(&secret, at),
-            use_backup_code: false,
-            trust_browser: true,
-        },
-        &BrowserTokens::default(),
-        &client(),
-        at,
-    )
-    .await
-    .unwrap() else {
-        panic!("expected a pass");
-    };
+    let passed = signed_in_trusting_this_browser(&state, &secret, at).await;
     let mut trusted = passed.trusted_browser.unwrap().expose().to_owned();
     let wrong = code(&secret, at + Duration::hours(3));
     // Five wrong codes in one such session…

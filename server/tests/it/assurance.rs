@@ -3,7 +3,7 @@
 //! plus the password, must not be able to take the second factor away, swap it, take fresh
 //! backup codes or change the password.
 
-use crate::{ORIGIN, state_with};
+use crate::{ORIGIN, cookie_named, state_with};
 use app::api::two_factor::{
     AnswerChallenge, BeginTotpSetup, ConfirmIdentity, DisableTwoFactor, RegenerateBackupCodes,
 };
@@ -32,18 +32,6 @@ pub(crate) fn post(url: &str, cookies: &[&str], body: &str) -> Request<Body> {
     builder.body(Body::from(body.to_owned())).unwrap()
 }
 
-/// The `name=value` of the cookie called `name` that a response sets.
-pub(crate) fn cookie_named(response: &axum::response::Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .and_then(|v| v.split(';').next())
-        .map(str::to_owned)
-}
-
 pub(crate) async fn text(response: axum::response::Response) -> String {
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8(bytes.to_vec()).unwrap()
@@ -63,6 +51,33 @@ pub(crate) async fn sign_in(app: &Router, cookies: &[&str]) -> axum::response::R
 
 /// Turns an authenticator on for the account behind `session_cookie` through the factor
 /// repository alone, as before this issue: no other session is touched.
+/// Signs up, turns an authenticator on behind the account's back, then signs in with the
+/// password and a code, trusting the browser: the challenge's answer.
+pub(crate) async fn owner_trusting_this_browser(
+    app: &Router,
+    state: &AppState,
+) -> axum::response::Response {
+    let body = format!("email={EMAIL}&password={PASSWORD}&password_confirm={PASSWORD}");
+    let response = app
+        .clone()
+        .oneshot(post(SignUp::url(), &[], &body))
+        .await
+        .unwrap();
+    let owner = cookie_named(&response, "__Host-keyward_session").unwrap();
+    let secret = authenticator_added_behind_its_back(state, &owner).await;
+    let response = sign_in(app, &[]).await;
+    let half = cookie_named(&response, "__Host-keyward_session").unwrap();
+    let code = secret.code_at(state.clock.now().unix_timestamp() as u64);
+    app.clone()
+        .oneshot(post(
+            AnswerChallenge::url(),
+            &[&half],
+            &format!("code={code}&trust_browser=true"),
+        ))
+        .await
+        .unwrap()
+}
+
 pub(crate) async fn authenticator_added_behind_its_back(
     state: &AppState,
     session_cookie: &str,
@@ -185,28 +200,8 @@ async fn a_session_from_before_two_factor_cannot_take_it_away_with_the_password(
 async fn a_stolen_trusted_browser_cookie_and_the_password_cannot_change_factors(pool: PgPool) {
     let state = state_with(pool.clone(), &[]);
     let app = server::router(state.clone());
-    let body = format!("email={EMAIL}&password={PASSWORD}&password_confirm={PASSWORD}");
-    let response = app
-        .clone()
-        .oneshot(post(SignUp::url(), &[], &body))
-        .await
-        .unwrap();
-    let owner = cookie_named(&response, "__Host-keyward_session").unwrap();
-    let secret = authenticator_added_behind_its_back(&state, &owner).await;
-
     // The owner signs in with a code and trusts the browser.
-    let response = sign_in(&app, &[]).await;
-    let half = cookie_named(&response, "__Host-keyward_session").unwrap();
-    let code = secret.code_at(state.clock.now().unix_timestamp() as u64);
-    let response = app
-        .clone()
-        .oneshot(post(
-            AnswerChallenge::url(),
-            &[&half],
-            &format!("code={code}&trust_browser=true"),
-        ))
-        .await
-        .unwrap();
+    let response = owner_trusting_this_browser(&app, &state).await;
     assert_eq!(response.status(), StatusCode::OK);
     let trusted = cookie_named(&response, "__Host-keyward_trusted").expect("trusted cookie");
 

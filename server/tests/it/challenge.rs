@@ -39,15 +39,7 @@ fn get(path: &str, cookie: &str) -> Request<Body> {
 
 /// The `name=value` of the session cookie a response sets.
 fn session_cookie(response: &axum::response::Response) -> String {
-    response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|v| v.starts_with("__Host-keyward_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned()
+    crate::cookie_named(response, "__Host-keyward_session").expect("a session cookie")
 }
 
 /// Signs up over HTTP, turns on an authenticator through the services, and signs in again with

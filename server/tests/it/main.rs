@@ -49,3 +49,15 @@ pub fn state_in(pool: PgPool, env: leptos::config::Env, overrides: &[(&str, &str
         .build();
     AppState::new(options, pool, settings).unwrap()
 }
+
+/// The `name=value` of the cookie called `name` that a response sets.
+pub fn cookie_named(response: &axum::response::Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}

@@ -1,11 +1,8 @@
 //! Pages are sent back with what happened (the route table's notices), over HTTP.
 
-use crate::assurance::{
-    EMAIL, PASSWORD, authenticator_added_behind_its_back, cookie_named, post, sign_in, text,
-};
-use crate::state_with;
-use app::api::SignUp;
-use app::api::two_factor::{AnswerChallenge, GetSecurityOverview, RevokeTrustedBrowser};
+use crate::assurance::{owner_trusting_this_browser, post, text};
+use crate::{cookie_named, state_with};
+use app::api::two_factor::{GetSecurityOverview, RevokeTrustedBrowser};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use leptos::server_fn::ServerFn;
@@ -16,26 +13,7 @@ use tower::ServiceExt;
 async fn revoking_a_trusted_browser_comes_back_to_the_page_saying_so(pool: PgPool) {
     let state = state_with(pool, &[]);
     let app = server::router(state.clone());
-    let body = format!("email={EMAIL}&password={PASSWORD}&password_confirm={PASSWORD}");
-    let response = app
-        .clone()
-        .oneshot(post(SignUp::url(), &[], &body))
-        .await
-        .unwrap();
-    let first = cookie_named(&response, "__Host-keyward_session").unwrap();
-    let secret = authenticator_added_behind_its_back(&state, &first).await;
-    let response = sign_in(&app, &[]).await;
-    let half = cookie_named(&response, "__Host-keyward_session").unwrap();
-    let code = secret.code_at(state.clock.now().unix_timestamp() as u64);
-    let response = app
-        .clone()
-        .oneshot(post(
-            AnswerChallenge::url(),
-            &[&half],
-            &format!("code={code}&trust_browser=true"),
-        ))
-        .await
-        .unwrap();
+    let response = owner_trusting_this_browser(&app, &state).await;
     let session = cookie_named(&response, "__Host-keyward_session").unwrap();
     let overview = app
         .clone()

@@ -291,15 +291,7 @@ async fn settings_pages_arrive_complete_without_script(pool: PgPool) {
         .oneshot(form_post(SignUp::url(), Some(ORIGIN), SIGN_UP_BODY))
         .await
         .unwrap();
-    let cookie = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .map(|v| v.to_str().unwrap())
-        .find(|v| v.starts_with("__Host-keyward_session="))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_owned();
+    let cookie = crate::cookie_named(&response, "__Host-keyward_session").unwrap();
     for (path, expected) in [
         ("/settings/account", "Change password"),
         ("/settings/security", "Enable two-factor authentication"),
