@@ -218,15 +218,15 @@ impl WizardAction {
         }
     }
 
+    pub const ALL: [WizardAction; 4] = [
+        WizardAction::Enable,
+        WizardAction::Replace,
+        WizardAction::Regenerate,
+        WizardAction::Disable,
+    ];
+
     pub fn from_value(value: &str) -> Option<WizardAction> {
-        [
-            WizardAction::Enable,
-            WizardAction::Replace,
-            WizardAction::Regenerate,
-            WizardAction::Disable,
-        ]
-        .into_iter()
-        .find(|action| action.value() == value)
+        Self::ALL.into_iter().find(|action| action.value() == value)
     }
 
     pub fn url(self) -> String {
@@ -383,12 +383,7 @@ mod tests {
 
     #[test]
     fn wizard_actions_round_trip() {
-        for action in [
-            WizardAction::Enable,
-            WizardAction::Replace,
-            WizardAction::Regenerate,
-            WizardAction::Disable,
-        ] {
+        for action in WizardAction::ALL {
             assert_eq!(WizardAction::from_value(action.value()), Some(action));
         }
         assert_eq!(

@@ -32,3 +32,17 @@ test("unknown pages answer 404 with a way back", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
   await expectNoViolations(page);
 });
+
+test("pages sent back with a notice have no axe violations", async ({ page }) => {
+  await signUp(page, uniqueEmail("axe-notices"), "accessible passphrase");
+  // What a password change posted without script comes back to.
+  await gotoHydrated(page, "/settings/account?done=password&others=1");
+  await expect(page.getByRole("status")).toHaveText(
+    "Your password has been changed. 1 other session was signed out.",
+  );
+  await expectNoViolations(page);
+  // A trusted browser revoked: the notice sits in the trusted-browsers card.
+  await gotoHydrated(page, "/settings/security?done=revoked");
+  await expect(page.getByRole("status")).toHaveText("The browser is no longer trusted.");
+  await expectNoViolations(page);
+});
