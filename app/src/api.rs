@@ -8,12 +8,6 @@ use crate::secret::Secret;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// The signed-in person, as the browser may see them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CurrentUser {
-    pub email: String,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountOverview {
     pub email: String,
@@ -26,22 +20,6 @@ pub struct AccountOverview {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordChanged {
     pub other_sessions_signed_out: u64,
-}
-
-#[server]
-pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
-    use crate::server::{context, db::users};
-    context::respond(
-        async {
-            let state = context::state()?;
-            let Some(session) = context::request_session()?.session else {
-                return Ok(None);
-            };
-            let user = users::find_by_id(&state.pool, session.user_id).await?;
-            Ok(user.map(|u| CurrentUser { email: u.email }))
-        }
-        .await,
-    )
 }
 
 #[server]

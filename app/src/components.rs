@@ -3,7 +3,7 @@
 
 pub mod two_factor;
 
-use crate::api::{self, SignOut};
+use crate::api::SignOut;
 use crate::error::AppError;
 use crate::routes::Page;
 use crate::validation::{
@@ -89,41 +89,44 @@ pub fn days_text(days: u64) -> String {
     }
 }
 
+/// The address of the signed-in person, read from the session the request carried (pages render
+/// on the server only). No resource and no `<Suspense>`: the header is on every page, and it
+/// needs no query of its own.
+fn signed_in_email() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::context::request_session()
+            .ok()
+            .and_then(|request| request.session)
+            .map(|session| session.email)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
 /// Rendered on the server. Signing out is a plain form post, so it works before (and without)
 /// the WASM.
 #[component]
 pub fn SiteHeader() -> impl IntoView {
-    let user = Resource::new(|| (), |_| api::get_current_user());
+    let account = signed_in_email().map(|email| {
+        view! {
+            <form class="site-header__account" method="post" action=SignOut::url()>
+                <span class="site-header__email">{email}</span>
+                <button type="submit" class="button button--secondary button--small">
+                    "Sign out"
+                </button>
+            </form>
+        }
+    });
     view! {
         <header class="site-header">
             <A href=Page::HOME.path() attr:class="brand">
                 <img src="/favicon.svg" alt="" width="24" height="24" />
                 <span>"Keyward"</span>
             </A>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    user.await
-                        .ok()
-                        .flatten()
-                        .map(|user| {
-                            view! {
-                                <form
-                                    class="site-header__account"
-                                    method="post"
-                                    action=SignOut::url()
-                                >
-                                    <span class="site-header__email">{user.email}</span>
-                                    <button
-                                        type="submit"
-                                        class="button button--secondary button--small"
-                                    >
-                                        "Sign out"
-                                    </button>
-                                </form>
-                            }
-                        })
-                })}
-            </Suspense>
+            {account}
         </header>
     }
 }

@@ -15,7 +15,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use leptos::prelude::provide_context;
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
+use std::sync::OnceLock;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -27,8 +28,19 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Unhashed assets (favicon, the common-password list) are revalidated daily.
 const DAILY: &str = "public, max-age=86400";
 
+/// The app's routes, worked out once per process.
+///
+/// Working them out renders the app with resource loading suppressed through a flag that is
+/// global to the process (leptos-rs/leptos#4773): a resource first polled anywhere meanwhile
+/// waits forever, and its page with it. Routers built later (the tests build one each, in
+/// parallel with other tests' requests) must not do it again.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = route_list();
     let site_root = state.leptos_options.site_root.to_string();
     let pkg_dir = format!("{site_root}/{}", state.leptos_options.site_pkg_dir);
 

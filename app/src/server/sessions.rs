@@ -21,6 +21,8 @@ pub struct CurrentSession {
     /// with a code, or the enrollment it completed); `None`: never. A trusted browser skips the
     /// challenge without passing one.
     pub second_factor_at: Option<OffsetDateTime>,
+    /// The account's address as it was when the request began (shown in the page header).
+    pub email: String,
 }
 
 impl CurrentSession {
@@ -316,6 +318,7 @@ pub async fn authenticate_any(
                 user_id: row.user_id,
                 authenticated_at: row.authenticated_at,
                 second_factor_at: row.second_factor_at,
+                email: row.email,
             })))
         }
         LEVEL_PASSWORD_ONLY if now - row.created_at < CHALLENGE_LIFETIME => {

@@ -346,3 +346,47 @@ async fn other_spellings_of_a_page_path_do_not_get_past_the_guard(pool: PgPool) 
         );
     }
 }
+
+/// Building a router while another one serves pages must not stall those pages. Working out the
+/// route list suppresses resource loading for the whole process (leptos-rs/leptos#4773), so a
+/// page whose resource first ran during that window never finished; the tests build a router
+/// each, in parallel, and met this as a rare 30-second timeout.
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn pages_finish_while_another_router_is_being_built(pool: PgPool) {
+    let state = crate::state_with(pool, &[]);
+    let app = server::router(state.clone());
+    let response = app
+        .clone()
+        .oneshot(form_post(SignUp::url(), Some(ORIGIN), SIGN_UP_BODY))
+        .await
+        .unwrap();
+    let cookie = crate::cookie_named(&response, "__Host-keyward_session").unwrap();
+
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let builder = std::thread::spawn({
+        let done = done.clone();
+        move || {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                drop(server::router(state.clone()));
+            }
+        }
+    });
+    let mut stalled = 0;
+    for _ in 0..40 {
+        let request = Request::get("/settings/account")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap();
+        let page = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            body_text(app.clone().oneshot(request).await.unwrap()).await
+        })
+        .await;
+        match page {
+            Ok(page) => assert!(page.contains("Change password"), "{page}"),
+            Err(_) => stalled += 1,
+        }
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    builder.join().unwrap();
+    assert_eq!(stalled, 0, "pages that never finished");
+}

@@ -16,6 +16,9 @@ pub struct SessionRow {
     pub authenticated_at: OffsetDateTime,
     pub second_factor_at: Option<OffsetDateTime>,
     pub challenge_attempts: i32,
+    /// The account's address, for the page header (read with the session, so no page needs a
+    /// query of its own to show who is signed in).
+    pub email: String,
 }
 
 pub struct NewSession<'a> {
@@ -163,10 +166,10 @@ pub async fn find_live(
 ) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as!(
         SessionRow,
-        r#"SELECT id, user_id, level, created_at, last_seen_at, authenticated_at,
-                  second_factor_at, challenge_attempts
-           FROM sessions
-           WHERE token_hash = $1 AND last_seen_at > $2 AND created_at > $3"#,
+        r#"SELECT s.id, s.user_id, s.level, s.created_at, s.last_seen_at, s.authenticated_at,
+                  s.second_factor_at, s.challenge_attempts, u.email
+           FROM sessions s JOIN users u ON u.id = s.user_id
+           WHERE s.token_hash = $1 AND s.last_seen_at > $2 AND s.created_at > $3"#,
         token_hash,
         idle_cutoff,
         absolute_cutoff,
