@@ -9,7 +9,7 @@ use crate::server::db::events::{EventKind, record_for as record};
 use crate::server::db::sessions::CompletedSignIn;
 use crate::server::db::{self, factors, sessions as session_repo, trusted_browsers, users};
 use crate::server::sessions::{self, ClientInfo, CurrentSession, Level, Proved};
-use crate::server::throttle::{self, Check, Counter, Subject};
+use crate::server::throttle::{self, Attempt, Check, Counter, Subject};
 use crate::server::two_factor::{self, ChallengeDecision};
 use crate::validation;
 use serde_json::json;
@@ -252,11 +252,9 @@ pub async fn sign_in_from(
             return Err(err);
         }
     };
-    let user = match user {
-        Some(user) if matches => {
-            attempt.passed().await?;
-            user
-        }
+    let (user, attempt) = match user {
+        // Settled as passed by the statement that starts the session.
+        Some(user) if matches => (user, attempt),
         wrong => {
             let after = attempt.failed(now).await?;
             if recognised.is_some()
@@ -305,6 +303,7 @@ pub async fn sign_in_from(
     let mut decision =
         two_factor::challenge_needed(&state.pool, user.id, factors.has_factor, browser, now)
             .await?;
+    let mut attempt = Some(attempt);
     // The session starts only if the account's factors are still as the decision saw them; if
     // they changed meanwhile (the owner turning two-factor on), decide again.
     for _ in 0..3 {
@@ -332,7 +331,12 @@ pub async fn sign_in_from(
                 event_kind: EventKind::SignedIn.as_str(),
                 event_details: details,
             });
-        if let Some(session_secret) = sessions::start_signed_in(
+        // The first try settles the password attempt, whether or not its session starts.
+        let settlement = attempt
+            .as_ref()
+            .map(Attempt::settlement)
+            .unwrap_or_default();
+        let started = sessions::start_signed_in(
             &state.pool,
             user.id,
             level,
@@ -341,11 +345,15 @@ pub async fn sign_in_from(
                 factors_version: factors.version,
             },
             completed,
+            &settlement,
             client,
             now,
         )
-        .await?
-        {
+        .await?;
+        if let Some(attempt) = attempt.take() {
+            attempt.settled();
+        }
+        if let Some(session_secret) = started {
             return Ok(SignedIn {
                 user_id: user.id,
                 session_secret,

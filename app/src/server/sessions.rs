@@ -2,6 +2,7 @@
 
 use crate::error::AppError;
 use crate::server::config::Settings;
+use crate::server::db::attempt_counters::Settlement;
 pub use crate::server::db::sessions::Checked;
 use crate::server::db::sessions::{self as repo, LEVEL_FULL, LEVEL_PASSWORD_ONLY, NewSession};
 use crate::server::token;
@@ -236,6 +237,7 @@ pub async fn start_signed_in(
     level: Level,
     seen: AccountAsSeen<'_>,
     completed: Option<repo::CompletedSignIn<'_>>,
+    settle: &Settlement,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<Option<String>, AppError> {
@@ -247,6 +249,7 @@ pub async fn start_signed_in(
             verified_hash: seen.password_hash,
             factors_version: seen.factors_version,
             completed,
+            settle,
         },
     )
     .await?;

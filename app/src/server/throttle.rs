@@ -231,10 +231,62 @@ pub struct Attempt {
     reported: bool,
 }
 
-/// Counts an attempt toward every one of `counters`, in order, or says why it may not go ahead
+/// Counts an attempt toward every one of `counters`, or says why it may not go ahead
 /// (`Ok(Err(_))`; what was already counted is taken back).
+///
+/// The usual case, every counter letting the attempt through, takes one statement. When one
+/// refuses, what that statement counted is taken back and the counters are asked again one by
+/// one, in order, to learn which refuses and why.
 #[tracing::instrument(skip_all)]
 pub async fn begin(
+    pool: &PgPool,
+    counters: &[Counter<'_>],
+    now: OffsetDateTime,
+) -> Result<Result<Attempt, Refused>, sqlx::Error> {
+    let counted: Vec<Counted> = counters
+        .iter()
+        .map(|counter| {
+            let (consecutive, success_taken_back) = match counter.shape() {
+                Shape::Consecutive => (true, true),
+                Shape::Window {
+                    success_taken_back, ..
+                } => (false, success_taken_back),
+            };
+            Counted {
+                key: counter.key(),
+                kind: counter.kind(),
+                consecutive,
+                success_taken_back,
+            }
+        })
+        .collect();
+    let mut starts = repo::AttemptStarts::default();
+    for (counter, counted) in counters.iter().zip(&counted) {
+        let (window_start, max) = match counter.shape() {
+            Shape::Consecutive => (None, None),
+            Shape::Window { max, length, .. } => (Some(now - length), Some(max)),
+        };
+        starts.keys.push(counted.key.clone());
+        starts.kinds.push(counted.kind.to_owned());
+        starts.window_starts.push(window_start);
+        starts.maxima.push(max);
+    }
+    let started = repo::start_all(pool, &starts, consecutive_rule(now)).await?;
+    let (started, refused): (Vec<Counted>, Vec<Counted>) = counted
+        .into_iter()
+        .partition(|counted| started.contains(&counted.key));
+    if refused.is_empty() {
+        return Ok(Ok(Attempt {
+            pool: pool.clone(),
+            counted: started,
+            reported: false,
+        }));
+    }
+    take_back(pool, &started).await?;
+    begin_one_by_one(pool, counters, now).await
+}
+
+async fn begin_one_by_one(
     pool: &PgPool,
     counters: &[Counter<'_>],
     now: OffsetDateTime,
@@ -282,6 +334,16 @@ pub async fn begin(
     Ok(Ok(attempt))
 }
 
+fn consecutive_rule(now: OffsetDateTime) -> ConsecutiveRule {
+    ConsecutiveRule {
+        free: attempts::FREE_ATTEMPTS,
+        lock: attempts::LOCK_AFTER,
+        max_delay_secs: attempts::MAX_DELAY_SECS,
+        now,
+        stale_before: now - IN_FLIGHT_EXPIRY,
+    }
+}
+
 fn wait(until: OffsetDateTime, now: OffsetDateTime) -> Refusal {
     Refusal::Wait {
         retry_after_secs: attempts::retry_after_secs(until - now),
@@ -299,15 +361,8 @@ async fn start_consecutive(
     kind: &str,
     now: OffsetDateTime,
 ) -> Result<Option<(Refusal, bool)>, sqlx::Error> {
-    let rule = || ConsecutiveRule {
-        free: attempts::FREE_ATTEMPTS,
-        lock: attempts::LOCK_AFTER,
-        max_delay_secs: attempts::MAX_DELAY_SECS,
-        now,
-        stale_before: now - IN_FLIGHT_EXPIRY,
-    };
     for _ in 0..5 {
-        if repo::start_consecutive(pool, key, kind, rule()).await? {
+        if repo::start_consecutive(pool, key, kind, consecutive_rule(now)).await? {
             return Ok(None);
         }
         // Refused: the counts say why.
@@ -374,22 +429,33 @@ impl Attempt {
     #[tracing::instrument(skip_all)]
     pub async fn passed(mut self) -> Result<(), sqlx::Error> {
         self.reported = true;
-        let consecutive: Vec<Vec<u8>> = self
-            .counted
-            .iter()
-            .filter(|c| c.consecutive)
-            .map(|c| c.key.clone())
-            .collect();
-        let windows: Vec<Vec<u8>> = self
-            .counted
-            .iter()
-            .filter(|c| !c.consecutive && c.success_taken_back)
-            .map(|c| c.key.clone())
-            .collect();
-        if consecutive.is_empty() && windows.is_empty() {
+        let settlement = self.settlement();
+        if settlement.consecutive.is_empty() && settlement.windows.is_empty() {
             return Ok(());
         }
-        repo::settle_passed(&self.pool, &consecutive, &windows).await
+        repo::settle_passed(&self.pool, &settlement.consecutive, &settlement.windows).await
+    }
+
+    /// What [`Attempt::passed`] would settle, for a statement that settles it along with its
+    /// own work (the start of a signed-in session); report it with [`Attempt::settled`] once
+    /// that statement has run.
+    pub fn settlement(&self) -> repo::Settlement {
+        let keys = |keep: fn(&Counted) -> bool| {
+            self.counted
+                .iter()
+                .filter(|c| keep(c))
+                .map(|c| c.key.clone())
+                .collect()
+        };
+        repo::Settlement {
+            consecutive: keys(|c| c.consecutive),
+            windows: keys(|c| !c.consecutive && c.success_taken_back),
+        }
+    }
+
+    /// The attempt's [`Attempt::settlement`] was carried out by another statement.
+    pub fn settled(mut self) {
+        self.reported = true;
     }
 
     /// Wrong: one more failure in a row (windows already counted it).

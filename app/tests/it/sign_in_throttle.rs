@@ -476,3 +476,39 @@ async fn an_attempt_dropped_half_way_is_taken_back(pool: PgPool) {
     }
     assert_eq!(counted, 0);
 }
+
+/// Attempts counted toward the same counters side by side (one client address signing in to
+/// several accounts, several addresses at one account) start and settle without waiting on
+/// each other in a cycle: every statement that holds several counters locks them in one order.
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn attempts_on_shared_counters_never_deadlock(pool: PgPool) {
+    let state = state(pool);
+    let emails = ["a@example.com", "b@example.com", "c@example.com"];
+    let ips = ["192.0.2.1", "192.0.2.2"];
+    let workers = (0..12).map(|worker| {
+        let state = &state;
+        async move {
+            for round in 0..25 {
+                let email = emails[(worker + round) % emails.len()];
+                let ip = ips[(worker / 2 + round) % ips.len()];
+                let counters = [
+                    Counter::ClientPasswords { ip },
+                    Counter::AccountPassword { email },
+                ];
+                let attempt = throttle::begin(&state.pool, &counters, t0())
+                    .await
+                    .expect("no database error (a deadlock is one)")
+                    .expect("within the free attempts");
+                attempt.passed().await.expect("no database error");
+            }
+        }
+    });
+    futures::future::join_all(workers).await;
+    let left: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM attempt_counters WHERE failures > 0 OR in_flight > 0",
+    )
+    .fetch_one(&state.pool)
+    .await
+    .unwrap();
+    assert_eq!(left, 0, "every attempt settled");
+}

@@ -80,6 +80,100 @@ pub async fn start_consecutive(
     Ok(done.rows_affected() == 1)
 }
 
+/// An attempt's counters, side by side: key, kind, and for a counter of failures in a window
+/// the start of the window an earlier failure must fall in to still count and the most a window
+/// may hold (both `None` for a counter of consecutive failures).
+#[derive(Default)]
+pub struct AttemptStarts {
+    pub keys: Vec<Vec<u8>>,
+    pub kinds: Vec<String>,
+    pub window_starts: Vec<Option<OffsetDateTime>>,
+    pub maxima: Vec<Option<i32>>,
+}
+
+/// [`start_in_window`] and [`start_consecutive`] for every counter of an attempt, in one
+/// statement: the usual case on every sign-in's path, where each round trip and commit costs CPU
+/// the password hashing needs. Returns the keys the attempt was counted toward; a key missing
+/// refused it (the caller takes back the others).
+///
+/// Rows are locked in ascending key order, as [`settle_passed`] locks them: two statements that
+/// each lock several counters cannot deadlock. A row inserted as a window's counts one failure
+/// (`excluded.failures = 1`); a consecutive counter's, none.
+#[tracing::instrument(skip_all)]
+pub async fn start_all(
+    db: impl PgExecutor<'_>,
+    starts: &AttemptStarts,
+    rule: ConsecutiveRule,
+) -> Result<Vec<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"WITH p AS (
+               SELECT * FROM unnest($1::bytea[], $2::text[], $3::timestamptz[], $4::int4[])
+                   AS p(counter_key, counter_kind, window_start, max_failures)
+           )
+           INSERT INTO attempt_counters AS f
+               (key, kind, failures, in_flight, in_flight_since, first_failure_at, last_failure_at)
+           SELECT counter_key, counter_kind,
+                  CASE WHEN window_start IS NULL THEN 0 ELSE 1 END,
+                  CASE WHEN window_start IS NULL THEN 1 ELSE 0 END,
+                  CASE WHEN window_start IS NULL THEN $8::timestamptz END,
+                  CASE WHEN window_start IS NULL THEN NULL ELSE $8::timestamptz END,
+                  CASE WHEN window_start IS NULL THEN NULL ELSE $8::timestamptz END
+           FROM p ORDER BY counter_key
+           ON CONFLICT (key) DO UPDATE SET
+               failures = CASE
+                   WHEN excluded.failures = 0 THEN f.failures
+                   WHEN f.first_failure_at
+                        <= (SELECT window_start FROM p WHERE counter_key = f.key) THEN 1
+                   ELSE f.failures + 1 END,
+               first_failure_at = CASE
+                   WHEN excluded.failures = 1
+                        AND f.first_failure_at
+                            <= (SELECT window_start FROM p WHERE counter_key = f.key) THEN $8
+                   ELSE f.first_failure_at END,
+               last_failure_at = CASE
+                   WHEN excluded.failures = 1 THEN $8 ELSE f.last_failure_at END,
+               refusal_logged_at = CASE
+                   WHEN excluded.failures = 1
+                        AND f.first_failure_at
+                            <= (SELECT window_start FROM p WHERE counter_key = f.key) THEN NULL
+                   ELSE f.refusal_logged_at END,
+               in_flight = CASE
+                   WHEN excluded.failures = 1 THEN f.in_flight
+                   WHEN f.in_flight_since > $9 THEN f.in_flight + 1
+                   ELSE 1 END,
+               in_flight_since = CASE
+                   WHEN excluded.failures = 1 THEN f.in_flight_since ELSE $8 END
+           WHERE CASE WHEN excluded.failures = 1 THEN
+                   -- a window: a new one, or room left in this one
+                   f.first_failure_at <= (SELECT window_start FROM p WHERE counter_key = f.key)
+                   OR f.failures < (SELECT max_failures FROM p WHERE counter_key = f.key)
+                 ELSE
+                   -- consecutive failures: as in start_consecutive
+                   f.failures + CASE WHEN f.in_flight_since > $9 THEN f.in_flight ELSE 0 END < $6
+                   AND (f.failures + CASE WHEN f.in_flight_since > $9 THEN f.in_flight ELSE 0 END
+                          < $5
+                        OR f.in_flight = 0 OR f.in_flight_since IS NULL
+                        OR f.in_flight_since <= $9)
+                   AND (f.failures < $5 OR f.last_failure_at IS NULL
+                        OR f.last_failure_at
+                           + make_interval(secs => least(power(2, least(f.failures - $5, 20)), $7))
+                           <= $8)
+                 END
+           RETURNING key"#,
+        &starts.keys,
+        &starts.kinds,
+        &starts.window_starts as &[Option<OffsetDateTime>],
+        &starts.maxima as &[Option<i32>],
+        rule.free,
+        rule.lock,
+        rule.max_delay_secs as f64,
+        rule.now,
+        rule.stale_before,
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// The attempt failed: one more consecutive failure. Returns the new count.
 #[tracing::instrument(skip_all)]
 pub async fn consecutive_failed(
@@ -126,10 +220,18 @@ pub async fn count_consecutive_failure(
     .await
 }
 
+/// What a passed attempt settles: the counters of consecutive failures it ends, and the windows
+/// it is taken back from.
+#[derive(Debug, Default)]
+pub struct Settlement {
+    pub consecutive: Vec<Vec<u8>>,
+    pub windows: Vec<Vec<u8>>,
+}
+
 /// The attempt passed: consecutive failures are over for `consecutive`, and the attempt is
 /// taken back from the windows `windows`. One statement, as it is on every sign-in's path; the
 /// rows are updated in place (cheap heap-only updates, no index churn) rather than deleted, and
-/// the sweeper forgets quiet ones.
+/// the sweeper forgets quiet ones. Locked in ascending key order, as [`start_all`] locks them.
 #[tracing::instrument(skip_all)]
 pub async fn settle_passed(
     db: impl PgExecutor<'_>,
@@ -137,22 +239,28 @@ pub async fn settle_passed(
     windows: &[Vec<u8>],
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
-        r#"WITH reset AS (
-               UPDATE attempt_counters
-               SET failures = 0, in_flight = greatest(in_flight - 1, 0),
-                   first_failure_at = NULL, last_failure_at = NULL, refusal_logged_at = NULL
-               WHERE key = ANY($1::bytea[])
-               RETURNING key
-           ), back AS (
-               UPDATE attempt_counters SET failures = greatest(failures - 1, 0)
-               WHERE key = ANY($2::bytea[])
-               RETURNING key
+        r#"WITH locked AS MATERIALIZED (
+               SELECT key FROM attempt_counters
+               WHERE key = ANY($1::bytea[]) OR key = ANY($2::bytea[])
+               ORDER BY key
+               FOR UPDATE
            )
-           SELECT (SELECT count(*) FROM reset) + (SELECT count(*) FROM back) AS "settled!""#,
+           UPDATE attempt_counters AS a SET
+               failures = CASE WHEN a.key = ANY($1::bytea[]) THEN 0
+                               ELSE greatest(a.failures - 1, 0) END,
+               in_flight = CASE WHEN a.key = ANY($1::bytea[]) THEN greatest(a.in_flight - 1, 0)
+                                ELSE a.in_flight END,
+               first_failure_at = CASE WHEN a.key = ANY($1::bytea[]) THEN NULL
+                                       ELSE a.first_failure_at END,
+               last_failure_at = CASE WHEN a.key = ANY($1::bytea[]) THEN NULL
+                                      ELSE a.last_failure_at END,
+               refusal_logged_at = CASE WHEN a.key = ANY($1::bytea[]) THEN NULL
+                                        ELSE a.refusal_logged_at END
+           FROM locked WHERE a.key = locked.key"#,
         consecutive,
         windows,
     )
-    .fetch_one(db)
+    .execute(db)
     .await?;
     Ok(())
 }

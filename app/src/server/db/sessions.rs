@@ -1,3 +1,4 @@
+use super::attempt_counters::Settlement;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -93,6 +94,10 @@ pub struct NewSignIn<'a> {
     /// For a full session: the browser to remember as recognised (token hash), and the log
     /// entry to write (kind and details).
     pub completed: Option<CompletedSignIn<'a>>,
+    /// The password attempt's counters to settle as passed (as
+    /// [`super::attempt_counters::settle_passed`] does), whether or not the session starts: the
+    /// password was right either way.
+    pub settle: &'a Settlement,
 }
 
 pub struct CompletedSignIn<'a> {
@@ -106,7 +111,9 @@ pub struct CompletedSignIn<'a> {
 /// user row is share-locked, as in [`insert_if_password_is`], and PostgreSQL re-checks both on
 /// the row after waiting for a concurrent change); for a full session also remembers the browser and writes the
 /// log entry. One statement with data-modifying CTEs, atomic as a transaction: it is on every
-/// sign-in's path, where each round trip and commit costs CPU the password hashing needs.
+/// sign-in's path, where each round trip and commit costs CPU the password hashing needs. The
+/// password attempt is settled in the same statement, its counters locked in ascending key
+/// order as every statement holding several counters locks them.
 #[tracing::instrument(skip_all)]
 pub async fn insert_signed_in(
     db: impl PgExecutor<'_>,
@@ -122,7 +129,25 @@ pub async fn insert_signed_in(
         None => (None, None, serde_json::Value::Null),
     };
     sqlx::query_scalar!(
-        r#"WITH s AS (
+        r#"WITH locked AS MATERIALIZED (
+               SELECT key FROM attempt_counters
+               WHERE key = ANY($12::bytea[]) OR key = ANY($13::bytea[])
+               ORDER BY key
+               FOR UPDATE
+           ), settled AS (
+               UPDATE attempt_counters AS a SET
+                   failures = CASE WHEN a.key = ANY($12::bytea[]) THEN 0
+                                   ELSE greatest(a.failures - 1, 0) END,
+                   in_flight = CASE WHEN a.key = ANY($12::bytea[])
+                                    THEN greatest(a.in_flight - 1, 0) ELSE a.in_flight END,
+                   first_failure_at = CASE WHEN a.key = ANY($12::bytea[]) THEN NULL
+                                           ELSE a.first_failure_at END,
+                   last_failure_at = CASE WHEN a.key = ANY($12::bytea[]) THEN NULL
+                                          ELSE a.last_failure_at END,
+                   refusal_logged_at = CASE WHEN a.key = ANY($12::bytea[]) THEN NULL
+                                            ELSE a.refusal_logged_at END
+               FROM locked WHERE a.key = locked.key
+           ), s AS (
                INSERT INTO sessions
                  (user_id, token_hash, level, created_at, last_seen_at, authenticated_at,
                   second_factor_at, ip, user_agent)
@@ -150,6 +175,8 @@ pub async fn insert_signed_in(
         kind,
         details,
         new.factors_version,
+        &new.settle.consecutive,
+        &new.settle.windows,
     )
     .fetch_optional(db)
     .await
