@@ -338,9 +338,9 @@ pub async fn sign_in_from(
             .unwrap_or_default();
         let started = sessions::start_signed_in(
             &state.pool,
-            user.id,
             level,
             sessions::AccountAsSeen {
+                user_id: user.id,
                 password_hash: &user.password_hash,
                 factors_version: factors.version,
             },

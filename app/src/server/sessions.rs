@@ -233,7 +233,6 @@ pub async fn start_if_password_is(
 #[tracing::instrument(skip_all)]
 pub async fn start_signed_in(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
     level: Level,
     seen: AccountAsSeen<'_>,
     completed: Option<repo::CompletedSignIn<'_>>,
@@ -245,7 +244,7 @@ pub async fn start_signed_in(
     let created = repo::insert_signed_in(
         db,
         repo::NewSignIn {
-            session: new_session(user_id, level, &new_token, client, now),
+            session: new_session(seen.user_id, level, &new_token, client, now),
             verified_hash: seen.password_hash,
             factors_version: seen.factors_version,
             completed,
@@ -260,6 +259,7 @@ pub async fn start_signed_in(
 /// decided the challenge by.
 #[derive(Clone, Copy, Debug)]
 pub struct AccountAsSeen<'a> {
+    pub user_id: Uuid,
     pub password_hash: &'a str,
     pub factors_version: i64,
 }
