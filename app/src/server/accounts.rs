@@ -5,14 +5,14 @@ use crate::error::AppError;
 use crate::secret::Secret;
 use crate::server::AppState;
 use crate::server::browsers::{self, BrowserTokens};
-use crate::server::db::events::{EventKind, record_for as record};
+use crate::server::db::events::record_for as record;
 use crate::server::db::sessions::CompletedSignIn;
 use crate::server::db::{self, factors, sessions as session_repo, trusted_browsers, users};
+use crate::server::security_log::{Check, SecurityEvent, SignedInWith, SignedOutElsewhere};
 use crate::server::sessions::{self, ClientInfo, CurrentSession, Level, Proved};
-use crate::server::throttle::{self, Attempt, Check, Counter, Subject};
+use crate::server::throttle::{self, Attempt, Counter, Subject};
 use crate::server::two_factor::{self, ChallengeDecision};
 use crate::validation;
-use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -145,15 +145,7 @@ pub async fn sign_up_replacing(
     }
     let session_secret = sessions::start(&mut *tx, user.id, Proved::Password, client, now).await?;
     let recognised_browser = browsers::remember(&mut *tx, user.id, browser, now).await?;
-    record(
-        &mut *tx,
-        user.id,
-        EventKind::SignedUp,
-        client,
-        json!({}),
-        now,
-    )
-    .await?;
+    record(&mut *tx, user.id, SecurityEvent::SignedUp, client, now).await?;
     tx.commit().await?;
     tracing::info!(user_id = %user.id, "account created");
     Ok(SignedIn {
@@ -270,15 +262,7 @@ pub async fn sign_in_from(
                 let (pool, client) = (state.pool.clone(), client.clone());
                 tokio::spawn(async move {
                     let logged = async {
-                        record(
-                            &pool,
-                            user.id,
-                            EventKind::SignInFailed,
-                            &client,
-                            json!({}),
-                            now,
-                        )
-                        .await?;
+                        record(&pool, user.id, SecurityEvent::SignInFailed, &client, now).await?;
                         if let Some(kind) = after.locked {
                             throttle::log_lock(&pool, user.id, kind, Check::SignIn, &client, now)
                                 .await?;
@@ -317,19 +301,22 @@ pub async fn sign_in_from(
         let recognised_hash = recognised_browser
             .as_ref()
             .map(|secret| crate::server::token::hash(secret.expose()));
-        let (details, trusted_browser) = match &decision {
+        let (signed_in_with, trusted_browser) = match &decision {
             ChallengeDecision::TrustedBrowser { id, new_secret } => (
-                json!({ "trusted_browser": id.to_string() }),
+                SignedInWith::TrustedBrowser {
+                    trusted_browser: *id,
+                },
                 Some(new_secret.clone()),
             ),
-            ChallengeDecision::NoFactor | ChallengeDecision::Needed => (json!({}), None),
+            ChallengeDecision::NoFactor | ChallengeDecision::Needed => {
+                (SignedInWith::Password {}, None)
+            }
         };
         let completed = recognised_hash
             .as_deref()
             .map(|browser_token_hash| CompletedSignIn {
                 browser_token_hash,
-                event_kind: EventKind::SignedIn.as_str(),
-                event_details: details,
+                event: SecurityEvent::SignedIn(signed_in_with),
             });
         // The first try settles the password attempt, whether or not its session starts.
         let settlement = attempt
@@ -395,9 +382,8 @@ pub async fn sign_out(
     record(
         &mut *tx,
         session.user_id,
-        EventKind::SignedOut,
+        SecurityEvent::SignedOut,
         client,
-        json!({}),
         now,
     )
     .await?;
@@ -500,9 +486,8 @@ pub async fn change_password(
         record(
             &state.pool,
             user.id,
-            EventKind::PasswordChangeRefused,
+            SecurityEvent::PasswordChangeRefused,
             client,
-            json!({}),
             now,
         )
         .await?;
@@ -544,9 +529,11 @@ pub async fn change_password(
     record(
         &mut *tx,
         user.id,
-        EventKind::PasswordChanged,
+        SecurityEvent::PasswordChanged(SignedOutElsewhere {
+            other_sessions_signed_out: ended,
+            trusted_browsers_revoked: untrusted,
+        }),
         client,
-        json!({ "other_sessions_signed_out": ended, "trusted_browsers_revoked": untrusted }),
         now,
     )
     .await?;

@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod db;
 pub mod maintenance;
 pub mod password;
+pub mod security_log;
 pub mod sessions;
 pub mod state;
 pub mod throttle;

@@ -19,10 +19,10 @@
 use crate::error::AppError;
 use crate::server::attempts;
 use crate::server::db::attempt_counters::{self as repo, ConsecutiveRule};
-use crate::server::db::events::{self, EventKind};
+use crate::server::db::events;
 use crate::server::db::users;
+use crate::server::security_log::SecurityEvent;
 use crate::server::sessions::ClientInfo;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
@@ -555,27 +555,7 @@ pub async fn clear(pool: &PgPool, counter: Counter<'_>) -> Result<bool, sqlx::Er
     repo::clear(pool, &counter.key()).await
 }
 
-/// Where a refused or locking attempt was made, for the security log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Check {
-    SignIn,
-    SignUp,
-    StepUp,
-    ChangePassword,
-    Challenge,
-}
-
-impl Check {
-    fn as_str(self) -> &'static str {
-        match self {
-            Check::SignIn => "sign_in",
-            Check::SignUp => "sign_up",
-            Check::StepUp => "step_up",
-            Check::ChangePassword => "change_password",
-            Check::Challenge => "challenge",
-        }
-    }
-}
+pub use crate::server::security_log::Check;
 
 /// Whose account a refusal concerns, if any: a known user, or the address someone tried (an
 /// address without an account is logged nowhere).
@@ -648,21 +628,18 @@ async fn log_refusal(
     if !refused.first_of_its_kind(pool).await? {
         return Ok(());
     }
-    let (kind, details) = match refused.refusal {
-        Refusal::Wait { retry_after_secs } => (
-            EventKind::AttemptsThrottled,
-            json!({
-                "check": check.as_str(),
-                "counter": refused.kind,
-                "retry_after_secs": retry_after_secs,
-            }),
-        ),
-        Refusal::Locked => (
-            EventKind::AttemptsLocked,
-            json!({ "check": check.as_str(), "counter": refused.kind }),
-        ),
+    let event = match refused.refusal {
+        Refusal::Wait { retry_after_secs } => SecurityEvent::AttemptsThrottled {
+            check,
+            counter: refused.kind.to_owned(),
+            retry_after_secs,
+        },
+        Refusal::Locked => SecurityEvent::AttemptsLocked {
+            check,
+            counter: refused.kind.to_owned(),
+        },
     };
-    events::record_for(pool, user_id, kind, client, details, now).await
+    events::record_for(pool, user_id, event, client, now).await
 }
 
 /// Counts an answer given inside signed-in session `session` ("Confirm it's you", the current
@@ -729,9 +706,11 @@ pub async fn log_lock(
     events::record_for(
         db,
         user_id,
-        EventKind::AttemptsLocked,
+        SecurityEvent::AttemptsLocked {
+            check,
+            counter: counter_kind.to_owned(),
+        },
         client,
-        json!({ "check": check.as_str(), "counter": counter_kind }),
         now,
     )
     .await

@@ -11,16 +11,18 @@ use crate::server::AppState;
 use crate::server::authenticator::CodeCheck;
 use crate::server::backup_codes::{self, BackupCode};
 use crate::server::browsers::{self, BrowserTokens};
-use crate::server::db::events::{EventKind, record_for as record};
+use crate::server::db::events::record_for as record;
 use crate::server::db::{
     backup_codes as code_repo, factors, sessions as session_repo, trusted_browsers, users,
 };
+use crate::server::security_log::{
+    self, Check, CodeRejection, Method, SecurityEvent, SignedInWith,
+};
 use crate::server::sessions::{self, ClientInfo, CurrentSession, PendingChallenge, Proved};
-use crate::server::throttle::{self, Check, Counter, Subject};
+use crate::server::throttle::{self, Counter, Subject};
 use crate::server::{accounts, authenticator};
 use crate::server::{token, user_agent};
 use crate::validation;
-use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -148,7 +150,7 @@ pub async fn confirm_identity(
     };
     if !matches {
         attempt.failed(now).await?;
-        step_up_failed(state, session, "password", client, now).await?;
+        step_up_failed(state, session, Method::Password, client, now).await?;
         throttle::feed_account(
             &state.pool,
             Counter::AccountPassword { email: &user.email },
@@ -165,23 +167,22 @@ pub async fn confirm_identity(
         password: true,
         second_factor: false,
     };
-    step_up_passed(state, session, checked, "password", client, now).await
+    step_up_passed(state, session, checked, Method::Password, client, now).await
 }
 
 /// Records a wrong answer at the prompt.
 async fn step_up_failed(
     state: &AppState,
     session: &CurrentSession,
-    method: &str,
+    method: Method,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     record(
         &state.pool,
         session.user_id,
-        EventKind::StepUpFailed,
+        SecurityEvent::StepUpFailed { method },
         client,
-        json!({ "method": method }),
         now,
     )
     .await?;
@@ -215,9 +216,9 @@ pub async fn confirm_identity_with_code(
         ));
     }
     let method = if use_backup_code {
-        "backup_code"
+        Method::BackupCode
     } else {
-        "totp"
+        Method::Totp
     };
     // A session that has never passed a second factor (a trusted browser's, say) may be one of
     // many its holder can open with the password alone: its code guesses are held by the
@@ -289,7 +290,7 @@ async fn step_up_passed(
     state: &AppState,
     session: &CurrentSession,
     checked: sessions::Checked,
-    method: &str,
+    method: Method,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<String, AppError> {
@@ -298,9 +299,8 @@ async fn step_up_passed(
     record(
         &mut *tx,
         session.user_id,
-        EventKind::StepUpPassed,
+        SecurityEvent::StepUpPassed { method },
         client,
-        json!({ "method": method }),
         now,
     )
     .await?;
@@ -477,20 +477,15 @@ pub async fn confirm_totp_setup(
         now,
     )
     .await?;
-    let (kind, details) = if replacing {
-        (EventKind::AuthenticatorReplaced, json!({}))
+    let event = if replacing {
+        SecurityEvent::AuthenticatorReplaced(logged(signed_out))
     } else {
-        (EventKind::TwoFactorEnabled, json!({ "method": "totp" }))
+        SecurityEvent::TwoFactorEnabled {
+            method: Method::Totp,
+            signed_out: logged(signed_out),
+        }
     };
-    record(
-        &mut *tx,
-        user.id,
-        kind,
-        client,
-        with_sign_outs(details, signed_out),
-        now,
-    )
-    .await?;
+    record(&mut *tx, user.id, event, client, now).await?;
     tx.commit().await?;
     Ok(TotpConfirmed {
         backup_codes: backup_codes.map(|codes| backup_code_set(&user.email, &codes)),
@@ -519,21 +514,12 @@ async fn sign_out_elsewhere(
     })
 }
 
-fn with_sign_outs(
-    mut details: serde_json::Value,
-    signed_out: SignedOutElsewhere,
-) -> serde_json::Value {
-    if let Some(map) = details.as_object_mut() {
-        map.insert(
-            "other_sessions_signed_out".into(),
-            signed_out.other_sessions.into(),
-        );
-        map.insert(
-            "trusted_browsers_revoked".into(),
-            signed_out.trusted_browsers.into(),
-        );
+/// What a change signed out elsewhere, as the security log words it.
+fn logged(signed_out: SignedOutElsewhere) -> security_log::SignedOutElsewhere {
+    security_log::SignedOutElsewhere {
+        other_sessions_signed_out: signed_out.other_sessions,
+        trusted_browsers_revoked: signed_out.trusted_browsers,
     }
-    details
 }
 
 /// Discards an unfinished wizard's secret (Cancel).
@@ -564,9 +550,8 @@ pub async fn regenerate_backup_codes(
     record(
         &mut *tx,
         user.id,
-        EventKind::BackupCodesRegenerated,
+        SecurityEvent::BackupCodesRegenerated,
         client,
-        json!({}),
         now,
     )
     .await?;
@@ -599,9 +584,8 @@ pub async fn disable(
     record(
         &mut *tx,
         session.user_id,
-        EventKind::TwoFactorDisabled,
+        SecurityEvent::TwoFactorDisabled(logged(signed_out)),
         client,
-        with_sign_outs(json!({}), signed_out),
         now,
     )
     .await?;
@@ -628,9 +612,8 @@ pub async fn revoke_trusted_browser(
     record(
         &state.pool,
         session.user_id,
-        EventKind::TrustedBrowserRevoked,
+        SecurityEvent::TrustedBrowserRevoked,
         client,
-        json!({}),
         now,
     )
     .await?;
@@ -783,9 +766,9 @@ pub async fn answer_challenge(
     }
 
     let method = if answer.use_backup_code {
-        "backup_code"
+        Method::BackupCode
     } else {
-        "totp"
+        Method::Totp
     };
     let check = if answer.use_backup_code {
         spend_backup_code(state, challenge.user_id, &code, now).await?
@@ -797,16 +780,15 @@ pub async fn answer_challenge(
         // A replayed code (right, but already used) is told apart from a wrong one: it means
         // someone saw a code, or the form was sent twice.
         let reason = if check == CodeCheck::Replayed {
-            "replayed"
+            CodeRejection::Replayed
         } else {
-            "wrong"
+            CodeRejection::Wrong
         };
         record(
             &state.pool,
             challenge.user_id,
-            EventKind::SecondFactorFailed,
+            SecurityEvent::SecondFactorFailed { method, reason },
             client,
-            json!({ "method": method, "reason": reason }),
             now,
         )
         .await?;
@@ -873,12 +855,11 @@ pub async fn answer_challenge(
     record(
         &mut *tx,
         challenge.user_id,
-        EventKind::SignedIn,
-        client,
-        json!({
-            "second_factor": method,
-            "trusted_browser_added": answer.trust_browser,
+        SecurityEvent::SignedIn(SignedInWith::SecondFactor {
+            second_factor: method,
+            trusted_browser_added: answer.trust_browser,
         }),
+        client,
         now,
     )
     .await?;

@@ -7,6 +7,7 @@ use app::error::AppError;
 use app::server::accounts::{self, PasswordChange, SignedIn};
 use app::server::browsers::BrowserTokens;
 use app::server::db::events;
+use app::server::security_log::SecurityEvent;
 use app::server::sessions::{self, Authenticated, CurrentSession};
 use app::server::throttle::{self, Counter};
 use app::server::totp::TotpSecret;
@@ -107,16 +108,23 @@ async fn kinds(state: &AppState, user: &SignedIn) -> Vec<String> {
         .unwrap()
 }
 
-/// Details of the user's events of `kind`, oldest first.
+/// Details of the user's events of `kind`, oldest first. Each must read back as the typed
+/// event it was written from.
 async fn details(state: &AppState, user: &SignedIn, kind: &str) -> Vec<serde_json::Value> {
-    sqlx::query_scalar(
+    let details: Vec<serde_json::Value> = sqlx::query_scalar(
         "SELECT details FROM security_events WHERE user_id = $1 AND kind = $2 ORDER BY id",
     )
     .bind(user.user_id)
     .bind(kind)
     .fetch_all(&state.pool)
     .await
-    .unwrap()
+    .unwrap();
+    for entry in &details {
+        let event = SecurityEvent::from_stored(kind, entry.clone())
+            .unwrap_or_else(|err| panic!("{kind} {entry}: {err}"));
+        assert_eq!(event.kind(), kind);
+    }
+    details
 }
 
 /// Log entries written off the request path arrive a moment later.

@@ -1,4 +1,5 @@
 use super::attempt_counters::Settlement;
+use crate::server::security_log::SecurityEvent;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -102,8 +103,7 @@ pub struct NewSignIn<'a> {
 
 pub struct CompletedSignIn<'a> {
     pub browser_token_hash: &'a [u8],
-    pub event_kind: &'a str,
-    pub event_details: serde_json::Value,
+    pub event: SecurityEvent,
 }
 
 /// Starts the session of a sign-in whose password was just verified, only while the account's
@@ -123,8 +123,8 @@ pub async fn insert_signed_in(
     let (browser, kind, details) = match new.completed {
         Some(done) => (
             Some(done.browser_token_hash),
-            Some(done.event_kind),
-            done.event_details,
+            Some(done.event.kind()),
+            done.event.details(),
         ),
         None => (None, None, serde_json::Value::Null),
     };
