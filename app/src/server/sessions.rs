@@ -4,7 +4,7 @@ use crate::error::AppError;
 use crate::server::config::Settings;
 use crate::server::db::attempt_counters::Settlement;
 pub use crate::server::db::sessions::Checked;
-use crate::server::db::sessions::{self as repo, LEVEL_FULL, LEVEL_PASSWORD_ONLY, NewSession};
+use crate::server::db::sessions::{self as repo, NewSession};
 use crate::server::token;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
@@ -63,20 +63,7 @@ pub enum Proved {
 }
 
 /// Which kind of session to create.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
-    Full,
-    PasswordOnly,
-}
-
-impl Level {
-    fn as_str(self) -> &'static str {
-        match self {
-            Level::Full => LEVEL_FULL,
-            Level::PasswordOnly => LEVEL_PASSWORD_ONLY,
-        }
-    }
-}
+pub use crate::server::db::sessions::Level;
 
 /// A challenge left unanswered this long is over: the person signs in again.
 pub const CHALLENGE_LIFETIME: time::Duration = time::Duration::minutes(10);
@@ -274,7 +261,7 @@ fn new_session<'a>(
     NewSession {
         user_id,
         token_hash: &token.hash,
-        level: level.as_str(),
+        level,
         second_factor_at: None,
         ip: client.ip.as_deref(),
         user_agent: client.user_agent.as_deref(),
@@ -311,8 +298,8 @@ pub async fn authenticate_any(
     else {
         return Ok(None);
     };
-    match row.level.as_str() {
-        LEVEL_FULL => {
+    match row.level {
+        Level::Full => {
             if now - row.last_seen_at >= TOUCH_INTERVAL {
                 repo::touch(pool, row.id, now).await?;
             }
@@ -324,14 +311,14 @@ pub async fn authenticate_any(
                 email: row.email,
             })))
         }
-        LEVEL_PASSWORD_ONLY if now - row.created_at < CHALLENGE_LIFETIME => {
+        Level::PasswordOnly if now - row.created_at < CHALLENGE_LIFETIME => {
             Ok(Some(Authenticated::Challenge(PendingChallenge {
                 session_id: row.id,
                 user_id: row.user_id,
                 attempts: row.challenge_attempts,
             })))
         }
-        _ => Ok(None),
+        Level::PasswordOnly => Ok(None),
     }
 }
 

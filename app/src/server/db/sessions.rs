@@ -4,15 +4,51 @@ use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-pub const LEVEL_FULL: &str = "full";
-/// Password checked, second factor not yet: only the challenge is reachable.
-pub const LEVEL_PASSWORD_ONLY: &str = "password_only";
+/// How far a session has signed in: the `sessions.level` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Signed in: the settings are reachable.
+    Full,
+    /// Password checked, second factor not yet: only the challenge is reachable.
+    PasswordOnly,
+}
+
+impl Level {
+    /// The stored form (the column's check constraint lists the same words).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Full => "full",
+            Level::PasswordOnly => "password_only",
+        }
+    }
+}
+
+impl sqlx::Type<sqlx::Postgres> for Level {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <&str as sqlx::Type<sqlx::Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+        <&str as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+    }
+}
+
+/// A level this version does not know is an error, never a guess at one.
+impl<'r> sqlx::Decode<'r, sqlx::Postgres> for Level {
+    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        match <&str as sqlx::Decode<sqlx::Postgres>>::decode(value)? {
+            "full" => Ok(Level::Full),
+            "password_only" => Ok(Level::PasswordOnly),
+            other => Err(format!("unknown session level {other:?}").into()),
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct SessionRow {
     pub id: Uuid,
     pub user_id: Uuid,
-    pub level: String,
+    pub level: Level,
     pub created_at: OffsetDateTime,
     pub last_seen_at: OffsetDateTime,
     pub authenticated_at: OffsetDateTime,
@@ -26,7 +62,7 @@ pub struct SessionRow {
 pub struct NewSession<'a> {
     pub user_id: Uuid,
     pub token_hash: &'a [u8],
-    pub level: &'a str,
+    pub level: Level,
     /// Set when the session begins with a second factor just passed (the sign-in challenge).
     pub second_factor_at: Option<OffsetDateTime>,
     pub ip: Option<&'a str>,
@@ -44,7 +80,7 @@ pub async fn insert(db: impl PgExecutor<'_>, new: NewSession<'_>) -> Result<Uuid
            RETURNING id"#,
         new.user_id,
         new.token_hash,
-        new.level,
+        new.level.as_str(),
         new.now,
         new.ip,
         new.user_agent,
@@ -73,7 +109,7 @@ pub async fn insert_if_password_is(
            RETURNING id"#,
         new.user_id,
         new.token_hash,
-        new.level,
+        new.level.as_str(),
         new.now,
         new.ip,
         new.user_agent,
@@ -166,7 +202,7 @@ pub async fn insert_signed_in(
            SELECT id AS "id!" FROM s"#,
         session.user_id,
         session.token_hash,
-        session.level,
+        session.level.as_str(),
         session.now,
         session.ip,
         session.user_agent,
@@ -193,8 +229,8 @@ pub async fn find_live(
 ) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as!(
         SessionRow,
-        r#"SELECT s.id, s.user_id, s.level, s.created_at, s.last_seen_at, s.authenticated_at,
-                  s.second_factor_at, s.challenge_attempts, u.email
+        r#"SELECT s.id, s.user_id, s.level AS "level: Level", s.created_at, s.last_seen_at,
+                  s.authenticated_at, s.second_factor_at, s.challenge_attempts, u.email
            FROM sessions s JOIN users u ON u.id = s.user_id
            WHERE s.token_hash = $1 AND s.last_seen_at > $2 AND s.created_at > $3"#,
         token_hash,
