@@ -7,7 +7,7 @@ use app::error::{AppError, StepUpProof};
 use app::server::accounts::{self, PasswordChange, SignedIn};
 use app::server::browsers::BrowserTokens;
 use app::server::db::factors::{self, NewPendingTotp};
-use app::server::sessions::{self, Authenticated, CurrentSession};
+use app::server::sessions::{self, CurrentSession};
 use app::server::totp::TotpSecret;
 use app::server::two_factor::{self, ChallengeAnswer, ChallengeOutcome};
 use app::server::{AppState, db};
@@ -76,13 +76,7 @@ async fn sign_in_with_code(
     trust_browser: bool,
 ) -> (String, Option<String>) {
     let half = sign_in(state, at, None).await;
-    let Some(Authenticated::Challenge(challenge)) =
-        sessions::authenticate_any(&state.pool, &state.settings, &half.session_secret, at)
-            .await
-            .unwrap()
-    else {
-        panic!("expected a challenge");
-    };
+    let challenge = crate::challenge_of(state, &half.session_secret, at).await;
     let outcome = two_factor::answer_challenge(
         state,
         &challenge,

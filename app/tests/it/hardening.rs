@@ -67,13 +67,7 @@ async fn signed_in_trusting_this_browser(
     let half = accounts::sign_in(state, EMAIL, PASSWORD, None, &client(), at)
         .await
         .unwrap();
-    let Some(Authenticated::Challenge(challenge)) =
-        sessions::authenticate_any(&state.pool, &state.settings, &half.session_secret, at)
-            .await
-            .unwrap()
-    else {
-        panic!("expected a challenge");
-    };
+    let challenge = crate::challenge_of(state, &half.session_secret, at).await;
     let ChallengeOutcome::Passed(passed) = two_factor::answer_challenge(
         state,
         &challenge,
@@ -410,13 +404,7 @@ async fn a_challenge_answered_elsewhere_gives_back_its_attempt(pool: PgPool) {
     let half = accounts::sign_in(&state, EMAIL, PASSWORD, None, &client(), at)
         .await
         .unwrap();
-    let Some(Authenticated::Challenge(challenge)) =
-        sessions::authenticate_any(&state.pool, &state.settings, &half.session_secret, at)
-            .await
-            .unwrap()
-    else {
-        panic!("expected a challenge");
-    };
+    let challenge = crate::challenge_of(&state, &half.session_secret, at).await;
     let answer = |typed: String| {
         let (state, challenge) = (&state, &challenge);
         async move {

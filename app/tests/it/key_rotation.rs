@@ -8,7 +8,7 @@ use app::server::accounts;
 use app::server::authenticator::{self, KeyUsage};
 use app::server::browsers::BrowserTokens;
 use app::server::crypto::KeyRing;
-use app::server::sessions::{self, Authenticated};
+use app::server::sessions;
 use app::server::totp::TotpSecret;
 use app::server::two_factor::{self, ChallengeAnswer, ChallengeOutcome};
 use sqlx::PgPool;
@@ -73,13 +73,7 @@ async fn sign_in_with(
     let half = accounts::sign_in(state, email, PASSWORD, None, &client(), at)
         .await
         .unwrap();
-    let Some(Authenticated::Challenge(challenge)) =
-        sessions::authenticate_any(&state.pool, &state.settings, &half.session_secret, at)
-            .await
-            .unwrap()
-    else {
-        panic!("expected a challenge");
-    };
+    let challenge = crate::challenge_of(state, &half.session_secret, at).await;
     let outcome = two_factor::answer_challenge(
         state,
         &challenge,

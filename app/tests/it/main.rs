@@ -15,7 +15,7 @@ mod two_factor;
 
 use app::server::AppState;
 use app::server::config::Settings;
-use app::server::sessions::ClientInfo;
+use app::server::sessions::{Authenticated, ClientInfo, PendingChallenge, authenticate_any};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
@@ -73,4 +73,21 @@ pub async fn sign_up(state: &AppState, email: &str) -> app::server::accounts::Si
     app::server::accounts::sign_up(state, email, PASSWORD, PASSWORD, &client(), t0())
         .await
         .unwrap()
+}
+
+/// The challenge that the half-signed-in session `session_secret` (a right password, no second
+/// factor yet) is waiting at.
+pub async fn challenge_of(
+    state: &AppState,
+    session_secret: &str,
+    at: OffsetDateTime,
+) -> PendingChallenge {
+    let Some(Authenticated::Challenge(challenge)) =
+        authenticate_any(&state.pool, &state.settings, session_secret, at)
+            .await
+            .unwrap()
+    else {
+        panic!("expected a challenge");
+    };
+    challenge
 }

@@ -30,6 +30,16 @@ async fn body_text(response: axum::response::Response) -> String {
     .unwrap()
 }
 
+/// Signs Ann up through the router; returns her session cookie.
+async fn signed_up(app: &axum::Router) -> String {
+    let response = app
+        .clone()
+        .oneshot(form_post(SignUp::url(), Some(ORIGIN), SIGN_UP_BODY))
+        .await
+        .unwrap();
+    crate::cookie_named(&response, "__Host-keyward_session").unwrap()
+}
+
 const SIGN_UP_BODY: &str =
     "email=ann%40example.com&password=good+passphrase+1&password_confirm=good+passphrase+1";
 
@@ -286,12 +296,7 @@ async fn guessing_one_address_is_answered_429_with_retry_after(pool: PgPool) {
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
 async fn settings_pages_arrive_complete_without_script(pool: PgPool) {
     let app = router_with(pool, &[]);
-    let response = app
-        .clone()
-        .oneshot(form_post(SignUp::url(), Some(ORIGIN), SIGN_UP_BODY))
-        .await
-        .unwrap();
-    let cookie = crate::cookie_named(&response, "__Host-keyward_session").unwrap();
+    let cookie = signed_up(&app).await;
     for (path, expected) in [
         ("/settings/account", "Change password"),
         ("/settings/security", "Enable two-factor authentication"),
@@ -355,12 +360,7 @@ async fn other_spellings_of_a_page_path_do_not_get_past_the_guard(pool: PgPool) 
 async fn pages_finish_while_another_router_is_being_built(pool: PgPool) {
     let state = crate::state_with(pool, &[]);
     let app = server::router(state.clone());
-    let response = app
-        .clone()
-        .oneshot(form_post(SignUp::url(), Some(ORIGIN), SIGN_UP_BODY))
-        .await
-        .unwrap();
-    let cookie = crate::cookie_named(&response, "__Host-keyward_session").unwrap();
+    let cookie = signed_up(&app).await;
 
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let builder = std::thread::spawn({

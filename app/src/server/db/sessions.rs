@@ -36,11 +36,11 @@ impl sqlx::Type<sqlx::Postgres> for Level {
 /// A level this version does not know is an error, never a guess at one.
 impl<'r> sqlx::Decode<'r, sqlx::Postgres> for Level {
     fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        match <&str as sqlx::Decode<sqlx::Postgres>>::decode(value)? {
-            "full" => Ok(Level::Full),
-            "password_only" => Ok(Level::PasswordOnly),
-            other => Err(format!("unknown session level {other:?}").into()),
-        }
+        let stored = <&str as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
+        [Level::Full, Level::PasswordOnly]
+            .into_iter()
+            .find(|level| level.as_str() == stored)
+            .ok_or_else(|| format!("unknown session level {stored:?}").into())
     }
 }
 
