@@ -186,9 +186,11 @@ async fn parallel_right_passwords_are_never_counted_as_failures(pool: PgPool) {
         async move { sign_in(state, PASSWORD, t0()).await }
     });
     let results = futures::future::join_all(sign_ins).await;
-    // Five at a time are checked; the others are asked to try again in a second.
+    // Five at a time are checked; the others are asked to try again in a second. A sign-in that
+    // finishes gives back its place, so how many of the twelve get one depends on timing (the
+    // cap itself is proven by the burst of wrong guesses below, whose failures stay counted).
     let signed_in = results.iter().filter(|r| r.is_ok()).count();
-    assert!((1..=5).contains(&signed_in), "{signed_in} signed in");
+    assert!(signed_in >= 1, "none signed in");
     for result in results.into_iter().filter(|r| r.is_err()) {
         assert_eq!(retry_after(result), Some(1));
     }
