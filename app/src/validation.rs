@@ -606,21 +606,38 @@ pub fn confirmation_problem(password: &str, confirm: &str) -> Option<&'static st
     }
 }
 
-/// Reads a 6-digit authenticator code as people type or paste it ("123 456", "123-456",
-/// full-width digits). Returns the six ASCII digits, or the message to show beside the field.
-pub fn normalize_otp(input: &str) -> Result<String, String> {
-    let normalized = normalize_password(input);
-    let digits: String = normalized
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect::<String>();
-    if digits.is_empty() {
-        return Err("Enter the 6-digit code from your authenticator app.".into());
+/// A 6-digit code from an authenticator app, read as people type or paste it ("123 456",
+/// "123-456", full-width digits): six ASCII digits. A live credential, so `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OtpCode(String);
+
+impl OtpCode {
+    /// The code, or the message to show beside the field.
+    pub fn parse(input: &str) -> Result<OtpCode, String> {
+        let normalized = normalize_password(input);
+        let digits: String = normalized
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect::<String>();
+        if digits.is_empty() {
+            return Err("Enter the 6-digit code from your authenticator app.".into());
+        }
+        if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(OtpCode(digits))
+        } else {
+            Err("The code is 6 digits, like 123 456.".into())
+        }
     }
-    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(digits)
-    } else {
-        Err("The code is 6 digits, like 123 456.".into())
+
+    /// The six digits.
+    pub fn digits(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for OtpCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OtpCode(<redacted>)")
     }
 }
 
@@ -630,28 +647,101 @@ pub const BACKUP_CODE_ALPHABET: &[u8; 32] = b"23456789abcdefghjkmnpqrstvwxyz01";
 /// Symbols per backup code, shown as `xxxxx-xxxxx`.
 pub const BACKUP_CODE_CHARS: usize = 10;
 
-/// Reads a backup code as people type it: case, spaces and dashes do not matter, and the
-/// look-alikes never issued (o, i, l, u) count as the symbols they resemble. Returns the ten
-/// symbols, or the message to show beside the field.
-pub fn normalize_backup_code(input: &str) -> Result<String, String> {
-    let mut out = String::with_capacity(BACKUP_CODE_CHARS);
-    for c in input.chars() {
-        let c = match c.to_ascii_lowercase() {
-            ' ' | '-' => continue,
-            'o' => '0',
-            'i' | 'l' => '1',
-            'u' => 'v',
-            other => other,
-        };
-        if !c.is_ascii() || !BACKUP_CODE_ALPHABET.contains(&(c as u8)) {
-            return Err("Backup codes use only letters and digits, like a2b3c-d4e5f.".into());
+/// A backup code as a person types it: case, spaces and dashes do not matter, and the
+/// look-alikes never issued (o, i, l, u) count as the symbols they resemble. A live credential,
+/// so `Debug` hides it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BackupCode(String);
+
+impl BackupCode {
+    /// The code, or the message to show beside the field.
+    pub fn parse(input: &str) -> Result<BackupCode, String> {
+        let mut out = String::with_capacity(BACKUP_CODE_CHARS);
+        for c in input.chars() {
+            let c = match c.to_ascii_lowercase() {
+                ' ' | '-' => continue,
+                'o' => '0',
+                'i' | 'l' => '1',
+                'u' => 'v',
+                other => other,
+            };
+            if !c.is_ascii() || !BACKUP_CODE_ALPHABET.contains(&(c as u8)) {
+                return Err("Backup codes use only letters and digits, like a2b3c-d4e5f.".into());
+            }
+            out.push(c);
         }
-        out.push(c);
+        match out.len() {
+            0 => Err("Enter one of your backup codes.".into()),
+            BACKUP_CODE_CHARS => Ok(BackupCode(out)),
+            _ => Err("A backup code has 10 letters and digits, like a2b3c-d4e5f.".into()),
+        }
     }
-    match out.len() {
-        0 => Err("Enter one of your backup codes.".into()),
-        BACKUP_CODE_CHARS => Ok(out),
-        _ => Err("A backup code has 10 letters and digits, like a2b3c-d4e5f.".into()),
+
+    /// The ten symbols, without the dash: the form a code is hashed in.
+    pub fn symbols(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for BackupCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BackupCode(<redacted>)")
+    }
+}
+
+/// Which second factor a person answers with: the forms' "use a backup code instead" switch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProofKind {
+    AuthenticatorCode,
+    BackupCode,
+}
+
+impl ProofKind {
+    /// The forms send the switch as `use_backup_code`.
+    pub fn from_use_backup_code(use_backup_code: bool) -> ProofKind {
+        if use_backup_code {
+            ProofKind::BackupCode
+        } else {
+            ProofKind::AuthenticatorCode
+        }
+    }
+}
+
+/// What a person gives to prove their second factor, read once here, in the browser and again
+/// on the server. The sign-in challenge and the step-up match on it, so a new way to prove a
+/// second factor (a texted or emailed code, a passkey) is a new variant the compiler walks
+/// through each of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecondFactorProof {
+    /// A current code from the authenticator app.
+    Totp(OtpCode),
+    /// One of the account's backup codes, used up by the check.
+    BackupCode(BackupCode),
+}
+
+impl SecondFactorProof {
+    /// Reads what was typed into the code field as `kind`; the message for that field when it
+    /// cannot be right.
+    pub fn read(kind: ProofKind, typed: &str) -> Result<SecondFactorProof, String> {
+        Ok(match kind {
+            ProofKind::AuthenticatorCode => SecondFactorProof::Totp(OtpCode::parse(typed)?),
+            ProofKind::BackupCode => SecondFactorProof::BackupCode(BackupCode::parse(typed)?),
+        })
+    }
+
+    pub fn kind(&self) -> ProofKind {
+        match self {
+            SecondFactorProof::Totp(_) => ProofKind::AuthenticatorCode,
+            SecondFactorProof::BackupCode(_) => ProofKind::BackupCode,
+        }
+    }
+
+    /// The code in its normalised form, as sent to the server (which reads it again).
+    pub fn code(&self) -> &str {
+        match self {
+            SecondFactorProof::Totp(code) => code.digits(),
+            SecondFactorProof::BackupCode(code) => code.symbols(),
+        }
     }
 }
 
@@ -663,17 +753,22 @@ mod tests {
     #[test]
     fn backup_codes_are_read_forgivingly_and_refused_with_a_reason() {
         assert_eq!(
-            normalize_backup_code(" A2B3C-d4e5f ").as_deref(),
-            Ok("a2b3cd4e5f")
+            BackupCode::parse(" A2B3C-d4e5f ").map(|c| c.symbols().to_owned()),
+            Ok("a2b3cd4e5f".to_owned())
         );
-        assert!(normalize_backup_code("").unwrap_err().contains("Enter"));
+        // Look-alikes that are never issued read as the symbols they resemble.
+        assert_eq!(
+            BackupCode::parse("OIlU2-34567").map(|c| c.symbols().to_owned()),
+            Ok("011v234567".to_owned())
+        );
+        assert!(BackupCode::parse("").unwrap_err().contains("Enter"));
         assert!(
-            normalize_backup_code("a2b3c")
+            BackupCode::parse("a2b3c")
                 .unwrap_err()
                 .contains("10 letters")
         );
         assert!(
-            normalize_backup_code("a2b3c-d4e5!")
+            BackupCode::parse("a2b3c-d4e5!")
                 .unwrap_err()
                 .contains("only letters")
         );
@@ -825,14 +920,49 @@ mod tests {
     }
 
     #[test]
+    fn a_second_factor_is_read_as_the_kind_the_person_chose() {
+        let totp = SecondFactorProof::read(ProofKind::AuthenticatorCode, "123 456").unwrap();
+        assert_eq!(totp.kind(), ProofKind::AuthenticatorCode);
+        assert_eq!(totp.code(), "123456");
+        let backup = SecondFactorProof::read(ProofKind::BackupCode, "A2B3C-D4E5F").unwrap();
+        assert_eq!(backup.kind(), ProofKind::BackupCode);
+        assert_eq!(backup.code(), "a2b3cd4e5f");
+        // Read again on the server, the normalised form is the same proof.
+        assert_eq!(
+            SecondFactorProof::read(backup.kind(), backup.code()),
+            Ok(backup.clone())
+        );
+        // Each kind refuses with its own words.
+        assert!(
+            SecondFactorProof::read(ProofKind::AuthenticatorCode, "a2b3c-d4e5f")
+                .unwrap_err()
+                .contains("6 digits")
+        );
+        assert!(
+            SecondFactorProof::read(ProofKind::BackupCode, "123456")
+                .unwrap_err()
+                .contains("10 letters")
+        );
+        // Codes are live credentials: never printed.
+        assert_eq!(
+            format!("{totp:?} {backup:?}"),
+            "Totp(OtpCode(<redacted>)) BackupCode(BackupCode(<redacted>))"
+        );
+    }
+
+    #[test]
     fn otp_codes_are_read_as_typed_or_pasted() {
         for typed in ["123456", "123 456", " 123-456 ", "１２３４５６"] {
-            assert_eq!(normalize_otp(typed).as_deref(), Ok("123456"), "{typed}");
+            assert_eq!(
+                OtpCode::parse(typed).map(|c| c.digits().to_owned()),
+                Ok("123456".to_owned()),
+                "{typed}"
+            );
         }
-        assert!(normalize_otp("").unwrap_err().contains("6-digit"));
+        assert!(OtpCode::parse("").unwrap_err().contains("6-digit"));
         for bad in ["12345", "1234567", "12345a", "١٢٣٤٥٦"] {
             assert_eq!(
-                normalize_otp(bad),
+                OtpCode::parse(bad),
                 Err("The code is 6 digits, like 123 456.".into()),
                 "{bad}"
             );

@@ -5,6 +5,8 @@ use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::routes::{Notice, Page};
 use crate::secret::Secret;
+#[cfg(feature = "ssr")]
+use crate::validation::{OtpCode, ProofKind, SecondFactorProof};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -162,13 +164,13 @@ pub async fn confirm_identity_with_code(
     use crate::server::{context, two_factor};
     context::respond(
         async {
+            let proof = read_proof(&code, use_backup_code)?;
             let state = context::state()?;
             let (session, client) = context::require_session()?;
             let secret = two_factor::confirm_identity_with_code(
                 &state,
                 &session,
-                code.expose(),
-                use_backup_code,
+                &proof,
                 &client,
                 state.clock.now(),
             )
@@ -202,6 +204,7 @@ pub async fn confirm_totp_setup(
     use crate::server::{context, sessions, two_factor};
     context::respond(
         async {
+            let code = OtpCode::parse(code.expose()).map_err(|m| AppError::field("code", m))?;
             let state = context::state()?;
             let request = context::request_session()?;
             let session = request.session.ok_or(AppError::Unauthenticated)?;
@@ -209,7 +212,7 @@ pub async fn confirm_totp_setup(
                 &state,
                 &session,
                 &factor_id,
-                code.expose(),
+                &code,
                 &request.browser,
                 &request.client,
                 state.clock.now(),
@@ -312,12 +315,14 @@ pub async fn answer_challenge(
                 leptos_axum::redirect(Page::SignIn.path());
                 return Ok(());
             };
+            // A malformed code is a typing mistake, not a guess: refused before anything is
+            // counted.
+            let proof = read_proof(&code, use_backup_code)?;
             let outcome = two_factor::answer_challenge(
                 &state,
                 &challenge,
                 ChallengeAnswer {
-                    code: code.expose(),
-                    use_backup_code,
+                    proof,
                     trust_browser,
                 },
                 &request.browser,
@@ -368,4 +373,15 @@ pub async fn answer_challenge(
         }
         .await,
     )
+}
+
+/// Reads the code field as the second factor the form says it is, with the shared validator
+/// the browser ran; its message goes beside the field.
+#[cfg(feature = "ssr")]
+fn read_proof(code: &Secret, use_backup_code: bool) -> Result<SecondFactorProof, AppError> {
+    SecondFactorProof::read(
+        ProofKind::from_use_backup_code(use_backup_code),
+        code.expose(),
+    )
+    .map_err(|message| AppError::field("code", message))
 }

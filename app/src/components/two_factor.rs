@@ -6,6 +6,7 @@ use crate::api::two_factor::{BackupCodeSet, TotpSetup};
 use crate::components::{FormAlert, TextField};
 use crate::error::StepUpProof;
 use crate::secret::Secret;
+use crate::validation::{ProofKind, SecondFactorProof};
 use leptos::either::Either;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -399,7 +400,7 @@ pub fn StepUpForm(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StepUpAnswer {
     Password(Secret),
-    Code { code: Secret, backup: bool },
+    SecondFactor(SecondFactorProof),
 }
 
 impl StepUpAnswer {
@@ -412,17 +413,10 @@ impl StepUpAnswer {
         match proof {
             StepUpProof::Password if password.is_empty() => Err("Enter your password.".into()),
             StepUpProof::Password => Ok(StepUpAnswer::Password(Secret::new(password))),
-            StepUpProof::SecondFactor => {
-                let code = if use_backup_code {
-                    crate::validation::normalize_backup_code(code)
-                } else {
-                    crate::validation::normalize_otp(code)
-                }?;
-                Ok(StepUpAnswer::Code {
-                    code: Secret::new(code),
-                    backup: use_backup_code,
-                })
-            }
+            StepUpProof::SecondFactor => Ok(StepUpAnswer::SecondFactor(SecondFactorProof::read(
+                ProofKind::from_use_backup_code(use_backup_code),
+                code,
+            )?)),
         }
     }
 
@@ -432,8 +426,12 @@ impl StepUpAnswer {
             StepUpAnswer::Password(password) => {
                 crate::api::two_factor::confirm_identity(password).await
             }
-            StepUpAnswer::Code { code, backup } => {
-                crate::api::two_factor::confirm_identity_with_code(code, backup).await
+            StepUpAnswer::SecondFactor(proof) => {
+                crate::api::two_factor::confirm_identity_with_code(
+                    Secret::new(proof.code()),
+                    proof.kind() == ProofKind::BackupCode,
+                )
+                .await
             }
         }
     }

@@ -10,7 +10,7 @@ use crate::components::{
 };
 use crate::routes::{Notice, Page};
 use crate::validation::{
-    PasswordPolicy, normalize_backup_code, normalize_otp, validate_sign_in, validate_sign_up,
+    PasswordPolicy, ProofKind, SecondFactorProof, validate_sign_in, validate_sign_up,
 };
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -216,14 +216,12 @@ fn ChallengeForm(trust_days: u64) -> impl IntoView {
     let trust_browser = RwSignal::new(false);
     let feedback = FormFeedback::new(action.value(), move || {
         let typed = code.get();
-        let verdict = if use_backup_code.get() {
-            normalize_backup_code(&typed)
-        } else {
-            normalize_otp(&typed)
-        };
-        verdict
-            .err()
-            .map(|message| crate::error::AppError::field("code", message))
+        SecondFactorProof::read(
+            ProofKind::from_use_backup_code(use_backup_code.get()),
+            &typed,
+        )
+        .err()
+        .map(|message| crate::error::AppError::field("code", message))
     });
     let on_submit = Callback::new(move |ev: SubmitEvent| {
         ev.prevent_default();

@@ -16,7 +16,7 @@ use crate::components::two_factor::{
 use crate::components::{FormAlert, configured_trusted_browser_days, days_text, go_to};
 use crate::error::{AppError, StepUpProof};
 use crate::routes::{Notice, Page, WizardAction};
-use crate::validation::normalize_otp;
+use crate::validation::OtpCode;
 use leptos::either::EitherOf7;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -439,10 +439,11 @@ fn TwoFactorWizard(intent: WizardAction) -> impl IntoView {
         }
     });
 
-    let verify_code = move |setup: TotpSetup, typed: String| {
+    let verify_code = move |setup: TotpSetup, typed: OtpCode| {
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let result = api::confirm_totp_setup(setup.factor_id.clone(), typed.into()).await;
+            let result =
+                api::confirm_totp_setup(setup.factor_id.clone(), typed.digits().into()).await;
             busy.set(false);
             match result {
                 Ok(confirmed) => {
@@ -492,7 +493,7 @@ fn TwoFactorWizard(intent: WizardAction) -> impl IntoView {
                         Resume::Verify(setup) => {
                             let typed = code.get_untracked();
                             show(Panel::Verify(setup.clone()));
-                            if let Ok(typed) = normalize_otp(&typed) {
+                            if let Ok(typed) = OtpCode::parse(&typed) {
                                 verify_code(setup, typed);
                             }
                         }
@@ -507,7 +508,7 @@ fn TwoFactorWizard(intent: WizardAction) -> impl IntoView {
         let Panel::Verify(setup) = panel.get_untracked() else {
             return;
         };
-        match normalize_otp(&code.get_untracked()) {
+        match OtpCode::parse(&code.get_untracked()) {
             Ok(typed) => verify_code(setup, typed),
             Err(message) => field_error.set(Some(message)),
         }

@@ -2,9 +2,11 @@
 //! from it is verified) and verification of codes at sign-in. Services take `now` from the caller.
 
 use crate::error::AppError;
-use crate::server::crypto::{KeyRing, Sealed};
-use crate::server::db::factors::{self, NewPendingTotp, TotpFactorRow};
+use crate::server::crypto::KeyRing;
+use crate::server::db::factors::{self, FactorState};
+use crate::server::db::totp_factors::{self, NewPendingTotp, TotpFactor};
 use crate::server::totp::TotpSecret;
+use crate::validation::OtpCode;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -38,16 +40,14 @@ pub async fn begin(
         .seal(secret.as_bytes(), factor_id.as_bytes())
         .map_err(AppError::internal)?;
     let mut tx = pool.begin().await?;
-    factors::delete_pending_totp(&mut *tx, user_id).await?;
-    factors::insert_pending_totp(
+    totp_factors::delete_pending(&mut *tx, user_id).await?;
+    totp_factors::insert_pending(
         &mut *tx,
         NewPendingTotp {
             id: factor_id,
             user_id,
             label,
-            key_id: &sealed.key_id,
-            nonce: &sealed.nonce,
-            ciphertext: &sealed.ciphertext,
+            sealed: &sealed,
             expires_at: now + PENDING_LIFETIME,
             now,
         },
@@ -66,7 +66,7 @@ pub async fn confirm(
     keys: &KeyRing,
     user_id: Uuid,
     factor_id: Uuid,
-    code: &str,
+    code: &OtpCode,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
@@ -85,7 +85,7 @@ pub async fn confirm_in(
     keys: &KeyRing,
     user_id: Uuid,
     factor_id: Uuid,
-    code: &str,
+    code: &OtpCode,
     now: OffsetDateTime,
 ) -> Result<(), AppError> {
     let expired = || {
@@ -94,15 +94,15 @@ pub async fn confirm_in(
             "This setup has expired. Start again to get a new QR code.",
         )
     };
-    let factor = factors::find_totp(pool, user_id, factor_id)
+    let factor = totp_factors::find(pool, user_id, factor_id)
         .await?
         .ok_or_else(expired)?;
-    if factor.state != "pending" || factor.expires_at.is_none_or(|at| at <= now) {
+    if factor.state != FactorState::Pending || factor.expires_at.is_none_or(|at| at <= now) {
         return Err(expired());
     }
     let secret = open(keys, &factor)?;
     reseal_if_stale(pool, keys, &factor, &secret).await;
-    let Some(step) = secret.matching_step(code, unix(now)?, None) else {
+    let Some(step) = secret.matching_step(code.digits(), unix(now)?, None) else {
         let failed = factors::count_failed_attempt(pool, factor.id).await?;
         let left = MAX_ENROLLMENT_ATTEMPTS - failed;
         if left <= 0 {
@@ -118,8 +118,8 @@ pub async fn confirm_in(
             format!("That code didn't match. {left} {plural} left."),
         ));
     };
-    factors::delete_active_totp(&mut *tx, user_id).await?;
-    if !factors::activate_totp(&mut *tx, factor.id, to_i64(step)?, now).await? {
+    totp_factors::delete_active(&mut *tx, user_id).await?;
+    if !totp_factors::activate(&mut *tx, factor.id, to_i64(step)?, now).await? {
         return Err(expired());
     }
     Ok(())
@@ -143,25 +143,29 @@ pub async fn check(
     pool: &PgPool,
     keys: &KeyRing,
     user_id: Uuid,
-    code: &str,
+    code: &OtpCode,
     now: OffsetDateTime,
 ) -> Result<CodeCheck, AppError> {
-    let Some(factor) = factors::find_active_totp(pool, user_id).await? else {
+    let Some(factor) = totp_factors::find_active(pool, user_id).await? else {
         return Ok(CodeCheck::Wrong);
     };
     let secret = open(keys, &factor)?;
     reseal_if_stale(pool, keys, &factor, &secret).await;
-    let last_used = factor.totp_last_step.and_then(|s| u64::try_from(s).ok());
-    let Some(step) = secret.matching_step(code, unix(now)?, last_used) else {
+    let Some(step) = secret.matching_step(code.digits(), unix(now)?, factor.last_step) else {
         // Not for a fresh step: a code of this authenticator already used, or no code at all.
-        return Ok(if secret.matching_step(code, unix(now)?, None).is_some() {
-            CodeCheck::Replayed
-        } else {
-            CodeCheck::Wrong
-        });
+        return Ok(
+            if secret
+                .matching_step(code.digits(), unix(now)?, None)
+                .is_some()
+            {
+                CodeCheck::Replayed
+            } else {
+                CodeCheck::Wrong
+            },
+        );
     };
     Ok(
-        if factors::consume_totp_step(pool, factor.id, to_i64(step)?, now).await? {
+        if totp_factors::consume_step(pool, factor.id, to_i64(step)?, now).await? {
             CodeCheck::Accepted
         } else {
             // Another submission of the same code got there first.
@@ -176,30 +180,15 @@ pub async fn verify(
     pool: &PgPool,
     keys: &KeyRing,
     user_id: Uuid,
-    code: &str,
+    code: &OtpCode,
     now: OffsetDateTime,
 ) -> Result<bool, AppError> {
     Ok(check(pool, keys, user_id, code, now).await? == CodeCheck::Accepted)
 }
 
-fn sealed_of(factor: &TotpFactorRow) -> Result<Sealed, AppError> {
-    let (Some(key_id), Some(nonce), Some(ciphertext)) = (
-        &factor.totp_key_id,
-        &factor.totp_nonce,
-        &factor.totp_ciphertext,
-    ) else {
-        return Err(AppError::internal("TOTP factor without a sealed secret"));
-    };
-    Ok(Sealed {
-        key_id: key_id.clone(),
-        nonce: nonce.clone(),
-        ciphertext: ciphertext.clone(),
-    })
-}
-
-fn open(keys: &KeyRing, factor: &TotpFactorRow) -> Result<TotpSecret, AppError> {
+fn open(keys: &KeyRing, factor: &TotpFactor) -> Result<TotpSecret, AppError> {
     let bytes = keys
-        .open(&sealed_of(factor)?, factor.id.as_bytes())
+        .open(&factor.sealed, factor.id.as_bytes())
         .map_err(AppError::internal)?;
     Ok(TotpSecret::from_bytes(bytes))
 }
@@ -208,12 +197,7 @@ fn open(keys: &KeyRing, factor: &TotpFactorRow) -> Result<TotpSecret, AppError> 
 /// old keys stop being needed as the secrets are used. A compare-and-set on the old key id:
 /// two processes doing it at once write one result. Best effort: a failure here must not fail
 /// the sign-in it happens in (the secret still opens under the old key).
-async fn reseal_if_stale(
-    pool: &PgPool,
-    keys: &KeyRing,
-    factor: &TotpFactorRow,
-    secret: &TotpSecret,
-) {
+async fn reseal_if_stale(pool: &PgPool, keys: &KeyRing, factor: &TotpFactor, secret: &TotpSecret) {
     if let Err(err) = reseal(pool, keys, factor, secret).await {
         tracing::warn!(factor_id = %factor.id, error = %err, "could not re-seal an authenticator secret");
     }
@@ -223,27 +207,16 @@ async fn reseal_if_stale(
 async fn reseal(
     pool: &PgPool,
     keys: &KeyRing,
-    factor: &TotpFactorRow,
+    factor: &TotpFactor,
     secret: &TotpSecret,
 ) -> Result<bool, AppError> {
-    let sealed = sealed_of(factor)?;
-    if !keys.is_stale(&sealed) {
+    if !keys.is_stale(&factor.sealed) {
         return Ok(false);
     }
     let fresh = keys
         .seal(secret.as_bytes(), factor.id.as_bytes())
         .map_err(AppError::internal)?;
-    Ok(factors::replace_sealed_totp(
-        pool,
-        factor.id,
-        &sealed.key_id,
-        factors::SealedSecret {
-            key_id: &fresh.key_id,
-            nonce: &fresh.nonce,
-            ciphertext: &fresh.ciphertext,
-        },
-    )
-    .await?)
+    Ok(totp_factors::replace_sealed(pool, factor.id, &factor.sealed.key_id, &fresh).await?)
 }
 
 /// What `server --reseal` did.
@@ -260,7 +233,7 @@ pub struct Resealed {
 #[tracing::instrument(skip_all)]
 pub async fn reseal_all(pool: &PgPool, keys: &KeyRing) -> Result<Resealed, AppError> {
     let mut done = Resealed::default();
-    for factor in factors::find_totp_not_sealed_with(pool, keys.current_key_id()).await? {
+    for factor in totp_factors::find_not_sealed_with(pool, keys.current_key_id()).await? {
         let Ok(secret) = open(keys, &factor) else {
             done.unopenable.push(factor.id);
             continue;
@@ -284,7 +257,7 @@ pub struct KeyUsage {
 
 #[tracing::instrument(skip_all)]
 pub async fn key_usage(pool: &PgPool, keys: &KeyRing) -> Result<KeyUsage, AppError> {
-    let sealed = factors::totp_per_key(pool).await?;
+    let sealed = totp_factors::count_per_key(pool).await?;
     let sets = crate::server::db::backup_codes::sets_per_key(pool).await?;
     let mut usage = KeyUsage::default();
     let mut ids: Vec<String> = keys.key_ids().map(str::to_owned).collect();

@@ -9,11 +9,12 @@ use crate::error::{AppError, StepUpProof};
 use crate::secret::Secret;
 use crate::server::AppState;
 use crate::server::authenticator::CodeCheck;
-use crate::server::backup_codes::{self, BackupCode};
+use crate::server::backup_codes::{self, IssuedBackupCode};
 use crate::server::browsers::{self, BrowserTokens};
 use crate::server::db::events::record_for as record;
 use crate::server::db::{
-    backup_codes as code_repo, factors, sessions as session_repo, trusted_browsers, users,
+    backup_codes as code_repo, factors, sessions as session_repo, totp_factors, trusted_browsers,
+    users,
 };
 use crate::server::security_log::{
     self, Check, CodeRejection, Method, SecurityEvent, SignedInWith,
@@ -22,7 +23,7 @@ use crate::server::sessions::{self, ClientInfo, CurrentSession, PendingChallenge
 use crate::server::throttle::{self, Counter, Subject};
 use crate::server::{accounts, authenticator};
 use crate::server::{token, user_agent};
-use crate::validation;
+use crate::validation::{self, BackupCode, OtpCode, SecondFactorProof};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -198,28 +199,17 @@ async fn step_up_failed(
 pub async fn confirm_identity_with_code(
     state: &AppState,
     session: &CurrentSession,
-    code: &str,
-    use_backup_code: bool,
+    proof: &SecondFactorProof,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<String, AppError> {
-    let code = if use_backup_code {
-        validation::normalize_backup_code(code)
-    } else {
-        validation::normalize_otp(code)
-    }
-    .map_err(|m| AppError::field("code", m))?;
     if !factors::has_active(&state.pool, session.user_id).await? {
         return Err(AppError::field(
             "code",
             "Your account has no authenticator app. Use your password.",
         ));
     }
-    let method = if use_backup_code {
-        Method::BackupCode
-    } else {
-        Method::Totp
-    };
+    let method = method_of(proof);
     // A session that has never passed a second factor (a trusted browser's, say) may be one of
     // many its holder can open with the password alone: its code guesses are held by the
     // account's own count too, or each new session would bring a fresh budget of guesses.
@@ -236,11 +226,7 @@ pub async fn confirm_identity_with_code(
         now,
     )
     .await?;
-    let check = if use_backup_code {
-        spend_backup_code(state, session.user_id, &code, now).await?
-    } else {
-        authenticator::check(&state.pool, &state.keys, session.user_id, &code, now).await?
-    };
+    let check = check_proof(state, session.user_id, proof, now).await?;
     if check != CodeCheck::Accepted {
         let after = attempt.failed(now).await?;
         step_up_failed(state, session, method, client, now).await?;
@@ -268,10 +254,13 @@ pub async fn confirm_identity_with_code(
             )
             .await?;
         }
-        let message = if use_backup_code {
-            "That backup code didn't work. Check it, or use another one."
-        } else {
-            "That code didn't match. Wait for the next code and try again."
+        let message = match proof {
+            SecondFactorProof::Totp(_) => {
+                "That code didn't match. Wait for the next code and try again."
+            }
+            SecondFactorProof::BackupCode(_) => {
+                "That backup code didn't work. Check it, or use another one."
+            }
         };
         return Err(AppError::field("code", message));
     }
@@ -319,7 +308,7 @@ pub async fn overview(
     now: OffsetDateTime,
 ) -> Result<SecurityOverview, AppError> {
     let user = accounts::signed_in_user(state, session).await?;
-    let added = factors::active_totp_activated_at(&state.pool, user.id).await?;
+    let added = totp_factors::active_activated_at(&state.pool, user.id).await?;
     let two_factor = match added {
         Some(added) => {
             let (left, total) = code_repo::count(&state.pool, user.id).await?;
@@ -361,7 +350,7 @@ pub async fn begin_totp_setup(
 ) -> Result<TotpSetup, AppError> {
     require_recent_authentication(state, session, now).await?;
     let user = accounts::signed_in_user(state, session).await?;
-    let replacing = factors::active_totp_activated_at(&state.pool, user.id)
+    let replacing = totp_factors::active_activated_at(&state.pool, user.id)
         .await?
         .is_some();
     let pending =
@@ -424,12 +413,11 @@ pub async fn confirm_totp_setup(
     state: &AppState,
     session: &CurrentSession,
     factor_id: &str,
-    code: &str,
+    code: &OtpCode,
     browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<TotpConfirmed, AppError> {
-    let code = validation::normalize_otp(code).map_err(|m| AppError::field("code", m))?;
     let expired = || {
         AppError::field(
             "code",
@@ -447,7 +435,7 @@ pub async fn confirm_totp_setup(
     // once, the second sees the first one's authenticator and replaces it (keeping its codes)
     // instead of turning two-factor on again with a second set.
     require_recent_authentication_in(&mut tx, state, session, now).await?;
-    let replacing = factors::active_totp_activated_at(&mut *tx, user.id)
+    let replacing = totp_factors::active_activated_at(&mut *tx, user.id)
         .await?
         .is_some();
     authenticator::confirm_in(
@@ -456,7 +444,7 @@ pub async fn confirm_totp_setup(
         &state.keys,
         user.id,
         factor_id,
-        &code,
+        code,
         now,
     )
     .await?;
@@ -525,7 +513,7 @@ fn logged(signed_out: SignedOutElsewhere) -> security_log::SignedOutElsewhere {
 /// Discards an unfinished wizard's secret (Cancel).
 #[tracing::instrument(skip_all)]
 pub async fn cancel_totp_setup(state: &AppState, session: &CurrentSession) -> Result<(), AppError> {
-    factors::delete_pending_totp(&state.pool, session.user_id).await?;
+    totp_factors::delete_pending(&state.pool, session.user_id).await?;
     Ok(())
 }
 
@@ -625,17 +613,16 @@ async fn store_new_backup_codes(
     tx: &mut sqlx::PgConnection,
     user_id: Uuid,
     now: OffsetDateTime,
-) -> Result<Vec<BackupCode>, AppError> {
+) -> Result<Vec<IssuedBackupCode>, AppError> {
     let codes = backup_codes::generate_set();
     let hashes: Vec<Vec<u8>> = codes
         .iter()
         .map(|code| {
-            let normalized = backup_codes::normalize(code.display())
-                .ok_or_else(|| AppError::internal("a generated backup code did not normalise"))?;
+            let code = BackupCode::parse(code.display()).map_err(AppError::internal)?;
             Ok(backup_codes::hash(
                 state.keys.current_mac_key(),
                 user_id.as_bytes(),
-                &normalized,
+                &code,
             ))
         })
         .collect::<Result<_, AppError>>()?;
@@ -643,7 +630,7 @@ async fn store_new_backup_codes(
     Ok(codes)
 }
 
-fn backup_code_set(email: &str, codes: &[BackupCode]) -> BackupCodeSet {
+fn backup_code_set(email: &str, codes: &[IssuedBackupCode]) -> BackupCodeSet {
     BackupCodeSet {
         codes: codes.iter().map(|c| c.display().to_owned()).collect(),
         account: email.to_owned(),
@@ -702,10 +689,10 @@ pub enum ChallengeOutcome {
     Gone,
 }
 
-/// What the person typed at the challenge.
-pub struct ChallengeAnswer<'a> {
-    pub code: &'a str,
-    pub use_backup_code: bool,
+/// What the person gave at the challenge.
+#[derive(Debug)]
+pub struct ChallengeAnswer {
+    pub proof: SecondFactorProof,
     pub trust_browser: bool,
 }
 
@@ -713,19 +700,11 @@ pub struct ChallengeAnswer<'a> {
 pub async fn answer_challenge(
     state: &AppState,
     challenge: &PendingChallenge,
-    answer: ChallengeAnswer<'_>,
+    answer: ChallengeAnswer,
     browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<ChallengeOutcome, AppError> {
-    // A malformed code is a typing mistake, not a guess: refused before anything is counted.
-    let code = if answer.use_backup_code {
-        validation::normalize_backup_code(answer.code)
-    } else {
-        validation::normalize_otp(answer.code)
-    }
-    .map_err(|message| AppError::field("code", message))?;
-
     // Guessing codes elsewhere must not lock the owner's own browser out: a browser the account
     // recognises has a counter of its own, as for passwords.
     let recognised =
@@ -765,16 +744,8 @@ pub async fn answer_challenge(
         return Ok(ChallengeOutcome::Restart);
     }
 
-    let method = if answer.use_backup_code {
-        Method::BackupCode
-    } else {
-        Method::Totp
-    };
-    let check = if answer.use_backup_code {
-        spend_backup_code(state, challenge.user_id, &code, now).await?
-    } else {
-        authenticator::check(&state.pool, &state.keys, challenge.user_id, &code, now).await?
-    };
+    let method = method_of(&answer.proof);
+    let check = check_proof(state, challenge.user_id, &answer.proof, now).await?;
     if let CodeCheck::Wrong | CodeCheck::Replayed = check {
         let after = attempt.failed(now).await?;
         // A replayed code (right, but already used) is told apart from a wrong one: it means
@@ -847,10 +818,11 @@ pub async fn answer_challenge(
     } else {
         None
     };
-    let backup_codes_left = if answer.use_backup_code {
-        Some(code_repo::count(&mut *tx, challenge.user_id).await?.0)
-    } else {
-        None
+    let backup_codes_left = match answer.proof {
+        SecondFactorProof::BackupCode(_) => {
+            Some(code_repo::count(&mut *tx, challenge.user_id).await?.0)
+        }
+        SecondFactorProof::Totp(_) => None,
     };
     record(
         &mut *tx,
@@ -879,30 +851,45 @@ pub async fn answer_challenge(
 pub async fn use_backup_code(
     state: &AppState,
     user_id: Uuid,
-    code: &str,
+    code: &BackupCode,
     now: OffsetDateTime,
 ) -> Result<bool, AppError> {
     Ok(spend_backup_code(state, user_id, code, now).await? == CodeCheck::Accepted)
 }
 
+/// Checks a proof of the user's second factor, using it up (a code's time step, a backup code).
+async fn check_proof(
+    state: &AppState,
+    user_id: Uuid,
+    proof: &SecondFactorProof,
+    now: OffsetDateTime,
+) -> Result<CodeCheck, AppError> {
+    match proof {
+        SecondFactorProof::Totp(code) => {
+            authenticator::check(&state.pool, &state.keys, user_id, code, now).await
+        }
+        SecondFactorProof::BackupCode(code) => spend_backup_code(state, user_id, code, now).await,
+    }
+}
+
+/// How the security log names the way a proof was given.
+fn method_of(proof: &SecondFactorProof) -> Method {
+    match proof {
+        SecondFactorProof::Totp(_) => Method::Totp,
+        SecondFactorProof::BackupCode(_) => Method::BackupCode,
+    }
+}
+
 async fn spend_backup_code(
     state: &AppState,
     user_id: Uuid,
-    code: &str,
+    code: &BackupCode,
     now: OffsetDateTime,
 ) -> Result<CodeCheck, AppError> {
-    let Some(normalized) = backup_codes::normalize(code) else {
-        return Ok(CodeCheck::Wrong);
-    };
     let candidates: Vec<(&str, Vec<u8>)> = state
         .keys
         .mac_keys_with_ids()
-        .map(|(key_id, key)| {
-            (
-                key_id,
-                backup_codes::hash(key, user_id.as_bytes(), &normalized),
-            )
-        })
+        .map(|(key_id, key)| (key_id, backup_codes::hash(key, user_id.as_bytes(), code)))
         .collect();
     let hashes: Vec<Vec<u8>> = candidates.iter().map(|(_, hash)| hash.clone()).collect();
     let Some(used) = code_repo::consume(&state.pool, user_id, &hashes, now).await? else {

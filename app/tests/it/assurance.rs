@@ -2,11 +2,11 @@
 //! factors or the password needs a recent second factor, not the password alone; enrolling or
 //! replacing a factor signs out everywhere else.
 
-use crate::{PASSWORD, client, is_live, sign_up, state, t0};
+use crate::{PASSWORD, backup_code, client, code, is_live, otp_at, proof, sign_up, state, t0};
 use app::error::{AppError, StepUpProof};
 use app::server::accounts::{self, PasswordChange, SignedIn};
 use app::server::browsers::BrowserTokens;
-use app::server::db::factors::{self, NewPendingTotp};
+use app::server::db::totp_factors::{self, NewPendingTotp};
 use app::server::sessions::{self, CurrentSession};
 use app::server::totp::TotpSecret;
 use app::server::two_factor::{self, ChallengeAnswer, ChallengeOutcome};
@@ -15,10 +15,6 @@ use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 
 const EMAIL: &str = "ann@example.com";
-
-fn code(secret: &TotpSecret, at: OffsetDateTime) -> String {
-    secret.code_at(at.unix_timestamp() as u64)
-}
 
 async fn full_session(state: &AppState, secret: &str, at: OffsetDateTime) -> CurrentSession {
     sessions::authenticate(&state.pool, &state.settings, secret, at)
@@ -50,7 +46,7 @@ async fn turn_on(
         state,
         &session,
         &setup.factor_id,
-        &code(&secret, at),
+        &otp_at(&secret, at),
         &BrowserTokens::default(),
         &client(),
         at,
@@ -81,8 +77,7 @@ async fn sign_in_with_code(
         state,
         &challenge,
         ChallengeAnswer {
-            code: &code(secret, at),
-            use_backup_code: false,
+            proof: proof(&code(secret, at), false).unwrap(),
             trust_browser,
         },
         &BrowserTokens::default(),
@@ -212,8 +207,7 @@ async fn a_trusted_browser_session_must_pass_a_code_before_changing_factors(pool
     let rotated = two_factor::confirm_identity_with_code(
         &state,
         &session,
-        &code(&secret, step),
-        false,
+        &proof(&code(&secret, step), false).unwrap(),
         &client(),
         step,
     )
@@ -250,19 +244,29 @@ async fn a_backup_code_confirms_it_is_you_and_is_used_up(pool: PgPool) {
     );
 
     let typed = codes[0].to_uppercase();
-    let rotated =
-        two_factor::confirm_identity_with_code(&state, &session, &typed, true, &client(), later)
-            .await
-            .unwrap();
+    let rotated = two_factor::confirm_identity_with_code(
+        &state,
+        &session,
+        &proof(&typed, true).unwrap(),
+        &client(),
+        later,
+    )
+    .await
+    .unwrap();
     let session = full_session(&state, &rotated, later).await;
     let overview = two_factor::overview(&state, &session, None, later)
         .await
         .unwrap();
     assert_eq!(overview.two_factor.unwrap().backup_codes_left, 9);
-    let again =
-        two_factor::confirm_identity_with_code(&state, &session, &codes[0], true, &client(), later)
-            .await
-            .unwrap_err();
+    let again = two_factor::confirm_identity_with_code(
+        &state,
+        &session,
+        &proof(&codes[0], true).unwrap(),
+        &client(),
+        later,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         again.message_for("code").as_deref(),
         Some("That backup code didn't work. Check it, or use another one.")
@@ -306,8 +310,7 @@ async fn changing_the_password_needs_a_recent_second_factor_and_rotates_the_sess
     let rotated = two_factor::confirm_identity_with_code(
         &state,
         &session,
-        &code(&secret, later),
-        false,
+        &proof(&code(&secret, later), false).unwrap(),
         &client(),
         later,
     )
@@ -374,7 +377,7 @@ async fn the_check_is_made_again_when_the_new_authenticator_is_confirmed(pool: P
             &state,
             &session,
             &setup.factor_id,
-            &code(&new_secret, later),
+            &otp_at(&new_secret, later),
             &BrowserTokens::default(),
             &client(),
             later,
@@ -384,8 +387,7 @@ async fn the_check_is_made_again_when_the_new_authenticator_is_confirmed(pool: P
     let rotated = two_factor::confirm_identity_with_code(
         &state,
         &session,
-        &code(&old_secret, later),
-        false,
+        &proof(&code(&old_secret, later), false).unwrap(),
         &client(),
         later,
     )
@@ -396,7 +398,7 @@ async fn the_check_is_made_again_when_the_new_authenticator_is_confirmed(pool: P
         &state,
         &session,
         &setup.factor_id,
-        &code(&new_secret, later),
+        &otp_at(&new_secret, later),
         &BrowserTokens::default(),
         &client(),
         later,
@@ -421,15 +423,13 @@ async fn two_tabs_confirming_at_once_leave_the_codes_that_were_shown_working(poo
         .keys
         .seal(second.as_bytes(), second_id.as_bytes())
         .unwrap();
-    factors::insert_pending_totp(
+    totp_factors::insert_pending(
         &state.pool,
         NewPendingTotp {
             id: second_id,
             user_id: signed_up.user_id,
             label: "Authenticator app",
-            key_id: &sealed.key_id,
-            nonce: &sealed.nonce,
-            ciphertext: &sealed.ciphertext,
+            sealed: &sealed,
             expires_at: t0() + Duration::minutes(15),
             now: t0(),
         },
@@ -438,7 +438,7 @@ async fn two_tabs_confirming_at_once_leave_the_codes_that_were_shown_working(poo
     .unwrap();
 
     let at = t0() + Duration::seconds(30);
-    let (first_code, second_code) = (code(&first, at), code(&second, at));
+    let (first_code, second_code) = (otp_at(&first, at), otp_at(&second, at));
     let (second_id, client) = (second_id.to_string(), client());
     let browser = BrowserTokens::default();
     let (a, b) = futures::join!(
@@ -469,7 +469,7 @@ async fn two_tabs_confirming_at_once_leave_the_codes_that_were_shown_working(poo
     // Two-factor was turned on once, and the codes that tab showed are the ones that work.
     assert_eq!(shown.len(), 1, "two sets of backup codes were shown");
     assert!(
-        two_factor::use_backup_code(&state, signed_up.user_id, &shown[0][0], at)
+        two_factor::use_backup_code(&state, signed_up.user_id, &backup_code(&shown[0][0]), at)
             .await
             .unwrap()
     );
@@ -562,7 +562,7 @@ async fn turning_off_racing_the_owners_enrollment_never_undoes_it(pool: PgPool) 
         let setup = two_factor::begin_totp_setup(&state, &owner, at)
             .await
             .unwrap();
-        let typed = code(&secret_of_setup(&setup.manual_key), at);
+        let typed = otp_at(&secret_of_setup(&setup.manual_key), at);
         // The attacker's request may be checked while the account has no second factor yet,
         // and reach its change while the owner's confirmation commits.
         let browser = BrowserTokens::default();
@@ -609,7 +609,7 @@ async fn a_sign_in_racing_the_owners_enrollment_keeps_no_full_session(pool: PgPo
         let setup = two_factor::begin_totp_setup(&state, &owner, at)
             .await
             .unwrap();
-        let typed = code(&secret_of_setup(&setup.manual_key), at);
+        let typed = otp_at(&secret_of_setup(&setup.manual_key), at);
         let browser = BrowserTokens::default();
         // Someone with the password signs in while the owner turns two-factor on.
         let (confirmed, attacker) = futures::join!(
@@ -669,7 +669,7 @@ async fn turning_two_factor_on_forgets_every_other_recognised_browser(pool: PgPo
         &state,
         &session,
         &setup.factor_id,
-        &code(&secret, t0()),
+        &otp_at(&secret, t0()),
         &owners,
         &client(),
         t0(),

@@ -1,4 +1,4 @@
-use crate::{sign_up, state, t0};
+use crate::{code, otp, otp_at, sign_up, state, t0};
 use app::server::authenticator::{self, MAX_ENROLLMENT_ATTEMPTS};
 use app::server::crypto::KeyRing;
 use app::server::totp::TotpSecret;
@@ -25,16 +25,12 @@ async fn enroll(
         keys,
         user,
         pending.factor_id,
-        &code(&pending.secret, at),
+        &otp_at(&pending.secret, at),
         at,
     )
     .await
     .unwrap();
     pending.secret
-}
-
-fn code(secret: &TotpSecret, at: OffsetDateTime) -> String {
-    secret.code_at(at.unix_timestamp() as u64)
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
@@ -47,11 +43,17 @@ async fn a_secret_becomes_active_only_after_a_code_from_it_is_verified(pool: PgP
         .unwrap();
     // Pending: codes do not sign in yet.
     assert!(
-        !authenticator::verify(&state.pool, &keys, user, &code(&pending.secret, t0()), t0())
-            .await
-            .unwrap()
+        !authenticator::verify(
+            &state.pool,
+            &keys,
+            user,
+            &otp_at(&pending.secret, t0()),
+            t0()
+        )
+        .await
+        .unwrap()
     );
-    let stored: Vec<u8> = sqlx::query_scalar("SELECT totp_ciphertext FROM factors")
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT ciphertext FROM totp_factors")
         .fetch_one(&state.pool)
         .await
         .unwrap();
@@ -65,7 +67,7 @@ async fn a_secret_becomes_active_only_after_a_code_from_it_is_verified(pool: PgP
         &keys,
         user,
         pending.factor_id,
-        &code(&pending.secret, t0()),
+        &otp_at(&pending.secret, t0()),
         t0(),
     )
     .await
@@ -77,7 +79,7 @@ async fn a_secret_becomes_active_only_after_a_code_from_it_is_verified(pool: PgP
             &state.pool,
             &keys,
             user,
-            &code(&pending.secret, t0()),
+            &otp_at(&pending.secret, t0()),
             later
         )
         .await
@@ -88,7 +90,7 @@ async fn a_secret_becomes_active_only_after_a_code_from_it_is_verified(pool: PgP
             &state.pool,
             &keys,
             user,
-            &code(&pending.secret, later),
+            &otp_at(&pending.secret, later),
             later
         )
         .await
@@ -99,7 +101,7 @@ async fn a_secret_becomes_active_only_after_a_code_from_it_is_verified(pool: PgP
             &state.pool,
             &keys,
             user,
-            &code(&pending.secret, later),
+            &otp_at(&pending.secret, later),
             later
         )
         .await
@@ -115,7 +117,7 @@ async fn one_code_sent_twenty_times_at_once_is_accepted_exactly_once(pool: PgPoo
     let user = sign_up(&state, "ann@example.com").await.user_id;
     let secret = enroll(&state, &keys, user, "Phone", t0()).await;
     let now = t0() + Duration::seconds(60);
-    let the_code = code(&secret, now);
+    let the_code = otp_at(&secret, now);
     let attempts: Vec<_> = (0..20)
         .map(|_| {
             let (pool, keys, code) = (state.pool.clone(), keys.clone(), the_code.clone());
@@ -146,9 +148,16 @@ async fn wrong_codes_are_counted_and_end_the_setup(pool: PgPool) {
         "000000"
     };
     for left in (1..MAX_ENROLLMENT_ATTEMPTS).rev() {
-        let err = authenticator::confirm(&state.pool, &keys, user, pending.factor_id, wrong, t0())
-            .await
-            .unwrap_err();
+        let err = authenticator::confirm(
+            &state.pool,
+            &keys,
+            user,
+            pending.factor_id,
+            &otp(wrong),
+            t0(),
+        )
+        .await
+        .unwrap_err();
         assert!(
             err.message_for("code")
                 .unwrap()
@@ -156,14 +165,28 @@ async fn wrong_codes_are_counted_and_end_the_setup(pool: PgPool) {
             "{err:?}"
         );
     }
-    let err = authenticator::confirm(&state.pool, &keys, user, pending.factor_id, wrong, t0())
-        .await
-        .unwrap_err();
+    let err = authenticator::confirm(
+        &state.pool,
+        &keys,
+        user,
+        pending.factor_id,
+        &otp(wrong),
+        t0(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.message_for("code").unwrap().contains("Too many"));
     // The right code no longer helps: the pending secret is gone.
-    let err = authenticator::confirm(&state.pool, &keys, user, pending.factor_id, &right, t0())
-        .await
-        .unwrap_err();
+    let err = authenticator::confirm(
+        &state.pool,
+        &keys,
+        user,
+        pending.factor_id,
+        &otp(&right),
+        t0(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.message_for("code").unwrap().contains("expired"));
 }
 
@@ -181,7 +204,7 @@ async fn an_abandoned_setup_expires(pool: PgPool) {
         &keys,
         user,
         pending.factor_id,
-        &code(&pending.secret, much_later),
+        &otp_at(&pending.secret, much_later),
         much_later,
     )
     .await
@@ -201,7 +224,7 @@ async fn a_replacement_takes_over_only_once_verified(pool: PgPool) {
         .unwrap();
     // Until the new one is verified, the old one still signs in.
     assert!(
-        authenticator::verify(&state.pool, &keys, user, &code(&old, t1), t1)
+        authenticator::verify(&state.pool, &keys, user, &otp_at(&old, t1), t1)
             .await
             .unwrap()
     );
@@ -211,19 +234,19 @@ async fn a_replacement_takes_over_only_once_verified(pool: PgPool) {
         &keys,
         user,
         new.factor_id,
-        &code(&new.secret, t2),
+        &otp_at(&new.secret, t2),
         t2,
     )
     .await
     .unwrap();
     let t3 = t2 + Duration::seconds(60);
     assert!(
-        !authenticator::verify(&state.pool, &keys, user, &code(&old, t3), t3)
+        !authenticator::verify(&state.pool, &keys, user, &otp_at(&old, t3), t3)
             .await
             .unwrap()
     );
     assert!(
-        authenticator::verify(&state.pool, &keys, user, &code(&new.secret, t3), t3)
+        authenticator::verify(&state.pool, &keys, user, &otp_at(&new.secret, t3), t3)
             .await
             .unwrap()
     );

@@ -2,7 +2,7 @@
 //! the security log records refusals, locks, replays and trusted browsers, and only grows;
 //! trusted-browser tokens change at every use; what no longer counts is swept.
 
-use crate::{PASSWORD, client, is_live, sign_up, state, t0};
+use crate::{PASSWORD, client, code, is_live, otp_at, proof, sign_up, state, t0};
 use app::error::AppError;
 use app::server::accounts::{self, PasswordChange, SignedIn};
 use app::server::browsers::BrowserTokens;
@@ -17,10 +17,6 @@ use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 
 const EMAIL: &str = "ann@example.com";
-
-fn code(secret: &TotpSecret, at: OffsetDateTime) -> String {
-    secret.code_at(at.unix_timestamp() as u64)
-}
 
 async fn full_session(state: &AppState, secret: &str, at: OffsetDateTime) -> CurrentSession {
     sessions::authenticate(&state.pool, &state.settings, secret, at)
@@ -44,7 +40,7 @@ async fn with_authenticator(state: &AppState) -> (SignedIn, TotpSecret) {
         state,
         &session,
         &setup.factor_id,
-        &code(&secret, t0()),
+        &otp_at(&secret, t0()),
         &BrowserTokens::default(),
         &client(),
         t0(),
@@ -72,8 +68,7 @@ async fn signed_in_trusting_this_browser(
         state,
         &challenge,
         ChallengeAnswer {
-            code: &code(secret, at),
-            use_backup_code: false,
+            proof: proof(&code(secret, at), false).unwrap(),
             trust_browser: true,
         },
         &BrowserTokens::default(),
@@ -196,8 +191,7 @@ async fn wrong_current_passwords_and_wrong_codes_at_the_prompt_share_one_limit(p
     let err = two_factor::confirm_identity_with_code(
         &state,
         &session,
-        &code(&secret, at + Duration::hours(2)),
-        false,
+        &proof(&code(&secret, at + Duration::hours(2)), false).unwrap(),
         &client(),
         at,
     )
@@ -207,8 +201,7 @@ async fn wrong_current_passwords_and_wrong_codes_at_the_prompt_share_one_limit(p
     let err = two_factor::confirm_identity_with_code(
         &state,
         &session,
-        &code(&secret, at),
-        false,
+        &proof(&code(&secret, at), false).unwrap(),
         &client(),
         at,
     )
@@ -303,8 +296,7 @@ async fn a_replayed_code_is_told_apart_from_a_wrong_one(pool: PgPool) {
                 state,
                 &challenge,
                 ChallengeAnswer {
-                    code: &typed,
-                    use_backup_code: false,
+                    proof: proof(&typed, false).unwrap(),
                     trust_browser: false,
                 },
                 &BrowserTokens::default(),
@@ -412,8 +404,7 @@ async fn a_challenge_answered_elsewhere_gives_back_its_attempt(pool: PgPool) {
                 state,
                 challenge,
                 ChallengeAnswer {
-                    code: &typed,
-                    use_backup_code: false,
+                    proof: proof(&typed, false).unwrap(),
                     trust_browser: false,
                 },
                 &BrowserTokens::default(),
@@ -586,16 +577,27 @@ async fn new_sessions_without_a_second_factor_bring_no_new_code_guesses(pool: Pg
     let (session, next) = trusted_session(&state, &trusted, at).await;
     trusted = next;
     for _ in 0..two_factor::FREE_ATTEMPTS {
-        let err =
-            two_factor::confirm_identity_with_code(&state, &session, &wrong, false, &client(), at)
-                .await
-                .unwrap_err();
+        let err = two_factor::confirm_identity_with_code(
+            &state,
+            &session,
+            &proof(&wrong, false).unwrap(),
+            &client(),
+            at,
+        )
+        .await
+        .unwrap_err();
         assert!(err.message_for("code").is_some(), "{err:?}");
     }
     // …and a fresh session has no fresh budget: the account's count holds it.
     let (fresh, _) = trusted_session(&state, &trusted, at).await;
-    let err = two_factor::confirm_identity_with_code(&state, &fresh, &wrong, false, &client(), at)
-        .await
-        .unwrap_err();
+    let err = two_factor::confirm_identity_with_code(
+        &state,
+        &fresh,
+        &proof(&wrong, false).unwrap(),
+        &client(),
+        at,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
 }

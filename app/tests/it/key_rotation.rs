@@ -2,7 +2,7 @@
 //! the current one when next used or by `server --reseal`, and `server --key-usage` says what
 //! still depends on each key.
 
-use crate::{PASSWORD, client, settings, state_with, t0};
+use crate::{PASSWORD, client, code, otp_at, proof, settings, state_with, t0};
 use app::server::AppState;
 use app::server::accounts;
 use app::server::authenticator::{self, KeyUsage};
@@ -17,10 +17,6 @@ use uuid::Uuid;
 
 fn ring(spec: &str, pool: &PgPool) -> AppState {
     state_with(pool.clone(), settings(&[("encryption_keys", spec)]))
-}
-
-fn code(secret: &TotpSecret, at: OffsetDateTime) -> String {
-    secret.code_at(at.unix_timestamp() as u64)
 }
 
 /// Signs `email` up and turns the authenticator on at t0 with `state`'s keys.
@@ -48,7 +44,7 @@ async fn enrolled(state: &AppState, email: &str) -> (Uuid, TotpSecret, Vec<Strin
         state,
         &session,
         &setup.factor_id,
-        &code(&secret, t0()),
+        &otp_at(&secret, t0()),
         &BrowserTokens::default(),
         &client(),
         t0(),
@@ -78,8 +74,7 @@ async fn sign_in_with(
         state,
         &challenge,
         ChallengeAnswer {
-            code: typed,
-            use_backup_code: backup,
+            proof: proof(typed, backup).unwrap(),
             trust_browser: false,
         },
         &BrowserTokens::default(),

@@ -9,13 +9,17 @@ mod assurance;
 mod authenticator;
 mod hardening;
 mod key_rotation;
+mod migrations;
 mod sessions;
 mod sign_in_throttle;
 mod two_factor;
 
+use app::error::AppError;
 use app::server::AppState;
 use app::server::config::Settings;
 use app::server::sessions::{Authenticated, ClientInfo, PendingChallenge, authenticate_any};
+use app::server::totp::TotpSecret;
+use app::validation::{BackupCode, OtpCode, ProofKind, SecondFactorProof};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
@@ -90,4 +94,31 @@ pub async fn challenge_of(
         panic!("expected a challenge");
     };
     challenge
+}
+
+/// The code `secret` shows at `at`, as the person reads it off their app.
+pub fn code(secret: &TotpSecret, at: OffsetDateTime) -> String {
+    secret.code_at(at.unix_timestamp() as u64)
+}
+
+/// Reads what was typed as the server functions do, with the shared validator: the proof, or
+/// the message beside the code field.
+pub fn proof(typed: &str, use_backup_code: bool) -> Result<SecondFactorProof, AppError> {
+    SecondFactorProof::read(ProofKind::from_use_backup_code(use_backup_code), typed)
+        .map_err(|message| AppError::field("code", message))
+}
+
+/// An authenticator code that is well formed.
+pub fn otp(typed: &str) -> OtpCode {
+    OtpCode::parse(typed).unwrap()
+}
+
+/// A backup code that is well formed.
+pub fn backup_code(typed: &str) -> BackupCode {
+    BackupCode::parse(typed).unwrap()
+}
+
+/// [`code`], read as the server reads it.
+pub fn otp_at(secret: &TotpSecret, at: OffsetDateTime) -> OtpCode {
+    otp(&code(secret, at))
 }

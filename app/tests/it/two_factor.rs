@@ -1,4 +1,4 @@
-use crate::{PASSWORD, client, sign_up, state, t0};
+use crate::{PASSWORD, backup_code, client, code, otp_at, proof, sign_up, state, t0};
 use app::error::{AppError, StepUpProof};
 use app::server::accounts::{self, PasswordChange, SignedIn};
 use app::server::browsers::BrowserTokens;
@@ -13,10 +13,6 @@ use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 
 const EMAIL: &str = "ann@example.com";
-
-fn code(secret: &TotpSecret, at: OffsetDateTime) -> String {
-    secret.code_at(at.unix_timestamp() as u64)
-}
 
 async fn full_session(state: &AppState, secret: &str, at: OffsetDateTime) -> CurrentSession {
     sessions::authenticate(&state.pool, &state.settings, secret, at)
@@ -51,7 +47,7 @@ async fn enabled_account(state: &AppState) -> (SignedIn, TotpSecret, Vec<String>
         state,
         &session,
         &setup.factor_id,
-        &code(&secret, t0()),
+        &otp_at(&secret, t0()),
         &BrowserTokens::default(),
         &client(),
         t0(),
@@ -88,8 +84,7 @@ async fn answer(
         state,
         challenge,
         ChallengeAnswer {
-            code,
-            use_backup_code,
+            proof: proof(code, use_backup_code)?,
             trust_browser,
         },
         &BrowserTokens::default(),
@@ -323,8 +318,9 @@ async fn a_backup_code_works_once_and_the_rest_are_counted(pool: PgPool) {
 async fn one_backup_code_sent_twenty_times_at_once_is_accepted_exactly_once(pool: PgPool) {
     let state = state(pool);
     let (signed_up, _, codes) = enabled_account(&state).await;
+    let code = backup_code(&codes[3]);
     let attempts =
-        (0..20).map(|_| two_factor::use_backup_code(&state, signed_up.user_id, &codes[3], t0()));
+        (0..20).map(|_| two_factor::use_backup_code(&state, signed_up.user_id, &code, t0()));
     let results = futures::future::join_all(attempts).await;
     let accepted = results.into_iter().filter(|r| *r.as_ref().unwrap()).count();
     assert_eq!(accepted, 1);
@@ -343,12 +339,12 @@ async fn regenerating_voids_the_old_codes(pool: PgPool) {
     assert_eq!(new.file_name, "keyward-backup-codes-ann@example.com.txt");
     let user = signed_up.user_id;
     assert!(
-        !two_factor::use_backup_code(&state, user, &old[0], t0())
+        !two_factor::use_backup_code(&state, user, &backup_code(&old[0]), t0())
             .await
             .unwrap()
     );
     assert!(
-        two_factor::use_backup_code(&state, user, &new.codes[0], t0())
+        two_factor::use_backup_code(&state, user, &backup_code(&new.codes[0]), t0())
             .await
             .unwrap()
     );
@@ -552,7 +548,7 @@ async fn replacing_keeps_the_backup_codes_and_switches_apps_once_verified(pool: 
         &state,
         &session,
         &setup.factor_id,
-        &code(&new_secret, at),
+        &otp_at(&new_secret, at),
         &BrowserTokens::default(),
         &client(),
         at,
@@ -567,7 +563,7 @@ async fn replacing_keeps_the_backup_codes_and_switches_apps_once_verified(pool: 
             &state.pool,
             &state.keys,
             user,
-            &code(&old_secret, later),
+            &otp_at(&old_secret, later),
             later
         )
         .await
@@ -578,14 +574,14 @@ async fn replacing_keeps_the_backup_codes_and_switches_apps_once_verified(pool: 
             &state.pool,
             &state.keys,
             user,
-            &code(&new_secret, later),
+            &otp_at(&new_secret, later),
             later
         )
         .await
         .unwrap()
     );
     assert!(
-        two_factor::use_backup_code(&state, user, &codes[0], later)
+        two_factor::use_backup_code(&state, user, &backup_code(&codes[0]), later)
             .await
             .unwrap()
     );
@@ -716,17 +712,20 @@ async fn a_current_code_confirms_identity_instead_of_the_password(pool: PgPool) 
         }
     );
 
-    // A typing mistake is named and not counted; a wrong code is counted.
-    let typo =
-        two_factor::confirm_identity_with_code(&state, &session, "12345", false, &client(), later)
-            .await
-            .unwrap_err();
+    // A typing mistake is named (by the shared validator, before the service is called) and
+    // not counted; a wrong code is counted.
+    let typo = proof("12345", false).unwrap_err();
     assert!(typo.message_for("code").is_some(), "{typo:?}");
     let wrong = wrong_code(&secret, later);
-    let err =
-        two_factor::confirm_identity_with_code(&state, &session, &wrong, false, &client(), later)
-            .await
-            .unwrap_err();
+    let err = two_factor::confirm_identity_with_code(
+        &state,
+        &session,
+        &proof(&wrong, false).unwrap(),
+        &client(),
+        later,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         err.message_for("code").as_deref(),
         Some("That code didn't match. Wait for the next code and try again.")
@@ -734,10 +733,15 @@ async fn a_current_code_confirms_identity_instead_of_the_password(pool: PgPool) 
     assert_eq!(second_factor_failures(&state, &signed_up).await, 1);
 
     let current = code(&secret, later);
-    let rotated =
-        two_factor::confirm_identity_with_code(&state, &session, &current, false, &client(), later)
-            .await
-            .unwrap();
+    let rotated = two_factor::confirm_identity_with_code(
+        &state,
+        &session,
+        &proof(&current, false).unwrap(),
+        &client(),
+        later,
+    )
+    .await
+    .unwrap();
     // Passed: the session id has changed with the privilege. The wrong code stays counted for
     // the account (it holds unknown browsers at sign-in); this session's own count is clear.
     assert_eq!(second_factor_failures(&state, &signed_up).await, 1);
@@ -758,10 +762,15 @@ async fn a_current_code_confirms_identity_instead_of_the_password(pool: PgPool) 
         .unwrap();
 
     // The code was spent: the same code again is refused, as at sign-in.
-    let replay =
-        two_factor::confirm_identity_with_code(&state, &session, &current, false, &client(), later)
-            .await
-            .unwrap_err();
+    let replay = two_factor::confirm_identity_with_code(
+        &state,
+        &session,
+        &proof(&current, false).unwrap(),
+        &client(),
+        later,
+    )
+    .await
+    .unwrap_err();
     assert!(replay.message_for("code").is_some(), "{replay:?}");
 }
 
@@ -797,8 +806,7 @@ async fn code_guesses_at_the_prompt_feed_the_accounts_count_but_hold_only_their_
         let err = two_factor::confirm_identity_with_code(
             &state,
             &session,
-            &wrong_code(&secret, at),
-            false,
+            &proof(&wrong_code(&secret, at), false).unwrap(),
             &client(),
             at,
         )
@@ -816,8 +824,7 @@ async fn code_guesses_at_the_prompt_feed_the_accounts_count_but_hold_only_their_
     two_factor::confirm_identity_with_code(
         &state,
         &session,
-        &code(&secret, at),
-        false,
+        &proof(&code(&secret, at), false).unwrap(),
         &client(),
         at,
     )
@@ -847,8 +854,7 @@ async fn with_an_authenticator_the_prompt_refuses_the_password_without_counting_
     two_factor::confirm_identity_with_code(
         &state,
         &session,
-        &code(&secret, at),
-        false,
+        &proof(&code(&secret, at), false).unwrap(),
         &client(),
         at,
     )
@@ -861,10 +867,15 @@ async fn without_an_authenticator_only_the_password_confirms_identity(pool: PgPo
     let state = state(pool);
     let signed_up = sign_up(&state, EMAIL).await;
     let session = full_session(&state, &signed_up.session_secret, t0()).await;
-    let err =
-        two_factor::confirm_identity_with_code(&state, &session, "123456", false, &client(), t0())
-            .await
-            .unwrap_err();
+    let err = two_factor::confirm_identity_with_code(
+        &state,
+        &session,
+        &proof("123456", false).unwrap(),
+        &client(),
+        t0(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         err.message_for("code").as_deref(),
         Some("Your account has no authenticator app. Use your password.")

@@ -10,6 +10,7 @@ use app::api::two_factor::{
 use app::api::{ChangePassword, SignIn, SignUp};
 use app::server::totp::TotpSecret;
 use app::server::{AppState, authenticator, sessions};
+use app::validation::OtpCode;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -91,7 +92,7 @@ pub(crate) async fn authenticator_added_behind_its_back(
     let pending = authenticator::begin(&state.pool, &state.keys, session.user_id, "Phone", now)
         .await
         .unwrap();
-    let code = pending.secret.code_at(now.unix_timestamp() as u64 - 30);
+    let code = OtpCode::parse(&pending.secret.code_at(now.unix_timestamp() as u64 - 30)).unwrap();
     authenticator::confirm(
         &state.pool,
         &state.keys,

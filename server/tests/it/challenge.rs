@@ -8,6 +8,7 @@ use app::api::two_factor::{
 };
 use app::api::{ChangePassword, GetAccountOverview, SignIn, SignUp};
 use app::server::{authenticator, sessions};
+use app::validation::OtpCode;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -64,7 +65,7 @@ async fn half_signed_in(pool: PgPool) -> (Router, String) {
     let pending = authenticator::begin(&state.pool, &state.keys, session.user_id, "Phone", now)
         .await
         .unwrap();
-    let code = pending.secret.code_at(now.unix_timestamp() as u64);
+    let code = OtpCode::parse(&pending.secret.code_at(now.unix_timestamp() as u64)).unwrap();
     authenticator::confirm(
         &state.pool,
         &state.keys,
@@ -144,6 +145,30 @@ async fn a_half_authenticated_session_reaches_only_the_challenge(pool: PgPool) {
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{url}");
+    }
+
+    // A typing mistake is named beside the field, in the words of the kind of code chosen, and
+    // is not counted (the wrong code below still leaves four attempts).
+    for (body, says) in [
+        ("code=12345", "The code is 6 digits"),
+        (
+            "code=123456&use_backup_code=true",
+            "A backup code has 10 letters",
+        ),
+    ] {
+        let response = app
+            .clone()
+            .oneshot(post(AnswerChallenge::url(), Some(&cookie), body))
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}"
+        );
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(text.contains(says), "{text}");
     }
 
     // A wrong code at the challenge names the field and counts down.

@@ -13,36 +13,10 @@ pub enum Level {
     PasswordOnly,
 }
 
-impl Level {
-    /// The stored form (the column's check constraint lists the same words).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Full => "full",
-            Level::PasswordOnly => "password_only",
-        }
-    }
-}
-
-impl sqlx::Type<sqlx::Postgres> for Level {
-    fn type_info() -> sqlx::postgres::PgTypeInfo {
-        <&str as sqlx::Type<sqlx::Postgres>>::type_info()
-    }
-
-    fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
-        <&str as sqlx::Type<sqlx::Postgres>>::compatible(ty)
-    }
-}
-
-/// A level this version does not know is an error, never a guess at one.
-impl<'r> sqlx::Decode<'r, sqlx::Postgres> for Level {
-    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        let stored = <&str as sqlx::Decode<sqlx::Postgres>>::decode(value)?;
-        [Level::Full, Level::PasswordOnly]
-            .into_iter()
-            .find(|level| level.as_str() == stored)
-            .ok_or_else(|| format!("unknown session level {stored:?}").into())
-    }
-}
+super::stored_as_text!(Level, "session level", {
+    Full => "full",
+    PasswordOnly => "password_only",
+});
 
 #[derive(Debug, Clone)]
 pub struct SessionRow {
