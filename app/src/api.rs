@@ -1,6 +1,8 @@
 //! Server functions: thin adapters that read the request context, call a service and map the
 //! outcome to one `AppError` with the right HTTP status.
 
+#[cfg(feature = "ssr")]
+pub mod present;
 pub mod two_factor;
 
 use crate::error::AppError;
@@ -113,20 +115,16 @@ pub async fn sign_out() -> Result<(), AppError> {
 
 #[server]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
-    use crate::server::{context, db::sessions};
+    use crate::server::{accounts, context};
     context::respond(
         async {
             let state = context::state()?;
             let (session, _) = context::require_session()?;
-            let user = crate::server::accounts::signed_in_user(&state, &session).await?;
-            let (idle, absolute) =
-                crate::server::sessions::cutoffs(&state.settings, state.clock.now());
-            let sessions =
-                sessions::count_live_for_user(&state.pool, session.user_id, idle, absolute).await?;
+            let summary = accounts::overview(&state, &session, state.clock.now()).await?;
             Ok(AccountOverview {
-                email: user.email,
-                member_since: crate::server::format_date(user.created_at)?,
-                other_sessions: (sessions - 1).max(0),
+                email: summary.email,
+                member_since: present::date(summary.member_since)?,
+                other_sessions: summary.other_sessions,
             })
         }
         .await,

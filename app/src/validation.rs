@@ -690,7 +690,7 @@ impl std::fmt::Debug for BackupCode {
 }
 
 /// Which second factor a person answers with: the forms' "use a backup code instead" switch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ProofKind {
     AuthenticatorCode,
     BackupCode,

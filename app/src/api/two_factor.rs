@@ -1,6 +1,8 @@
 //! Server functions and shared types for two-factor authentication: the Security settings, the
 //! setup wizard, backup codes, trusted browsers and the challenge at sign-in.
 
+#[cfg(feature = "ssr")]
+use crate::api::present;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::routes::{Notice, Page};
@@ -118,13 +120,14 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
             let state = context::state()?;
             let (session, _) = context::require_session()?;
             let request = context::request_session()?;
-            two_factor::overview(
+            let summary = two_factor::overview(
                 &state,
                 &session,
                 request.browser.trusted.as_ref().map(Secret::expose),
                 state.clock.now(),
             )
-            .await
+            .await?;
+            present::security_overview(summary)
         }
         .await,
     )
@@ -164,9 +167,9 @@ pub async fn confirm_identity_with_code(
     use crate::server::{context, two_factor};
     context::respond(
         async {
-            let proof = read_proof(&code, use_backup_code)?;
             let state = context::state()?;
             let (session, client) = context::require_session()?;
+            let proof = read_proof(&code, use_backup_code)?;
             let secret = two_factor::confirm_identity_with_code(
                 &state,
                 &session,
@@ -188,7 +191,9 @@ pub async fn begin_totp_setup() -> Result<TotpSetup, AppError> {
         async {
             let state = context::state()?;
             let (session, _) = context::require_session()?;
-            two_factor::begin_totp_setup(&state, &session, state.clock.now()).await
+            let enrollment =
+                two_factor::begin_totp_setup(&state, &session, state.clock.now()).await?;
+            present::totp_setup(enrollment)
         }
         .await,
     )
@@ -204,10 +209,10 @@ pub async fn confirm_totp_setup(
     use crate::server::{context, sessions, two_factor};
     context::respond(
         async {
-            let code = OtpCode::parse(code.expose()).map_err(|m| AppError::field("code", m))?;
             let state = context::state()?;
             let request = context::request_session()?;
             let session = request.session.ok_or(AppError::Unauthenticated)?;
+            let code = OtpCode::parse(code.expose()).map_err(|m| AppError::field("code", m))?;
             let confirmed = two_factor::confirm_totp_setup(
                 &state,
                 &session,
@@ -222,8 +227,8 @@ pub async fn confirm_totp_setup(
             // Every trusted browser was revoked, this one too.
             context::set_cookie(&sessions::clearing_trusted_browser_cookie(&state.settings))?;
             Ok(SetupConfirmed {
-                backup_codes: confirmed.backup_codes,
-                signed_out: confirmed.signed_out,
+                backup_codes: confirmed.backup_codes.map(present::backup_code_set),
+                signed_out: present::signed_out(confirmed.signed_out),
             })
         }
         .await,
@@ -250,7 +255,10 @@ pub async fn regenerate_backup_codes() -> Result<BackupCodeSet, AppError> {
         async {
             let state = context::state()?;
             let (session, client) = context::require_session()?;
-            two_factor::regenerate_backup_codes(&state, &session, &client, state.clock.now()).await
+            let issued =
+                two_factor::regenerate_backup_codes(&state, &session, &client, state.clock.now())
+                    .await?;
+            Ok(present::backup_code_set(issued))
         }
         .await,
     )
@@ -274,7 +282,7 @@ pub async fn disable_two_factor() -> Result<SignedOutElsewhere, AppError> {
             )
             .await?;
             context::set_cookie(&sessions::clearing_trusted_browser_cookie(&state.settings))?;
-            Ok(signed_out)
+            Ok(present::signed_out(signed_out))
         }
         .await,
     )

@@ -36,7 +36,7 @@ fn fixture_setup(replacing: bool) -> TotpSetup {
     let uri = "otpauth://totp/Keyward:ann%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\
                &issuer=Keyward&algorithm=SHA1&digits=6&period=30";
     #[cfg(feature = "ssr")]
-    let qr_code = crate::server::two_factor::qr_code_data_uri(uri).unwrap_or_default();
+    let qr_code = crate::api::present::qr_code_data_uri(uri).unwrap_or_default();
     #[cfg(not(feature = "ssr"))]
     let qr_code = {
         let _ = uri;

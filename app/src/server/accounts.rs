@@ -402,6 +402,31 @@ pub async fn signed_in_user(
         .ok_or(AppError::Unauthenticated)
 }
 
+/// What Settings → Account shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountSummary {
+    pub email: String,
+    pub member_since: OffsetDateTime,
+    /// Live sessions of the account other than the one asking.
+    pub other_sessions: i64,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn overview(
+    state: &AppState,
+    session: &CurrentSession,
+    now: OffsetDateTime,
+) -> Result<AccountSummary, AppError> {
+    let user = signed_in_user(state, session).await?;
+    let (idle, absolute) = sessions::cutoffs(&state.settings, now);
+    let live = session_repo::count_live_for_user(&state.pool, user.id, idle, absolute).await?;
+    Ok(AccountSummary {
+        email: user.email,
+        member_since: user.created_at,
+        other_sessions: (live - 1).max(0),
+    })
+}
+
 /// A password change as the person submitted it.
 pub struct PasswordChange<'a> {
     pub current_password: &'a str,

@@ -54,9 +54,3 @@ impl From<sqlx::Error> for AppError {
         AppError::internal(err)
     }
 }
-
-/// A date as the pages show it: "27 Nov 2026".
-pub fn format_date(at: time::OffsetDateTime) -> Result<String, AppError> {
-    let format = time::macros::format_description!("[day padding:none] [month repr:short] [year]");
-    at.format(&format).map_err(AppError::internal)
-}

@@ -2,9 +2,6 @@
 //! the challenge after the password at sign-in, trusted browsers, step-up re-authentication and
 //! turning it off. Server functions are thin adapters over these; `now` comes from the caller.
 
-use crate::api::two_factor::{
-    BackupCodeSet, SecurityOverview, SignedOutElsewhere, TotpSetup, TrustedBrowser, TwoFactorStatus,
-};
 use crate::error::{AppError, StepUpProof};
 use crate::secret::Secret;
 use crate::server::AppState;
@@ -17,12 +14,13 @@ use crate::server::db::{
     users,
 };
 use crate::server::security_log::{
-    self, Check, CodeRejection, Method, SecurityEvent, SignedInWith,
+    Check, CodeRejection, Method, SecurityEvent, SignedInWith, SignedOutElsewhere,
 };
 use crate::server::sessions::{self, ClientInfo, CurrentSession, PendingChallenge, Proved};
 use crate::server::throttle::{self, Counter, Subject};
+use crate::server::token;
+use crate::server::totp::TotpSecret;
 use crate::server::{accounts, authenticator};
-use crate::server::{token, user_agent};
 use crate::validation::{self, BackupCode, OtpCode, SecondFactorProof};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -300,20 +298,47 @@ async fn step_up_passed(
 // ---------------------------------------------------------------------------------------------
 // Settings → Security
 
+/// What Settings → Security shows: the account's second factor and its trusted browsers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecuritySummary {
+    pub email: String,
+    /// `None` while two-factor authentication is off.
+    pub two_factor: Option<TwoFactorSummary>,
+    pub trusted_browsers: Vec<TrustedBrowserSummary>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TwoFactorSummary {
+    pub authenticator_added: OffsetDateTime,
+    pub backup_codes_left: i64,
+    pub backup_codes_total: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrustedBrowserSummary {
+    pub id: Uuid,
+    /// As the browser sent it when it was trusted.
+    pub user_agent: Option<String>,
+    pub trusted_since: OffsetDateTime,
+    pub last_used: OffsetDateTime,
+    /// The browser asking (it presented this trusted browser's token).
+    pub this_browser: bool,
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn overview(
     state: &AppState,
     session: &CurrentSession,
     trusted_secret: Option<&str>,
     now: OffsetDateTime,
-) -> Result<SecurityOverview, AppError> {
+) -> Result<SecuritySummary, AppError> {
     let user = accounts::signed_in_user(state, session).await?;
     let added = totp_factors::active_activated_at(&state.pool, user.id).await?;
     let two_factor = match added {
-        Some(added) => {
+        Some(authenticator_added) => {
             let (left, total) = code_repo::count(&state.pool, user.id).await?;
-            Some(TwoFactorStatus {
-                authenticator_added: crate::server::format_date(added)?,
+            Some(TwoFactorSummary {
+                authenticator_added,
                 backup_codes_left: left,
                 backup_codes_total: total,
             })
@@ -321,33 +346,42 @@ pub async fn overview(
         None => None,
     };
     let this_browser = trusted_secret.map(token::hash);
-    let trusted = trusted_browsers::list_for_user(&state.pool, user.id, now)
+    let trusted_browsers = trusted_browsers::list_for_user(&state.pool, user.id, now)
         .await?
         .into_iter()
-        .map(|row| {
-            Ok(TrustedBrowser {
-                id: row.id.to_string(),
-                description: user_agent::describe(row.user_agent.as_deref()),
-                trusted_since: crate::server::format_date(row.created_at)?,
-                last_used: crate::server::format_date(row.last_used_at)?,
-                this_browser: this_browser.as_deref() == Some(row.token_hash.as_slice()),
-            })
+        .map(|row| TrustedBrowserSummary {
+            id: row.id,
+            this_browser: this_browser.as_deref() == Some(row.token_hash.as_slice()),
+            user_agent: row.user_agent,
+            trusted_since: row.created_at,
+            last_used: row.last_used_at,
         })
-        .collect::<Result<Vec<_>, AppError>>()?;
-    Ok(SecurityOverview {
+        .collect();
+    Ok(SecuritySummary {
         email: user.email,
         two_factor,
-        trusted_browsers: trusted,
+        trusted_browsers,
     })
 }
 
-/// Wizard step 1: a new pending secret, shown as a QR code and as a key to type.
+/// Wizard step 1: a new pending secret, to be shown once (as a QR code of `key_uri` and as a
+/// key to type) and never again. `Debug` leaves the secret out.
+#[derive(Debug)]
+pub struct TotpEnrollment {
+    pub factor_id: Uuid,
+    pub secret: TotpSecret,
+    /// `otpauth://totp/…`, naming the issuer and the account.
+    pub key_uri: String,
+    /// An authenticator is already active and keeps working until this one is verified.
+    pub replacing: bool,
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn begin_totp_setup(
     state: &AppState,
     session: &CurrentSession,
     now: OffsetDateTime,
-) -> Result<TotpSetup, AppError> {
+) -> Result<TotpEnrollment, AppError> {
     require_recent_authentication(state, session, now).await?;
     let user = accounts::signed_in_user(state, session).await?;
     let replacing = totp_factors::active_activated_at(&state.pool, user.id)
@@ -355,40 +389,27 @@ pub async fn begin_totp_setup(
         .is_some();
     let pending =
         authenticator::begin(&state.pool, &state.keys, user.id, AUTHENTICATOR_LABEL, now).await?;
-    let uri = pending.secret.key_uri(&state.settings.issuer, &user.email);
-    Ok(TotpSetup {
-        factor_id: pending.factor_id.to_string(),
-        qr_code: qr_code_data_uri(&uri)?,
-        manual_key: pending.secret.grouped_base32(),
+    let key_uri = pending.secret.key_uri(&state.settings.issuer, &user.email);
+    Ok(TotpEnrollment {
+        factor_id: pending.factor_id,
+        secret: pending.secret,
+        key_uri,
         replacing,
     })
 }
 
-/// The key URI as an SVG QR code in a `data:` URI, for an `<img>`: the QR encoder stays on the
-/// server, out of the WASM bundle, and the page needs no inline markup from the server.
-pub fn qr_code_data_uri(uri: &str) -> Result<String, AppError> {
-    use base64::Engine as _;
-    use qrcode::render::svg;
-    let code = qrcode::QrCode::with_error_correction_level(uri.as_bytes(), qrcode::EcLevel::M)
-        .map_err(AppError::internal)?;
-    let image = code
-        .render::<svg::Color<'_>>()
-        .min_dimensions(200, 200)
-        .dark_color(svg::Color("#000000"))
-        .light_color(svg::Color("#ffffff"))
-        .quiet_zone(true)
-        .build();
-    Ok(format!(
-        "data:image/svg+xml;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(image)
-    ))
+/// A fresh set of backup codes for `account` (its address), shown once. `Debug` shows no code.
+#[derive(Debug)]
+pub struct IssuedBackupCodes {
+    pub account: String,
+    pub codes: Vec<IssuedBackupCode>,
 }
 
 /// What confirming a new authenticator did.
 pub struct TotpConfirmed {
     /// The first backup codes, when two-factor was just turned on (replacing an authenticator
     /// keeps the codes).
-    pub backup_codes: Option<BackupCodeSet>,
+    pub backup_codes: Option<IssuedBackupCodes>,
     pub signed_out: SignedOutElsewhere,
     /// The session's new token: it has just proved the new factor.
     pub session_secret: String,
@@ -466,17 +487,20 @@ pub async fn confirm_totp_setup(
     )
     .await?;
     let event = if replacing {
-        SecurityEvent::AuthenticatorReplaced(logged(signed_out))
+        SecurityEvent::AuthenticatorReplaced(signed_out)
     } else {
         SecurityEvent::TwoFactorEnabled {
             method: Method::Totp,
-            signed_out: logged(signed_out),
+            signed_out,
         }
     };
     record(&mut *tx, user.id, event, client, now).await?;
     tx.commit().await?;
     Ok(TotpConfirmed {
-        backup_codes: backup_codes.map(|codes| backup_code_set(&user.email, &codes)),
+        backup_codes: backup_codes.map(|codes| IssuedBackupCodes {
+            account: user.email,
+            codes,
+        }),
         signed_out,
         session_secret,
     })
@@ -497,17 +521,9 @@ async fn sign_out_elsewhere(
     let trusted_browsers = trusted_browsers::delete_for_user(&mut *tx, session.user_id).await?;
     browsers::forget_all_but(&mut *tx, session.user_id, browser, now).await?;
     Ok(SignedOutElsewhere {
-        other_sessions,
-        trusted_browsers,
+        other_sessions_signed_out: other_sessions,
+        trusted_browsers_revoked: trusted_browsers,
     })
-}
-
-/// What a change signed out elsewhere, as the security log words it.
-fn logged(signed_out: SignedOutElsewhere) -> security_log::SignedOutElsewhere {
-    security_log::SignedOutElsewhere {
-        other_sessions_signed_out: signed_out.other_sessions,
-        trusted_browsers_revoked: signed_out.trusted_browsers,
-    }
 }
 
 /// Discards an unfinished wizard's secret (Cancel).
@@ -524,7 +540,7 @@ pub async fn regenerate_backup_codes(
     session: &CurrentSession,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<BackupCodeSet, AppError> {
+) -> Result<IssuedBackupCodes, AppError> {
     require_recent_authentication(state, session, now).await?;
     let user = accounts::signed_in_user(state, session).await?;
     let mut tx = state.pool.begin().await?;
@@ -544,7 +560,10 @@ pub async fn regenerate_backup_codes(
     )
     .await?;
     tx.commit().await?;
-    Ok(backup_code_set(&user.email, &codes))
+    Ok(IssuedBackupCodes {
+        account: user.email,
+        codes,
+    })
 }
 
 /// Turns two-factor off: every factor, backup code and trusted browser goes, and every other
@@ -572,7 +591,7 @@ pub async fn disable(
     record(
         &mut *tx,
         session.user_id,
-        SecurityEvent::TwoFactorDisabled(logged(signed_out)),
+        SecurityEvent::TwoFactorDisabled(signed_out),
         client,
         now,
     )
@@ -628,29 +647,6 @@ async fn store_new_backup_codes(
         .collect::<Result<_, AppError>>()?;
     code_repo::replace_set(tx, user_id, &hashes, state.keys.current_key_id(), now).await?;
     Ok(codes)
-}
-
-fn backup_code_set(email: &str, codes: &[IssuedBackupCode]) -> BackupCodeSet {
-    BackupCodeSet {
-        codes: codes.iter().map(|c| c.display().to_owned()).collect(),
-        account: email.to_owned(),
-        file_name: backup_codes_file_name(email),
-    }
-}
-
-/// `keyward-backup-codes-ann@example.com.txt`, with anything unsafe in a file name replaced.
-pub fn backup_codes_file_name(email: &str) -> String {
-    let account: String = email
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '@' | '.' | '-' | '_' | '+') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("keyward-backup-codes-{account}.txt")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -950,27 +946,4 @@ pub async fn challenge_needed(
         }
     }
     Ok(ChallengeDecision::Needed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backup_code_files_are_named_after_the_account() {
-        assert_eq!(
-            backup_codes_file_name("ann@example.com"),
-            "keyward-backup-codes-ann@example.com.txt"
-        );
-        assert_eq!(
-            backup_codes_file_name("a/b\\c\"d@example.com"),
-            "keyward-backup-codes-a_b_c_d@example.com.txt"
-        );
-    }
-
-    #[test]
-    fn the_qr_code_is_an_svg_data_uri() {
-        let uri = qr_code_data_uri("otpauth://totp/Keyward:ann%40example.com?secret=ABC").unwrap();
-        assert!(uri.starts_with("data:image/svg+xml;base64,"));
-    }
 }

@@ -38,9 +38,7 @@ async fn turn_on(
     at: OffsetDateTime,
 ) -> (two_factor::TotpConfirmed, TotpSecret) {
     let session = full_session(state, session_secret, at).await;
-    let setup = two_factor::begin_totp_setup(state, &session, at)
-        .await
-        .unwrap();
+    let setup = crate::begin_setup(state, &session, at).await.unwrap();
     let secret = secret_of_setup(&setup.manual_key);
     let confirmed = two_factor::confirm_totp_setup(
         state,
@@ -110,7 +108,7 @@ async fn turning_two_factor_on_signs_out_every_other_session(pool: PgPool) {
     let signed_up = sign_up(&state, EMAIL).await;
     let elsewhere = sign_in(&state, t0(), None).await;
     let (confirmed, _) = turn_on(&state, &signed_up.session_secret, t0()).await;
-    assert_eq!(confirmed.signed_out.other_sessions, 1);
+    assert_eq!(confirmed.signed_out.other_sessions_signed_out, 1);
     assert!(!is_live(&state, &elsewhere.session_secret, t0()).await);
     // This session proved the new factor: new token, and the assurance to change factors.
     assert!(!is_live(&state, &signed_up.session_secret, t0()).await);
@@ -139,8 +137,8 @@ async fn replacing_the_authenticator_signs_out_everywhere_else_and_revokes_trust
     let later = at + Duration::minutes(1);
     let (replaced, _) = turn_on(&state, &other, later).await;
     assert!(replaced.backup_codes.is_none());
-    assert_eq!(replaced.signed_out.other_sessions, 1);
-    assert_eq!(replaced.signed_out.trusted_browsers, 1);
+    assert_eq!(replaced.signed_out.other_sessions_signed_out, 1);
+    assert_eq!(replaced.signed_out.trusted_browsers_revoked, 1);
     assert!(!is_live(&state, &confirmed.session_secret, later).await);
     assert!(is_live(&state, &replaced.session_secret, later).await);
     // The trusted browser is asked for a code again.
@@ -169,7 +167,7 @@ async fn a_trusted_browser_session_must_pass_a_code_before_changing_factors(pool
     needs_second_factor(
         two_factor::regenerate_backup_codes(&state, &session, &client(), later).await,
     );
-    needs_second_factor(two_factor::begin_totp_setup(&state, &session, later).await);
+    needs_second_factor(crate::begin_setup(&state, &session, later).await);
     needs_second_factor(
         two_factor::disable(
             &state,
@@ -229,7 +227,7 @@ async fn a_backup_code_confirms_it_is_you_and_is_used_up(pool: PgPool) {
     let state = state(pool);
     let signed_up = sign_up(&state, EMAIL).await;
     let (confirmed, _) = turn_on(&state, &signed_up.session_secret, t0()).await;
-    let codes = confirmed.backup_codes.unwrap().codes;
+    let codes = confirmed.backup_codes.map(crate::shown).unwrap().codes;
     let later = t0() + Duration::minutes(11);
     let session = full_session(&state, &confirmed.session_secret, later).await;
     needs_second_factor(
@@ -366,9 +364,7 @@ async fn the_check_is_made_again_when_the_new_authenticator_is_confirmed(pool: P
     let (confirmed, old_secret) = turn_on(&state, &signed_up.session_secret, t0()).await;
     let at = t0() + Duration::minutes(9);
     let session = full_session(&state, &confirmed.session_secret, at).await;
-    let setup = two_factor::begin_totp_setup(&state, &session, at)
-        .await
-        .unwrap();
+    let setup = crate::begin_setup(&state, &session, at).await.unwrap();
     let new_secret = secret_of_setup(&setup.manual_key);
     // Scanning took a while: the check made at the start has run out by the confirmation.
     let later = at + Duration::minutes(3);
@@ -413,9 +409,7 @@ async fn two_tabs_confirming_at_once_leave_the_codes_that_were_shown_working(poo
     let signed_up = sign_up(&state, EMAIL).await;
     let session = full_session(&state, &signed_up.session_secret, t0()).await;
     // Two wizards begun at the same moment, each with its own pending secret.
-    let setup = two_factor::begin_totp_setup(&state, &session, t0())
-        .await
-        .unwrap();
+    let setup = crate::begin_setup(&state, &session, t0()).await.unwrap();
     let first = secret_of_setup(&setup.manual_key);
     let second = TotpSecret::generate();
     let second_id = uuid::Uuid::new_v4();
@@ -464,7 +458,7 @@ async fn two_tabs_confirming_at_once_leave_the_codes_that_were_shown_working(poo
     let shown: Vec<Vec<String>> = [a, b]
         .into_iter()
         .filter_map(|result| result.ok()?.backup_codes)
-        .map(|set| set.codes)
+        .map(|set| crate::shown(set).codes)
         .collect();
     // Two-factor was turned on once, and the codes that tab showed are the ones that work.
     assert_eq!(shown.len(), 1, "two sets of backup codes were shown");
@@ -481,9 +475,7 @@ async fn turning_off_what_is_not_on_changes_nothing(pool: PgPool) {
     let signed_up = sign_up(&state, EMAIL).await;
     let session = full_session(&state, &signed_up.session_secret, t0()).await;
     // The owner is in the middle of the wizard in one tab…
-    two_factor::begin_totp_setup(&state, &session, t0())
-        .await
-        .unwrap();
+    crate::begin_setup(&state, &session, t0()).await.unwrap();
     let elsewhere = sign_in(&state, t0(), None).await;
     // …while another session asks to turn two-factor off, again and again.
     let other = full_session(&state, &elsewhere.session_secret, t0()).await;
@@ -559,9 +551,7 @@ async fn turning_off_racing_the_owners_enrollment_never_undoes_it(pool: PgPool) 
         let owner = full_session(&state, &owner_secret, at).await;
         let attacker = sign_in(&state, at, None).await;
         let attackers_session = full_session(&state, &attacker.session_secret, at).await;
-        let setup = two_factor::begin_totp_setup(&state, &owner, at)
-            .await
-            .unwrap();
+        let setup = crate::begin_setup(&state, &owner, at).await.unwrap();
         let typed = otp_at(&secret_of_setup(&setup.manual_key), at);
         // The attacker's request may be checked while the account has no second factor yet,
         // and reach its change while the owner's confirmation commits.
@@ -606,9 +596,7 @@ async fn a_sign_in_racing_the_owners_enrollment_keeps_no_full_session(pool: PgPo
     for round in 0..10 {
         let at = t0() + Duration::minutes(round);
         let owner = full_session(&state, &owner_secret, at).await;
-        let setup = two_factor::begin_totp_setup(&state, &owner, at)
-            .await
-            .unwrap();
+        let setup = crate::begin_setup(&state, &owner, at).await.unwrap();
         let typed = otp_at(&secret_of_setup(&setup.manual_key), at);
         let browser = BrowserTokens::default();
         // Someone with the password signs in while the owner turns two-factor on.
@@ -661,9 +649,7 @@ async fn turning_two_factor_on_forgets_every_other_recognised_browser(pool: PgPo
     assert!(recognised(others.clone()).await);
 
     let session = full_session(&state, &signed_up.session_secret, t0()).await;
-    let setup = two_factor::begin_totp_setup(&state, &session, t0())
-        .await
-        .unwrap();
+    let setup = crate::begin_setup(&state, &session, t0()).await.unwrap();
     let secret = secret_of_setup(&setup.manual_key);
     two_factor::confirm_totp_setup(
         &state,

@@ -29,9 +29,7 @@ async fn full_session(state: &AppState, secret: &str, at: OffsetDateTime) -> Cur
 async fn with_authenticator(state: &AppState) -> (SignedIn, TotpSecret) {
     let signed_up = sign_up(state, EMAIL).await;
     let session = full_session(state, &signed_up.session_secret, t0()).await;
-    let setup = two_factor::begin_totp_setup(state, &session, t0())
-        .await
-        .unwrap();
+    let setup = crate::begin_setup(state, &session, t0()).await.unwrap();
     let key = setup.manual_key.replace(' ', "");
     let secret = TotpSecret::from_bytes(
         base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap(),
@@ -473,9 +471,7 @@ async fn sweeping_forgets_what_no_longer_counts(pool: PgPool) {
     // from a client address (15-minute window), an attempt left in flight.
     let passed = signed_in_trusting_this_browser(&state, &secret, at).await;
     let session = full_session(&state, &passed.session_secret, at).await;
-    two_factor::begin_totp_setup(&state, &session, at)
-        .await
-        .unwrap();
+    crate::begin_setup(&state, &session, at).await.unwrap();
     accounts::sign_in(&state, "nobody@example.com", "x", None, &client(), at)
         .await
         .unwrap_err();

@@ -33,9 +33,7 @@ async fn enrolled(state: &AppState, email: &str) -> (Uuid, TotpSecret, Vec<Strin
     .await
     .unwrap()
     .unwrap();
-    let setup = two_factor::begin_totp_setup(state, &session, t0())
-        .await
-        .unwrap();
+    let setup = crate::begin_setup(state, &session, t0()).await.unwrap();
     let key = setup.manual_key.replace(' ', "");
     let secret = TotpSecret::from_bytes(
         base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap(),
@@ -54,7 +52,7 @@ async fn enrolled(state: &AppState, email: &str) -> (Uuid, TotpSecret, Vec<Strin
     (
         signed_up.user_id,
         secret,
-        confirmed.backup_codes.unwrap().codes,
+        confirmed.backup_codes.map(crate::shown).unwrap().codes,
     )
 }
 

@@ -9,11 +9,12 @@ mod assurance;
 mod authenticator;
 mod hardening;
 mod key_rotation;
-mod migrations;
+mod schema;
 mod sessions;
 mod sign_in_throttle;
 mod two_factor;
 
+use app::api::two_factor::BackupCodeSet;
 use app::error::AppError;
 use app::server::AppState;
 use app::server::config::Settings;
@@ -121,4 +122,20 @@ pub fn backup_code(typed: &str) -> BackupCode {
 /// [`code`], read as the server reads it.
 pub fn otp_at(secret: &TotpSecret, at: OffsetDateTime) -> OtpCode {
     otp(&code(secret, at))
+}
+
+/// Wizard step 1 as the page gets it: the key to type and the factor id its form sends back.
+pub async fn begin_setup(
+    state: &AppState,
+    session: &app::server::sessions::CurrentSession,
+    at: OffsetDateTime,
+) -> Result<app::api::two_factor::TotpSetup, AppError> {
+    app::server::two_factor::begin_totp_setup(state, session, at)
+        .await
+        .and_then(app::api::present::totp_setup)
+}
+
+/// Backup codes as the page shows them.
+pub fn shown(issued: app::server::two_factor::IssuedBackupCodes) -> BackupCodeSet {
+    app::api::present::backup_code_set(issued)
 }

@@ -36,9 +36,7 @@ async fn challenge_of(state: &AppState, secret: &str, at: OffsetDateTime) -> Pen
 async fn enabled_account(state: &AppState) -> (SignedIn, TotpSecret, Vec<String>) {
     let signed_up = sign_up(state, EMAIL).await;
     let session = full_session(state, &signed_up.session_secret, t0()).await;
-    let setup = two_factor::begin_totp_setup(state, &session, t0())
-        .await
-        .unwrap();
+    let setup = crate::begin_setup(state, &session, t0()).await.unwrap();
     // The manual key is the secret: read it back as an authenticator app would.
     let key = setup.manual_key.replace(' ', "");
     let bytes = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, &key).unwrap();
@@ -62,7 +60,7 @@ async fn enabled_account(state: &AppState) -> (SignedIn, TotpSecret, Vec<String>
         session_secret: confirmed.session_secret,
         ..signed_up
     };
-    (signed_in, secret, codes.codes)
+    (signed_in, secret, crate::shown(codes).codes)
 }
 
 async fn sign_in(state: &AppState, at: OffsetDateTime, trusted: Option<&str>) -> SignedIn {
@@ -331,9 +329,11 @@ async fn regenerating_voids_the_old_codes(pool: PgPool) {
     let state = state(pool);
     let (signed_up, _, old) = enabled_account(&state).await;
     let session = full_session(&state, &signed_up.session_secret, t0()).await;
-    let new = two_factor::regenerate_backup_codes(&state, &session, &client(), t0())
-        .await
-        .unwrap();
+    let new = crate::shown(
+        two_factor::regenerate_backup_codes(&state, &session, &client(), t0())
+            .await
+            .unwrap(),
+    );
     assert_eq!(new.codes.len(), 10);
     assert!(new.codes.iter().all(|c| !old.contains(c)));
     assert_eq!(new.file_name, "keyward-backup-codes-ann@example.com.txt");
@@ -439,7 +439,7 @@ async fn sensitive_changes_need_a_recent_password_check(pool: PgPool) {
     let later = t0() + Duration::minutes(11);
     let session = full_session(&state, &signed_up.session_secret, later).await;
     assert_eq!(
-        two_factor::begin_totp_setup(&state, &session, later)
+        crate::begin_setup(&state, &session, later)
             .await
             .unwrap_err(),
         AppError::StepUpRequired {
@@ -466,12 +466,10 @@ async fn sensitive_changes_need_a_recent_password_check(pool: PgPool) {
         .is_none()
     );
     let session = full_session(&state, &rotated, later).await;
-    two_factor::begin_totp_setup(&state, &session, later)
-        .await
-        .unwrap();
+    crate::begin_setup(&state, &session, later).await.unwrap();
     // Within the window nothing is asked.
     let session = full_session(&state, &rotated, later).await;
-    two_factor::begin_totp_setup(&state, &session, later + Duration::minutes(9))
+    crate::begin_setup(&state, &session, later + Duration::minutes(9))
         .await
         .unwrap();
 }
@@ -502,8 +500,8 @@ async fn turning_off_removes_everything_and_signs_out_other_sessions(pool: PgPoo
     let ended = two_factor::disable(&state, &session, &BrowserTokens::default(), &client(), at)
         .await
         .unwrap();
-    assert_eq!(ended.other_sessions, 1);
-    assert_eq!(ended.trusted_browsers, 1);
+    assert_eq!(ended.other_sessions_signed_out, 1);
+    assert_eq!(ended.trusted_browsers_revoked, 1);
     assert!(
         sessions::authenticate(&state.pool, &state.settings, &other.session_secret, at)
             .await
@@ -535,9 +533,7 @@ async fn replacing_keeps_the_backup_codes_and_switches_apps_once_verified(pool: 
     let state = state(pool);
     let (signed_up, old_secret, codes) = enabled_account(&state).await;
     let session = full_session(&state, &signed_up.session_secret, t0()).await;
-    let setup = two_factor::begin_totp_setup(&state, &session, t0())
-        .await
-        .unwrap();
+    let setup = crate::begin_setup(&state, &session, t0()).await.unwrap();
     assert!(setup.replacing);
     let key = setup.manual_key.replace(' ', "");
     let new_secret = TotpSecret::from_bytes(

@@ -5,7 +5,8 @@
 
 use crate::{ORIGIN, cookie_named, state_with};
 use app::api::two_factor::{
-    AnswerChallenge, BeginTotpSetup, ConfirmIdentity, DisableTwoFactor, RegenerateBackupCodes,
+    AnswerChallenge, BeginTotpSetup, ConfirmIdentity, ConfirmIdentityWithCode, DisableTwoFactor,
+    RegenerateBackupCodes,
 };
 use app::api::{ChangePassword, SignIn, SignUp};
 use app::server::totp::TotpSecret;
@@ -132,6 +133,32 @@ async fn attack_is_refused_at_every_step(app: &Router, pool: &PgPool, cookies: &
         status.is_client_error(),
         "confirm_identity: {status} {body}"
     );
+
+    // A malformed code at the prompt is named beside its field, in the words of the kind of
+    // code chosen, and is neither counted nor logged as a failed step-up.
+    for (body, says) in [
+        ("code=12345", "The code is 6 digits"),
+        (
+            "code=12345&use_backup_code=true",
+            "A backup code has 10 letters",
+        ),
+    ] {
+        let response = app
+            .clone()
+            .oneshot(post(ConfirmIdentityWithCode::url(), cookies, body))
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = text(response).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {text}");
+        assert!(text.contains(says), "{body}: {text}");
+    }
+    let failed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM security_events WHERE kind = 'step_up_failed'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(failed, 0, "a typing mistake was counted");
 
     // 2–5. Each sensitive change asks for a second factor, whatever the password check.
     let change = format!(

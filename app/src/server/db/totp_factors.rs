@@ -8,9 +8,9 @@ use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// An authenticator app as stored. Both rows are always there (they are written in one
-/// statement and the secret's columns are `NOT NULL`), so a factor without its secret cannot be
-/// read.
+/// An authenticator app as stored. Both rows are always there: they are written in one
+/// statement, the secret's columns are `NOT NULL`, and the schema refuses (at commit) a `totp`
+/// factor without its secret row and a secret row without its factor (migration 9).
 #[derive(Clone, Debug)]
 pub struct TotpFactor {
     pub id: Uuid,

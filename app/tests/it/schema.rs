@@ -1,5 +1,5 @@
-//! Migrations that reshape stored data keep it: the data is written as the earlier version
-//! stored it, the later migrations run, and the services go on using it.
+//! What the schema holds on its own: migrations that reshape stored data keep it (written as the
+//! earlier version stored it, migrated, used by the services), and rules that span tables.
 
 use crate::{otp_at, sign_up, state, t0};
 use app::server::authenticator::{self, CodeCheck};
@@ -83,4 +83,68 @@ async fn authenticators_keep_working_when_their_secrets_move_to_a_table_of_their
     .await
     .unwrap();
     assert_eq!(columns, 0, "the wide table's secret columns are gone");
+}
+
+/// A factor row of kind `totp` for `user`, written with SQL alone (no secret row).
+async fn bare_factor(db: &mut sqlx::PgConnection, user: uuid::Uuid, kind: &str) -> uuid::Uuid {
+    let id = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO factors (id, user_id, kind, label, state, created_at)
+         VALUES ($1, $2, $3, 'Phone', 'active', now())",
+    )
+    .bind(id)
+    .bind(user)
+    .bind(kind)
+    .execute(db)
+    .await
+    .unwrap();
+    id
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn an_authenticator_cannot_be_stored_or_left_without_its_secret(pool: PgPool) {
+    let state = state(pool.clone());
+    let user = sign_up(&state, "ann@example.com").await.user_id;
+
+    // A factor of kind totp with no secret row: refused when the transaction commits.
+    let mut tx = pool.begin().await.unwrap();
+    bare_factor(&mut tx, user, "totp").await;
+    let err = tx.commit().await.unwrap_err();
+    assert!(err.to_string().contains("has no secret"), "{err}");
+
+    // A secret row can only belong to an authenticator.
+    let mut tx = pool.begin().await.unwrap();
+    let phone = bare_factor(&mut tx, user, "sms").await;
+    let err = sqlx::query(
+        "INSERT INTO totp_factors (factor_id, key_id, nonce, ciphertext)
+         VALUES ($1, 'k', '\\x00', '\\x00')",
+    )
+    .bind(phone)
+    .execute(&mut *tx)
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("foreign key"), "{err}");
+    drop(tx);
+
+    // Enrolled through the service, the secret cannot be deleted on its own; the factor can,
+    // and takes its secret with it.
+    let pending = authenticator::begin(&pool, &state.keys, user, "Phone", t0())
+        .await
+        .unwrap();
+    let err = sqlx::query("DELETE FROM totp_factors WHERE factor_id = $1")
+        .bind(pending.factor_id)
+        .execute(&pool)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("has no secret"), "{err}");
+    sqlx::query("DELETE FROM factors WHERE id = $1")
+        .bind(pending.factor_id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let secrets: i64 = sqlx::query_scalar("SELECT count(*) FROM totp_factors")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(secrets, 0);
 }
