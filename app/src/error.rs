@@ -5,12 +5,8 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-/// A problem with one form field, shown next to that field.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
+pub use crate::validation::FieldError;
+use crate::validation::Invalid;
 
 /// What "Confirm it's you" asks for before a sensitive change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +94,12 @@ impl AppError {
             AppError::Validation(_) => None,
             other => Some(other.to_string()),
         }
+    }
+}
+
+impl From<Invalid> for AppError {
+    fn from(invalid: Invalid) -> Self {
+        AppError::Validation(invalid.0)
     }
 }
 

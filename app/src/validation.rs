@@ -2,8 +2,35 @@
 //! and server functions run the very same code before anything is stored, so the two can never
 //! disagree about what is acceptable.
 
-use crate::error::{AppError, FieldError};
 use serde::{Deserialize, Serialize};
+
+/// A problem with one form field, shown next to that field.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// What the validator refused: each problem names its field and says why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid(pub Vec<FieldError>);
+
+impl Invalid {
+    pub fn field(field: &str, message: impl Into<String>) -> Invalid {
+        Invalid(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
+    }
+
+    /// The message for one field, if it has a problem.
+    pub fn message_for(&self, field: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.clone())
+    }
+}
 
 pub const MAX_EMAIL_LENGTH: usize = 254;
 
@@ -452,7 +479,7 @@ pub fn validate_sign_up(
     password_confirm: &str,
     policy: &PasswordPolicy,
     common: &impl CommonPasswords,
-) -> Result<ValidSignUp, AppError> {
+) -> Result<ValidSignUp, Invalid> {
     let mut errors = Vec::new();
     let email = match validate_email(email) {
         Ok(email) => Some(email),
@@ -476,7 +503,7 @@ pub fn validate_sign_up(
     );
     match email {
         Some(email) if errors.is_empty() => Ok(ValidSignUp { email }),
-        _ => Err(AppError::Validation(errors)),
+        _ => Err(Invalid(errors)),
     }
 }
 
@@ -486,7 +513,7 @@ pub const MAX_PASSWORD_BYTES: usize = 4096;
 /// Sign-in checks only what an address needs to be looked up: present, not overlong, with an
 /// "@". The stricter rules of [`validate_email`] are for new addresses; an account made before
 /// one of them existed must still be able to sign in.
-pub fn validate_sign_in(email: &str, password: &str) -> Result<String, AppError> {
+pub fn validate_sign_in(email: &str, password: &str) -> Result<String, Invalid> {
     let mut errors = Vec::new();
     let trimmed = email.trim();
     let email = if trimmed.is_empty() {
@@ -517,7 +544,7 @@ pub fn validate_sign_in(email: &str, password: &str) -> Result<String, AppError>
     }
     match email {
         Some(email) if errors.is_empty() => Ok(email),
-        _ => Err(AppError::Validation(errors)),
+        _ => Err(Invalid(errors)),
     }
 }
 
@@ -528,7 +555,7 @@ pub fn validate_password_change(
     email: &str,
     policy: &PasswordPolicy,
     common: &impl CommonPasswords,
-) -> Result<(), AppError> {
+) -> Result<(), Invalid> {
     let mut errors = Vec::new();
     if current_password.is_empty() {
         errors.push(FieldError {
@@ -561,7 +588,7 @@ pub fn validate_password_change(
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(AppError::Validation(errors))
+        Err(Invalid(errors))
     }
 }
 

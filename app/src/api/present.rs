@@ -7,11 +7,91 @@ use crate::api::two_factor::{
     BackupCodeSet, SecurityOverview, SignedOutElsewhere, TotpSetup, TrustedBrowser, TwoFactorStatus,
 };
 use crate::error::AppError;
+use crate::server::Error;
 use crate::server::security_log;
 use crate::server::two_factor::{
     IssuedBackupCodes, SecuritySummary, TotpEnrollment, TrustedBrowserSummary, TwoFactorSummary,
 };
 use crate::server::user_agent;
+use crate::validation::ProofKind;
+
+/// The words and status of every outcome a service refuses with: one message per outcome,
+/// written here and nowhere else.
+impl From<Error> for AppError {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::Invalid(invalid) => AppError::from(invalid),
+            Error::InvalidCredentials => AppError::InvalidCredentials,
+            Error::Unauthenticated => AppError::Unauthenticated,
+            Error::StepUpRequired { proof } => AppError::StepUpRequired { proof },
+            Error::TooManyAttempts { retry_after_secs } => {
+                AppError::TooManyAttempts { retry_after_secs }
+            }
+            Error::AccountLocked => AppError::AccountLocked,
+            Error::Busy { retry_after_secs } => AppError::Busy { retry_after_secs },
+            Error::Internal => AppError::Internal,
+            Error::EmailTaken => AppError::field(
+                "email",
+                "An account with this email already exists. Sign in instead?",
+            ),
+            Error::PasswordMissing => AppError::field("password", "Enter your password."),
+            Error::WrongPassword => AppError::field("password", "That is not your password."),
+            Error::SecondFactorNeeded => AppError::field(
+                "password",
+                "Your account has two-factor authentication: confirm with a code from your \
+                 authenticator app or a backup code.",
+            ),
+            Error::NoSecondFactor => AppError::field(
+                "code",
+                "Your account has no authenticator app. Use your password.",
+            ),
+            Error::WrongCode {
+                kind: ProofKind::AuthenticatorCode,
+            } => AppError::field(
+                "code",
+                "That code didn't match. Wait for the next code and try again.",
+            ),
+            Error::WrongCode {
+                kind: ProofKind::BackupCode,
+            } => AppError::field(
+                "code",
+                "That backup code didn't work. Check it, or use another one.",
+            ),
+            Error::SetupExpired => AppError::field(
+                "code",
+                "This setup has expired. Start again to get a new QR code.",
+            ),
+            Error::WrongSetupCode { attempts_left } => {
+                let plural = if attempts_left == 1 {
+                    "attempt"
+                } else {
+                    "attempts"
+                };
+                AppError::field(
+                    "code",
+                    format!("That code didn't match. {attempts_left} {plural} left."),
+                )
+            }
+            Error::SetupAttemptsUsedUp => AppError::field(
+                "code",
+                "Too many wrong codes. Start again to get a new QR code.",
+            ),
+            Error::TwoFactorOff => {
+                AppError::field("two_factor", "Turn on two-factor authentication first.")
+            }
+            Error::TwoFactorAlreadyOff => {
+                AppError::field("two_factor", "Two-factor authentication is already off.")
+            }
+            Error::WrongCurrentPassword => {
+                AppError::field("current_password", "That is not your current password.")
+            }
+            Error::PasswordChangedElsewhere => AppError::field(
+                "current_password",
+                "Your password was just changed in another session. Sign in again to continue.",
+            ),
+        }
+    }
+}
 
 /// A date as the pages show it: "27 Nov 2026".
 pub fn date(at: time::OffsetDateTime) -> Result<String, AppError> {
@@ -126,6 +206,50 @@ mod tests {
         assert_eq!(
             backup_codes_file_name("a/b\\c\"d@example.com"),
             "keyward-backup-codes-a_b_c_d@example.com.txt"
+        );
+    }
+
+    #[test]
+    fn every_refusal_is_worded_beside_its_field() {
+        let kind = |kind| Error::WrongCode { kind };
+        for (refusal, field) in [
+            (Error::EmailTaken, "email"),
+            (Error::PasswordMissing, "password"),
+            (Error::WrongPassword, "password"),
+            (Error::SecondFactorNeeded, "password"),
+            (Error::NoSecondFactor, "code"),
+            (kind(ProofKind::AuthenticatorCode), "code"),
+            (kind(ProofKind::BackupCode), "code"),
+            (Error::SetupExpired, "code"),
+            (Error::WrongSetupCode { attempts_left: 2 }, "code"),
+            (Error::SetupAttemptsUsedUp, "code"),
+            (Error::TwoFactorOff, "two_factor"),
+            (Error::TwoFactorAlreadyOff, "two_factor"),
+            (Error::WrongCurrentPassword, "current_password"),
+            (Error::PasswordChangedElsewhere, "current_password"),
+        ] {
+            let words = AppError::from(refusal.clone());
+            assert!(words.message_for(field).is_some(), "{refusal:?}: {words:?}");
+        }
+        let left = |attempts_left| {
+            AppError::from(Error::WrongSetupCode { attempts_left }).message_for("code")
+        };
+        assert_eq!(
+            left(1).as_deref(),
+            Some("That code didn't match. 1 attempt left.")
+        );
+        assert_eq!(
+            left(3).as_deref(),
+            Some("That code didn't match. 3 attempts left.")
+        );
+        // What is not a refusal keeps its kind (and so its status).
+        assert_eq!(
+            AppError::from(Error::Busy {
+                retry_after_secs: 2
+            }),
+            AppError::Busy {
+                retry_after_secs: 2
+            }
         );
     }
 

@@ -242,7 +242,7 @@ pub async fn cancel_totp_setup() -> Result<(), AppError> {
         async {
             let state = context::state()?;
             let (session, _) = context::require_session()?;
-            two_factor::cancel_totp_setup(&state, &session).await
+            Ok(two_factor::cancel_totp_setup(&state, &session).await?)
         }
         .await,
     )

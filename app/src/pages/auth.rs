@@ -47,7 +47,9 @@ fn SignInForm() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let feedback = FormFeedback::new(action.value(), move || {
-        validate_sign_in(&email.get(), &password.get()).err()
+        validate_sign_in(&email.get(), &password.get())
+            .err()
+            .map(crate::error::AppError::from)
     });
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
@@ -123,6 +125,7 @@ fn SignUpForm(policy: PasswordPolicy) -> impl IntoView {
                 &common.get(),
             )
             .err()
+            .map(crate::error::AppError::from)
         })
     };
     let on_submit = move |ev: SubmitEvent| {

@@ -146,6 +146,7 @@ fn ChangePasswordCard(
                 &common.get(),
             )
             .err()
+            .map(AppError::from)
         })
     };
     // "Confirm it's you" when the account has a second factor the session has not passed

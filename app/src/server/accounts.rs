@@ -1,13 +1,13 @@
 //! Account services: sign-up, sign-in, password change. Server functions are thin adapters over
 //! these; tests call them directly with an injected `now`.
 
-use crate::error::AppError;
 use crate::secret::Secret;
 use crate::server::AppState;
 use crate::server::browsers::{self, BrowserTokens};
 use crate::server::db::events::record_for as record;
 use crate::server::db::sessions::CompletedSignIn;
 use crate::server::db::{self, factors, sessions as session_repo, trusted_browsers, users};
+use crate::server::error::Error;
 use crate::server::security_log::{Check, SecurityEvent, SignedInWith, SignedOutElsewhere};
 use crate::server::sessions::{self, ClientInfo, CurrentSession, Level, Proved};
 use crate::server::throttle::{self, Attempt, Counter, Subject};
@@ -40,8 +40,6 @@ impl std::fmt::Debug for SignedIn {
     }
 }
 
-const EMAIL_TAKEN: &str = "An account with this email already exists. Sign in instead?";
-
 #[tracing::instrument(skip_all)]
 pub async fn sign_up(
     state: &AppState,
@@ -50,7 +48,7 @@ pub async fn sign_up(
     password_confirm: &str,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<SignedIn, AppError> {
+) -> Result<SignedIn, Error> {
     let browser = BrowserTokens::default();
     sign_up_replacing(
         state,
@@ -86,7 +84,7 @@ pub async fn sign_up_replacing(
     browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<SignedIn, AppError> {
+) -> Result<SignedIn, Error> {
     let valid = validation::validate_sign_up(
         form.email,
         form.password,
@@ -136,7 +134,7 @@ pub async fn sign_up_replacing(
     let user = match users::insert(&mut *tx, &valid.email, &password_hash, now).await {
         Ok(user) => user,
         Err(err) if db::is_unique_violation(&err) => {
-            return Err(AppError::field("email", EMAIL_TAKEN));
+            return Err(Error::EmailTaken);
         }
         Err(err) => return Err(err.into()),
     };
@@ -168,7 +166,7 @@ pub async fn sign_in(
     previous_secret: Option<&str>,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<SignedIn, AppError> {
+) -> Result<SignedIn, Error> {
     let browser = BrowserTokens::default();
     sign_in_from(
         state,
@@ -196,7 +194,7 @@ pub async fn sign_in_from(
     browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<SignedIn, AppError> {
+) -> Result<SignedIn, Error> {
     let email = validation::validate_sign_in(email, password)?;
     let recognised = browsers::recognise(&state.pool, &email, browser, now).await?;
     let counters: Vec<Counter<'_>> = match &recognised {
@@ -274,7 +272,7 @@ pub async fn sign_in_from(
                     }
                 });
             }
-            return Err(AppError::InvalidCredentials);
+            return Err(Error::InvalidCredentials);
         }
     };
     if let Some(previous) = previous_secret {
@@ -282,7 +280,7 @@ pub async fn sign_in_from(
             .await?;
     }
     let Some(mut factors) = seen.take() else {
-        return Err(AppError::internal("a matched account without its factors"));
+        return Err(Error::internal("a matched account without its factors"));
     };
     let mut decision =
         two_factor::challenge_needed(&state.pool, user.id, factors.has_factor, browser, now)
@@ -354,7 +352,7 @@ pub async fn sign_in_from(
             fresh.filter(|(fresh, _)| fresh.password_hash == user.password_hash)
         else {
             // The password changed between the check and now: the old one no longer signs in.
-            return Err(AppError::InvalidCredentials);
+            return Err(Error::InvalidCredentials);
         };
         factors = fresh_factors;
         // Every change of factors revokes the trusted browsers: ask for the second factor.
@@ -365,7 +363,7 @@ pub async fn sign_in_from(
         };
     }
     // The account's factors kept changing under this sign-in: let the person try again.
-    Err(AppError::TooManyAttempts {
+    Err(Error::TooManyAttempts {
         retry_after_secs: Some(1),
     })
 }
@@ -376,7 +374,7 @@ pub async fn sign_out(
     session: &CurrentSession,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let mut tx = state.pool.begin().await?;
     session_repo::delete(&mut *tx, session.session_id).await?;
     record(
@@ -396,10 +394,10 @@ pub async fn sign_out(
 pub async fn signed_in_user(
     state: &AppState,
     session: &CurrentSession,
-) -> Result<users::UserRow, AppError> {
+) -> Result<users::UserRow, Error> {
     users::find_by_id(&state.pool, session.user_id)
         .await?
-        .ok_or(AppError::Unauthenticated)
+        .ok_or(Error::Unauthenticated)
 }
 
 /// What Settings → Account shows.
@@ -416,7 +414,7 @@ pub async fn overview(
     state: &AppState,
     session: &CurrentSession,
     now: OffsetDateTime,
-) -> Result<AccountSummary, AppError> {
+) -> Result<AccountSummary, Error> {
     let user = signed_in_user(state, session).await?;
     let (idle, absolute) = sessions::cutoffs(&state.settings, now);
     let live = session_repo::count_live_for_user(&state.pool, user.id, idle, absolute).await?;
@@ -462,7 +460,7 @@ pub async fn change_password(
     browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<PasswordChanged, AppError> {
+) -> Result<PasswordChanged, Error> {
     let PasswordChange {
         current_password,
         new_password,
@@ -525,10 +523,7 @@ pub async fn change_password(
             now,
         )
         .await?;
-        return Err(AppError::field(
-            "current_password",
-            "That is not your current password.",
-        ));
+        return Err(Error::WrongCurrentPassword);
     }
     attempt.passed().await?;
     let new_hash = state.hasher.hash(new_password.to_owned()).await?;
@@ -536,10 +531,7 @@ pub async fn change_password(
     // Compare-and-set on the hash just verified: of two concurrent changes, one wins.
     if !users::replace_password_hash(&mut *tx, user.id, &user.password_hash, &new_hash, now).await?
     {
-        return Err(AppError::field(
-            "current_password",
-            "Your password was just changed in another session. Sign in again to continue.",
-        ));
+        return Err(Error::PasswordChangedElsewhere);
     }
     // Whoever learned the old password must not keep skipping the second factor.
     let untrusted = trusted_browsers::delete_for_user(&mut *tx, user.id).await?;
@@ -578,7 +570,7 @@ pub async fn change_password(
 /// §5.2.2): failed password sign-ins at its address and failed second-factor attempts. False
 /// when there is no such account (its address's failed sign-ins are cleared all the same).
 #[tracing::instrument(skip_all)]
-pub async fn unlock(pool: &sqlx::PgPool, email: &str) -> Result<bool, AppError> {
+pub async fn unlock(pool: &sqlx::PgPool, email: &str) -> Result<bool, Error> {
     throttle::clear(pool, Counter::AccountPassword { email }).await?;
     let Some(user) = users::find_by_email(pool, email).await? else {
         return Ok(false);

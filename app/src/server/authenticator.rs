@@ -1,10 +1,10 @@
 //! Authenticator-app factors: enrollment (a pending secret that becomes active only once a code
 //! from it is verified) and verification of codes at sign-in. Services take `now` from the caller.
 
-use crate::error::AppError;
 use crate::server::crypto::KeyRing;
 use crate::server::db::factors::{self, FactorState};
 use crate::server::db::totp_factors::{self, NewPendingTotp, TotpFactor};
+use crate::server::error::Error;
 use crate::server::totp::TotpSecret;
 use crate::validation::OtpCode;
 use sqlx::PgPool;
@@ -33,12 +33,12 @@ pub async fn begin(
     user_id: Uuid,
     label: &str,
     now: OffsetDateTime,
-) -> Result<PendingTotp, AppError> {
+) -> Result<PendingTotp, Error> {
     let factor_id = Uuid::new_v4();
     let secret = TotpSecret::generate();
     let sealed = keys
         .seal(secret.as_bytes(), factor_id.as_bytes())
-        .map_err(AppError::internal)?;
+        .map_err(Error::internal)?;
     let mut tx = pool.begin().await?;
     totp_factors::delete_pending(&mut *tx, user_id).await?;
     totp_factors::insert_pending(
@@ -68,7 +68,7 @@ pub async fn confirm(
     factor_id: Uuid,
     code: &OtpCode,
     now: OffsetDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let mut tx = pool.begin().await?;
     confirm_in(pool, &mut tx, keys, user_id, factor_id, code, now).await?;
     tx.commit().await?;
@@ -87,40 +87,27 @@ pub async fn confirm_in(
     factor_id: Uuid,
     code: &OtpCode,
     now: OffsetDateTime,
-) -> Result<(), AppError> {
-    let expired = || {
-        AppError::field(
-            "code",
-            "This setup has expired. Start again to get a new QR code.",
-        )
-    };
+) -> Result<(), Error> {
     let factor = totp_factors::find(pool, user_id, factor_id)
         .await?
-        .ok_or_else(expired)?;
+        .ok_or(Error::SetupExpired)?;
     if factor.state != FactorState::Pending || factor.expires_at.is_none_or(|at| at <= now) {
-        return Err(expired());
+        return Err(Error::SetupExpired);
     }
     let secret = open(keys, &factor)?;
     reseal_if_stale(pool, keys, &factor, &secret).await;
     let Some(step) = secret.matching_step(code.digits(), unix(now)?, None) else {
         let failed = factors::count_failed_attempt(pool, factor.id).await?;
-        let left = MAX_ENROLLMENT_ATTEMPTS - failed;
-        if left <= 0 {
+        let attempts_left = MAX_ENROLLMENT_ATTEMPTS - failed;
+        if attempts_left <= 0 {
             factors::delete(pool, factor.id).await?;
-            return Err(AppError::field(
-                "code",
-                "Too many wrong codes. Start again to get a new QR code.",
-            ));
+            return Err(Error::SetupAttemptsUsedUp);
         }
-        let plural = if left == 1 { "attempt" } else { "attempts" };
-        return Err(AppError::field(
-            "code",
-            format!("That code didn't match. {left} {plural} left."),
-        ));
+        return Err(Error::WrongSetupCode { attempts_left });
     };
     totp_factors::delete_active(&mut *tx, user_id).await?;
     if !totp_factors::activate(&mut *tx, factor.id, to_i64(step)?, now).await? {
-        return Err(expired());
+        return Err(Error::SetupExpired);
     }
     Ok(())
 }
@@ -145,7 +132,7 @@ pub async fn check(
     user_id: Uuid,
     code: &OtpCode,
     now: OffsetDateTime,
-) -> Result<CodeCheck, AppError> {
+) -> Result<CodeCheck, Error> {
     let Some(factor) = totp_factors::find_active(pool, user_id).await? else {
         return Ok(CodeCheck::Wrong);
     };
@@ -182,14 +169,14 @@ pub async fn verify(
     user_id: Uuid,
     code: &OtpCode,
     now: OffsetDateTime,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     Ok(check(pool, keys, user_id, code, now).await? == CodeCheck::Accepted)
 }
 
-fn open(keys: &KeyRing, factor: &TotpFactor) -> Result<TotpSecret, AppError> {
+fn open(keys: &KeyRing, factor: &TotpFactor) -> Result<TotpSecret, Error> {
     let bytes = keys
         .open(&factor.sealed, factor.id.as_bytes())
-        .map_err(AppError::internal)?;
+        .map_err(Error::internal)?;
     Ok(TotpSecret::from_bytes(bytes))
 }
 
@@ -209,13 +196,13 @@ async fn reseal(
     keys: &KeyRing,
     factor: &TotpFactor,
     secret: &TotpSecret,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     if !keys.is_stale(&factor.sealed) {
         return Ok(false);
     }
     let fresh = keys
         .seal(secret.as_bytes(), factor.id.as_bytes())
-        .map_err(AppError::internal)?;
+        .map_err(Error::internal)?;
     Ok(totp_factors::replace_sealed(pool, factor.id, &factor.sealed.key_id, &fresh).await?)
 }
 
@@ -231,7 +218,7 @@ pub struct Resealed {
 /// Re-seals every authenticator secret still sealed with an old key (`server --reseal`),
 /// skipping (and naming) any it cannot open.
 #[tracing::instrument(skip_all)]
-pub async fn reseal_all(pool: &PgPool, keys: &KeyRing) -> Result<Resealed, AppError> {
+pub async fn reseal_all(pool: &PgPool, keys: &KeyRing) -> Result<Resealed, Error> {
     let mut done = Resealed::default();
     for factor in totp_factors::find_not_sealed_with(pool, keys.current_key_id()).await? {
         let Ok(secret) = open(keys, &factor) else {
@@ -256,7 +243,7 @@ pub struct KeyUsage {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn key_usage(pool: &PgPool, keys: &KeyRing) -> Result<KeyUsage, AppError> {
+pub async fn key_usage(pool: &PgPool, keys: &KeyRing) -> Result<KeyUsage, Error> {
     let sealed = totp_factors::count_per_key(pool).await?;
     let sets = crate::server::db::backup_codes::sets_per_key(pool).await?;
     let mut usage = KeyUsage::default();
@@ -286,10 +273,10 @@ pub async fn key_usage(pool: &PgPool, keys: &KeyRing) -> Result<KeyUsage, AppErr
     Ok(usage)
 }
 
-fn unix(now: OffsetDateTime) -> Result<u64, AppError> {
-    u64::try_from(now.unix_timestamp()).map_err(AppError::internal)
+fn unix(now: OffsetDateTime) -> Result<u64, Error> {
+    u64::try_from(now.unix_timestamp()).map_err(Error::internal)
 }
 
-fn to_i64(step: u64) -> Result<i64, AppError> {
-    i64::try_from(step).map_err(AppError::internal)
+fn to_i64(step: u64) -> Result<i64, Error> {
+    i64::try_from(step).map_err(Error::internal)
 }

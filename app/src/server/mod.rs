@@ -11,6 +11,7 @@ pub mod config;
 pub mod context;
 pub mod crypto;
 pub mod db;
+pub mod error;
 pub mod maintenance;
 pub mod password;
 pub mod security_log;
@@ -22,6 +23,7 @@ pub mod totp;
 pub mod two_factor;
 pub mod user_agent;
 
+pub use error::Error;
 pub use state::AppState;
 
 use crate::error::AppError;
@@ -46,11 +48,5 @@ impl AppError {
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport(_) => StatusCode::BAD_REQUEST,
         }
-    }
-}
-
-impl From<sqlx::Error> for AppError {
-    fn from(err: sqlx::Error) -> Self {
-        AppError::internal(err)
     }
 }

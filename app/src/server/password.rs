@@ -1,7 +1,7 @@
 //! Argon2id password hashing, off the async runtime, with a bound on the work in flight and on
 //! the memory it uses.
 
-use crate::error::AppError;
+use crate::server::error::Error;
 use crate::validation::normalize_password;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -20,7 +20,7 @@ const RETRY_AFTER_SECS: u32 = 1;
 /// Hashes and verifies passwords on the blocking thread pool. At most `workers` hashes run at
 /// once, each in one of `workers` preallocated 19 MiB work areas (so memory stays at
 /// `workers × 19 MiB` however many sign-ins arrive), and at most `workers + queue` requests wait
-/// or run: beyond that a request is refused with [`AppError::Busy`] at once, so a flood of
+/// or run: beyond that a request is refused with [`Error::Busy`] at once, so a flood of
 /// sign-ins can neither queue without limit nor exhaust memory.
 #[derive(Clone)]
 pub struct PasswordHasher {
@@ -45,15 +45,15 @@ pub fn new_account_share(workers: usize, queue: usize) -> usize {
     (workers / 2).max(1) + queue / 4
 }
 
-fn params() -> Result<Params, AppError> {
-    Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).map_err(AppError::internal)
+fn params() -> Result<Params, Error> {
+    Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).map_err(Error::internal)
 }
 
 fn work_area(params: &Params) -> Vec<Block> {
     vec![Block::default(); params.block_count()]
 }
 
-fn hash_with(password: &str, memory: &mut [Block]) -> Result<String, AppError> {
+fn hash_with(password: &str, memory: &mut [Block]) -> Result<String, Error> {
     let params = params()?;
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
     let salt = SaltString::generate(&mut OsRng);
@@ -61,17 +61,17 @@ fn hash_with(password: &str, memory: &mut [Block]) -> Result<String, AppError> {
     let salt_bytes = salt
         .as_salt()
         .decode_b64(&mut salt_bytes)
-        .map_err(AppError::internal)?;
+        .map_err(Error::internal)?;
     let output = Output::init_with(Params::DEFAULT_OUTPUT_LEN, |out| {
         argon2
             .hash_password_into_with_memory(password.as_bytes(), salt_bytes, out, &mut *memory)
             .map_err(|_| argon2::password_hash::Error::Crypto)
     })
-    .map_err(AppError::internal)?;
+    .map_err(Error::internal)?;
     let phc = PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
-        params: ParamsString::try_from(&params).map_err(AppError::internal)?,
+        params: ParamsString::try_from(&params).map_err(Error::internal)?,
         salt: Some(salt.as_salt()),
         hash: Some(output),
     };
@@ -80,25 +80,21 @@ fn hash_with(password: &str, memory: &mut [Block]) -> Result<String, AppError> {
 
 /// Recomputes the hash with the algorithm, version, parameters and salt stored in `phc` (so
 /// hashes made under older parameters keep verifying) and compares in constant time.
-fn verify_with(password: &str, phc: &str, memory: &mut Vec<Block>) -> Result<bool, AppError> {
-    let parsed = PasswordHash::new(phc).map_err(AppError::internal)?;
-    let params = Params::try_from(&parsed).map_err(AppError::internal)?;
-    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(AppError::internal)?;
+fn verify_with(password: &str, phc: &str, memory: &mut Vec<Block>) -> Result<bool, Error> {
+    let parsed = PasswordHash::new(phc).map_err(Error::internal)?;
+    let params = Params::try_from(&parsed).map_err(Error::internal)?;
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(Error::internal)?;
     let version = parsed
         .version
         .map(Version::try_from)
         .transpose()
-        .map_err(AppError::internal)?
+        .map_err(Error::internal)?
         .unwrap_or_default();
     let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
-        return Err(AppError::internal(
-            "stored password hash lacks salt or output",
-        ));
+        return Err(Error::internal("stored password hash lacks salt or output"));
     };
     let mut salt_bytes = [0u8; 64];
-    let salt_bytes = salt
-        .decode_b64(&mut salt_bytes)
-        .map_err(AppError::internal)?;
+    let salt_bytes = salt.decode_b64(&mut salt_bytes).map_err(Error::internal)?;
     if memory.len() < params.block_count() {
         memory.resize(params.block_count(), Block::default());
     }
@@ -113,19 +109,19 @@ fn verify_with(password: &str, phc: &str, memory: &mut Vec<Block>) -> Result<boo
             )
             .map_err(|_| argon2::password_hash::Error::Crypto)
     })
-    .map_err(AppError::internal)?;
+    .map_err(Error::internal)?;
     // `Output`'s equality is constant-time.
     Ok(computed == expected)
 }
 
 impl PasswordHasher {
-    pub fn new(workers: usize, queue: usize) -> Result<Self, AppError> {
+    pub fn new(workers: usize, queue: usize) -> Result<Self, Error> {
         let workers = workers.max(1);
         let params = params()?;
         let mut areas: Vec<Vec<Block>> = (0..workers).map(|_| work_area(&params)).collect();
         let decoy_hash = match areas.first_mut() {
             Some(area) => hash_with(&crate::server::token::generate().secret, area)?,
-            None => return Err(AppError::internal("no hashing work area")),
+            None => return Err(Error::internal("no hashing work area")),
         };
         Ok(PasswordHasher {
             admission: Arc::new(Semaphore::new(workers + queue)),
@@ -142,7 +138,7 @@ impl PasswordHasher {
     /// password typed on another keyboard or OS still matches, and the length rules (counted
     /// after normalisation) describe what is actually hashed.
     #[tracing::instrument(skip_all)]
-    pub async fn hash(&self, password: String) -> Result<String, AppError> {
+    pub async fn hash(&self, password: String) -> Result<String, Error> {
         let password = normalize_password(&password);
         self.run(move |memory| hash_with(&password, memory)).await
     }
@@ -151,12 +147,12 @@ impl PasswordHasher {
     /// hashers ([`new_account_share`]), so a flood of sign-ups can never push sign-ins (or
     /// anything else) past the bound into `Busy`.
     #[tracing::instrument(skip_all)]
-    pub async fn hash_new_account(&self, password: String) -> Result<String, AppError> {
+    pub async fn hash_new_account(&self, password: String) -> Result<String, Error> {
         let _share = self
             .new_accounts
             .clone()
             .try_acquire_owned()
-            .map_err(|_| AppError::Busy {
+            .map_err(|_| Error::Busy {
                 retry_after_secs: RETRY_AFTER_SECS,
             })?;
         // At most half the workers hash new accounts at once; the others wait here, not in the
@@ -166,14 +162,14 @@ impl PasswordHasher {
             .clone()
             .acquire_owned()
             .await
-            .map_err(AppError::internal)?;
+            .map_err(Error::internal)?;
         self.hash(password).await
     }
 
     /// Verifies `password` against `phc`, or against the decoy when there is no account, in
     /// which case the answer is always `false`.
     #[tracing::instrument(skip_all)]
-    pub async fn verify(&self, password: String, phc: Option<String>) -> Result<bool, AppError> {
+    pub async fn verify(&self, password: String, phc: Option<String>) -> Result<bool, Error> {
         let exists = phc.is_some();
         let password = normalize_password(&password);
         let phc = phc.unwrap_or_else(|| self.decoy_hash.to_string());
@@ -185,13 +181,13 @@ impl PasswordHasher {
 
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Vec<Block>) -> Result<T, AppError> + Send + 'static,
-    ) -> Result<T, AppError> {
+        work: impl FnOnce(&mut Vec<Block>) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
         let admitted = self
             .admission
             .clone()
             .try_acquire_owned()
-            .map_err(|_| AppError::Busy {
+            .map_err(|_| Error::Busy {
                 retry_after_secs: RETRY_AFTER_SECS,
             })?;
         let worker = self
@@ -199,7 +195,7 @@ impl PasswordHasher {
             .clone()
             .acquire_owned()
             .await
-            .map_err(AppError::internal)?;
+            .map_err(Error::internal)?;
         let areas = self.work_areas.clone();
         let workers = self.worker_count;
         tokio::task::spawn_blocking(move || {
@@ -220,16 +216,16 @@ impl PasswordHasher {
             result
         })
         .await
-        .map_err(AppError::internal)?
+        .map_err(Error::internal)?
     }
 }
 
 fn lock(
     areas: &Mutex<Vec<Vec<Block>>>,
-) -> Result<std::sync::MutexGuard<'_, Vec<Vec<Block>>>, AppError> {
+) -> Result<std::sync::MutexGuard<'_, Vec<Vec<Block>>>, Error> {
     areas
         .lock()
-        .map_err(|_| AppError::internal("hashing work areas poisoned"))
+        .map_err(|_| Error::internal("hashing work areas poisoned"))
 }
 
 #[cfg(test)]
@@ -332,7 +328,7 @@ mod tests {
         let results = futures::future::join_all(attempts).await;
         let busy = results
             .iter()
-            .filter(|r| matches!(r, Err(AppError::Busy { .. })))
+            .filter(|r| matches!(r, Err(Error::Busy { .. })))
             .count();
         assert_eq!(busy, 4, "{results:?}");
         assert_eq!(results.iter().filter(|r| matches!(r, Ok(false))).count(), 2);

@@ -1,10 +1,10 @@
 //! Server-side sessions: creation at sign-in, lookup on every request, timeouts, sign-out.
 
-use crate::error::AppError;
 use crate::server::config::Settings;
 use crate::server::db::attempt_counters::Settlement;
 pub use crate::server::db::sessions::Checked;
 use crate::server::db::sessions::{self as repo, NewSession};
+use crate::server::error::Error;
 use crate::server::token;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
@@ -180,7 +180,7 @@ pub async fn start(
     proved: Proved,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<String, AppError> {
+) -> Result<String, Error> {
     let new_token = token::generate();
     let mut session = new_session(user_id, Level::Full, &new_token, client, now);
     if proved == Proved::PasswordAndSecondFactor {
@@ -201,7 +201,7 @@ pub async fn start_if_password_is(
     verified_hash: &str,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<Option<String>, AppError> {
+) -> Result<Option<String>, Error> {
     let new_token = token::generate();
     let created = repo::insert_if_password_is(
         db,
@@ -226,7 +226,7 @@ pub async fn start_signed_in(
     settle: &Settlement,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<Option<String>, AppError> {
+) -> Result<Option<String>, Error> {
     let new_token = token::generate();
     let created = repo::insert_signed_in(
         db,
@@ -277,7 +277,7 @@ pub async fn authenticate(
     settings: &Settings,
     secret: &str,
     now: OffsetDateTime,
-) -> Result<Option<CurrentSession>, AppError> {
+) -> Result<Option<CurrentSession>, Error> {
     Ok(match authenticate_any(pool, settings, secret, now).await? {
         Some(Authenticated::Full(session)) => Some(session),
         _ => None,
@@ -291,7 +291,7 @@ pub async fn authenticate_any(
     settings: &Settings,
     secret: &str,
     now: OffsetDateTime,
-) -> Result<Option<Authenticated>, AppError> {
+) -> Result<Option<Authenticated>, Error> {
     let (idle_cutoff, absolute_cutoff) = cutoffs(settings, now);
     let Some(row) =
         repo::find_live(pool, &token::hash(secret), idle_cutoff, absolute_cutoff).await?
@@ -338,17 +338,17 @@ pub async fn rotate_after(
     session: &CurrentSession,
     checked: repo::Checked,
     now: OffsetDateTime,
-) -> Result<String, AppError> {
+) -> Result<String, Error> {
     let new_token = token::generate();
     if repo::rotate_token(db, session.session_id, &new_token.hash, checked, now).await? {
         Ok(new_token.secret)
     } else {
-        Err(AppError::Unauthenticated)
+        Err(Error::Unauthenticated)
     }
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn end(pool: &sqlx::PgPool, secret: &str) -> Result<(), AppError> {
+pub async fn end(pool: &sqlx::PgPool, secret: &str) -> Result<(), Error> {
     repo::delete_by_token_hash(pool, &token::hash(secret)).await?;
     Ok(())
 }

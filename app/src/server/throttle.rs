@@ -16,11 +16,11 @@
 //! An attempt dropped half-way (the client went away, a timeout) is taken back when its
 //! [`Attempt`] is dropped, and stale in-flight counts expire.
 
-use crate::error::AppError;
 use crate::server::attempts;
 use crate::server::db::attempt_counters::{self as repo, ConsecutiveRule};
 use crate::server::db::events;
 use crate::server::db::users;
+use crate::server::error::Error;
 use crate::server::security_log::SecurityEvent;
 use crate::server::sessions::ClientInfo;
 use sha2::{Digest, Sha256};
@@ -576,16 +576,16 @@ pub fn refused_error(
     subject: Subject,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> AppError {
+) -> Error {
     let error = match refused.refusal {
-        Refusal::Wait { retry_after_secs } => AppError::TooManyAttempts {
+        Refusal::Wait { retry_after_secs } => Error::TooManyAttempts {
             retry_after_secs: Some(retry_after_secs),
         },
         // The second factor's lock is told apart from the password's.
-        Refusal::Locked if refused.kind.ends_with("second_factor") => AppError::TooManyAttempts {
+        Refusal::Locked if refused.kind.ends_with("second_factor") => Error::TooManyAttempts {
             retry_after_secs: None,
         },
-        Refusal::Locked => AppError::AccountLocked,
+        Refusal::Locked => Error::AccountLocked,
     };
     // Logged once per failure count, by a bounded number of tasks at a time: refused requests
     // arriving in a flood must not become a flood of database work. A refusal not logged now
@@ -654,14 +654,14 @@ pub async fn begin_in_session(
     check: Check,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<Attempt, AppError> {
+) -> Result<Attempt, Error> {
     let mut counters = in_session(session.session_id).to_vec();
     counters.extend(account_guard);
     match begin(pool, &counters, now).await? {
         Ok(attempt) => Ok(attempt),
         Err(refused) if refused.refusal == Refusal::Locked && refused.kind == "session" => {
             crate::server::db::sessions::delete(pool, session.session_id).await?;
-            Err(AppError::Unauthenticated)
+            Err(Error::Unauthenticated)
         }
         Err(refused) => Err(refused_error(
             pool,

@@ -2,7 +2,7 @@
 //! the challenge after the password at sign-in, trusted browsers, step-up re-authentication and
 //! turning it off. Server functions are thin adapters over these; `now` comes from the caller.
 
-use crate::error::{AppError, StepUpProof};
+use crate::error::StepUpProof;
 use crate::secret::Secret;
 use crate::server::AppState;
 use crate::server::authenticator::CodeCheck;
@@ -13,6 +13,7 @@ use crate::server::db::{
     backup_codes as code_repo, factors, sessions as session_repo, totp_factors, trusted_browsers,
     users,
 };
+use crate::server::error::Error;
 use crate::server::security_log::{
     Check, CodeRejection, Method, SecurityEvent, SignedInWith, SignedOutElsewhere,
 };
@@ -49,7 +50,7 @@ pub async fn require_recent_authentication(
     state: &AppState,
     session: &CurrentSession,
     now: OffsetDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let has_factor = factors::has_active(&state.pool, session.user_id).await?;
     recent_enough(has_factor, session, step_up_window(state)?, now)
 }
@@ -64,11 +65,11 @@ async fn require_recent_authentication_in(
     state: &AppState,
     session: &CurrentSession,
     now: OffsetDateTime,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     users::lock_for_update(&mut *tx, session.user_id).await?;
     let fresh = session_repo::find_checks(&mut *tx, session.session_id)
         .await?
-        .ok_or(AppError::Unauthenticated)?;
+        .ok_or(Error::Unauthenticated)?;
     let session = CurrentSession {
         authenticated_at: fresh.authenticated_at,
         second_factor_at: fresh.second_factor_at,
@@ -84,26 +85,26 @@ fn recent_enough(
     session: &CurrentSession,
     window: time::Duration,
     now: OffsetDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     if has_factor {
         if session.second_factor_within(window, now) {
             return Ok(());
         }
-        return Err(AppError::StepUpRequired {
+        return Err(Error::StepUpRequired {
             proof: StepUpProof::SecondFactor,
         });
     }
     if session.any_check_within(window, now) {
         Ok(())
     } else {
-        Err(AppError::StepUpRequired {
+        Err(Error::StepUpRequired {
             proof: StepUpProof::Password,
         })
     }
 }
 
-fn step_up_window(state: &AppState) -> Result<time::Duration, AppError> {
-    time::Duration::try_from(state.settings.step_up_window).map_err(AppError::internal)
+fn step_up_window(state: &AppState) -> Result<time::Duration, Error> {
+    time::Duration::try_from(state.settings.step_up_window).map_err(Error::internal)
 }
 
 /// Checks the password again and marks the session freshly authenticated, for accounts without
@@ -117,20 +118,16 @@ pub async fn confirm_identity(
     password: &str,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<String, AppError> {
+) -> Result<String, Error> {
     if password.is_empty() {
-        return Err(AppError::field("password", "Enter your password."));
+        return Err(Error::PasswordMissing);
     }
     if password.len() > validation::MAX_PASSWORD_BYTES {
-        return Err(AppError::field("password", "That is not your password."));
+        return Err(Error::WrongPassword);
     }
     if factors::has_active(&state.pool, session.user_id).await? {
         // Refused before any check: not a guess, and nothing is counted.
-        return Err(AppError::field(
-            "password",
-            "Your account has two-factor authentication: confirm with a code from your \
-             authenticator app or a backup code.",
-        ));
+        return Err(Error::SecondFactorNeeded);
     }
     let user = accounts::signed_in_user(state, session).await?;
     let attempt =
@@ -159,7 +156,7 @@ pub async fn confirm_identity(
             now,
         )
         .await?;
-        return Err(AppError::field("password", "That is not your password."));
+        return Err(Error::WrongPassword);
     }
     attempt.passed().await?;
     let checked = sessions::Checked {
@@ -176,7 +173,7 @@ async fn step_up_failed(
     method: Method,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     record(
         &state.pool,
         session.user_id,
@@ -200,12 +197,9 @@ pub async fn confirm_identity_with_code(
     proof: &SecondFactorProof,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<String, AppError> {
+) -> Result<String, Error> {
     if !factors::has_active(&state.pool, session.user_id).await? {
-        return Err(AppError::field(
-            "code",
-            "Your account has no authenticator app. Use your password.",
-        ));
+        return Err(Error::NoSecondFactor);
     }
     let method = method_of(proof);
     // A session that has never passed a second factor (a trusted browser's, say) may be one of
@@ -252,15 +246,7 @@ pub async fn confirm_identity_with_code(
             )
             .await?;
         }
-        let message = match proof {
-            SecondFactorProof::Totp(_) => {
-                "That code didn't match. Wait for the next code and try again."
-            }
-            SecondFactorProof::BackupCode(_) => {
-                "That backup code didn't work. Check it, or use another one."
-            }
-        };
-        return Err(AppError::field("code", message));
+        return Err(Error::WrongCode { kind: proof.kind() });
     }
     attempt.passed().await?;
     let checked = sessions::Checked {
@@ -280,7 +266,7 @@ async fn step_up_passed(
     method: Method,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<String, AppError> {
+) -> Result<String, Error> {
     let mut tx = state.pool.begin().await?;
     let secret = sessions::rotate_after(&mut *tx, session, checked, now).await?;
     record(
@@ -331,7 +317,7 @@ pub async fn overview(
     session: &CurrentSession,
     trusted_secret: Option<&str>,
     now: OffsetDateTime,
-) -> Result<SecuritySummary, AppError> {
+) -> Result<SecuritySummary, Error> {
     let user = accounts::signed_in_user(state, session).await?;
     let added = totp_factors::active_activated_at(&state.pool, user.id).await?;
     let two_factor = match added {
@@ -381,7 +367,7 @@ pub async fn begin_totp_setup(
     state: &AppState,
     session: &CurrentSession,
     now: OffsetDateTime,
-) -> Result<TotpEnrollment, AppError> {
+) -> Result<TotpEnrollment, Error> {
     require_recent_authentication(state, session, now).await?;
     let user = accounts::signed_in_user(state, session).await?;
     let replacing = totp_factors::active_activated_at(&state.pool, user.id)
@@ -438,14 +424,9 @@ pub async fn confirm_totp_setup(
     browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<TotpConfirmed, AppError> {
-    let expired = || {
-        AppError::field(
-            "code",
-            "This setup has expired. Start again to get a new QR code.",
-        )
-    };
-    let factor_id = Uuid::parse_str(factor_id).map_err(|_| expired())?;
+) -> Result<TotpConfirmed, Error> {
+    // Only a tampered form sends an id that is not one: its setup is as good as gone.
+    let factor_id = Uuid::parse_str(factor_id).map_err(|_| Error::SetupExpired)?;
     // The check made when the wizard began may have run out while the person was scanning.
     require_recent_authentication(state, session, now).await?;
     let user = accounts::signed_in_user(state, session).await?;
@@ -515,7 +496,7 @@ async fn sign_out_elsewhere(
     session: &CurrentSession,
     browser: &BrowserTokens,
     now: OffsetDateTime,
-) -> Result<SignedOutElsewhere, AppError> {
+) -> Result<SignedOutElsewhere, Error> {
     let other_sessions =
         session_repo::delete_others(&mut *tx, session.user_id, session.session_id).await?;
     let trusted_browsers = trusted_browsers::delete_for_user(&mut *tx, session.user_id).await?;
@@ -528,7 +509,7 @@ async fn sign_out_elsewhere(
 
 /// Discards an unfinished wizard's secret (Cancel).
 #[tracing::instrument(skip_all)]
-pub async fn cancel_totp_setup(state: &AppState, session: &CurrentSession) -> Result<(), AppError> {
+pub async fn cancel_totp_setup(state: &AppState, session: &CurrentSession) -> Result<(), Error> {
     totp_factors::delete_pending(&state.pool, session.user_id).await?;
     Ok(())
 }
@@ -540,15 +521,12 @@ pub async fn regenerate_backup_codes(
     session: &CurrentSession,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<IssuedBackupCodes, AppError> {
+) -> Result<IssuedBackupCodes, Error> {
     require_recent_authentication(state, session, now).await?;
     let user = accounts::signed_in_user(state, session).await?;
     let mut tx = state.pool.begin().await?;
     if !require_recent_authentication_in(&mut tx, state, session, now).await? {
-        return Err(AppError::field(
-            "two_factor",
-            "Turn on two-factor authentication first.",
-        ));
+        return Err(Error::TwoFactorOff);
     }
     let codes = store_new_backup_codes(state, &mut tx, user.id, now).await?;
     record(
@@ -575,14 +553,11 @@ pub async fn disable(
     browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<SignedOutElsewhere, AppError> {
+) -> Result<SignedOutElsewhere, Error> {
     require_recent_authentication(state, session, now).await?;
     let mut tx = state.pool.begin().await?;
     if !require_recent_authentication_in(&mut tx, state, session, now).await? {
-        return Err(AppError::field(
-            "two_factor",
-            "Two-factor authentication is already off.",
-        ));
+        return Err(Error::TwoFactorAlreadyOff);
     }
     factors::delete_for_user(&mut *tx, session.user_id).await?;
     code_repo::delete_for_user(&mut *tx, session.user_id).await?;
@@ -609,7 +584,7 @@ pub async fn revoke_trusted_browser(
     id: &str,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), Error> {
     let Ok(id) = Uuid::parse_str(id) else {
         return Ok(());
     };
@@ -632,19 +607,19 @@ async fn store_new_backup_codes(
     tx: &mut sqlx::PgConnection,
     user_id: Uuid,
     now: OffsetDateTime,
-) -> Result<Vec<IssuedBackupCode>, AppError> {
+) -> Result<Vec<IssuedBackupCode>, Error> {
     let codes = backup_codes::generate_set();
     let hashes: Vec<Vec<u8>> = codes
         .iter()
         .map(|code| {
-            let code = BackupCode::parse(code.display()).map_err(AppError::internal)?;
+            let code = BackupCode::parse(code.display()).map_err(Error::internal)?;
             Ok(backup_codes::hash(
                 state.keys.current_mac_key(),
                 user_id.as_bytes(),
                 &code,
             ))
         })
-        .collect::<Result<_, AppError>>()?;
+        .collect::<Result<_, Error>>()?;
     code_repo::replace_set(tx, user_id, &hashes, state.keys.current_key_id(), now).await?;
     Ok(codes)
 }
@@ -700,7 +675,7 @@ pub async fn answer_challenge(
     browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
-) -> Result<ChallengeOutcome, AppError> {
+) -> Result<ChallengeOutcome, Error> {
     // Guessing codes elsewhere must not lock the owner's own browser out: a browser the account
     // recognises has a counter of its own, as for passwords.
     let recognised =
@@ -797,7 +772,7 @@ pub async fn answer_challenge(
     let trusted_browser = if answer.trust_browser {
         let new_token = token::generate();
         let lifetime = time::Duration::try_from(state.settings.trusted_browser_lifetime)
-            .map_err(AppError::internal)?;
+            .map_err(Error::internal)?;
         trusted_browsers::insert(
             &mut *tx,
             trusted_browsers::NewTrustedBrowser {
@@ -849,7 +824,7 @@ pub async fn use_backup_code(
     user_id: Uuid,
     code: &BackupCode,
     now: OffsetDateTime,
-) -> Result<bool, AppError> {
+) -> Result<bool, Error> {
     Ok(spend_backup_code(state, user_id, code, now).await? == CodeCheck::Accepted)
 }
 
@@ -859,7 +834,7 @@ async fn check_proof(
     user_id: Uuid,
     proof: &SecondFactorProof,
     now: OffsetDateTime,
-) -> Result<CodeCheck, AppError> {
+) -> Result<CodeCheck, Error> {
     match proof {
         SecondFactorProof::Totp(code) => {
             authenticator::check(&state.pool, &state.keys, user_id, code, now).await
@@ -881,7 +856,7 @@ async fn spend_backup_code(
     user_id: Uuid,
     code: &BackupCode,
     now: OffsetDateTime,
-) -> Result<CodeCheck, AppError> {
+) -> Result<CodeCheck, Error> {
     let candidates: Vec<(&str, Vec<u8>)> = state
         .keys
         .mac_keys_with_ids()
@@ -924,7 +899,7 @@ pub async fn challenge_needed(
     has_factor: bool,
     browser: &BrowserTokens,
     now: OffsetDateTime,
-) -> Result<ChallengeDecision, AppError> {
+) -> Result<ChallengeDecision, Error> {
     if !has_factor {
         return Ok(ChallengeDecision::NoFactor);
     }

@@ -1,5 +1,5 @@
-use crate::{PASSWORD, client, is_live, settings, sign_up, state, state_with, t0};
-use app::error::AppError;
+use crate::{PASSWORD, Words, client, is_live, settings, sign_up, state, state_with, t0};
+use app::server::Error;
 use app::server::accounts::{self, PasswordChange};
 use app::server::browsers::BrowserTokens;
 use app::server::db::events;
@@ -48,8 +48,8 @@ async fn wrong_password_and_unknown_email_get_the_same_answer(pool: PgPool) {
     let unknown = accounts::sign_in(&state, "bob@example.com", PASSWORD, None, &client(), t0())
         .await
         .unwrap_err();
-    assert_eq!(wrong, AppError::InvalidCredentials);
-    assert_eq!(unknown, AppError::InvalidCredentials);
+    assert_eq!(wrong, Error::InvalidCredentials);
+    assert_eq!(unknown, Error::InvalidCredentials);
     // The failure is logged off the request path (so it cannot be timed): wait for it.
     let mut kinds = Vec::new();
     for _ in 0..100 {
@@ -217,7 +217,7 @@ async fn password_change_signs_out_other_sessions_when_asked(pool: PgPool) {
         accounts::sign_in(&state, "ann@example.com", PASSWORD, None, &client(), t0())
             .await
             .unwrap_err(),
-        AppError::InvalidCredentials
+        Error::InvalidCredentials
     );
     accounts::sign_in(
         &state,
@@ -277,9 +277,7 @@ async fn saturated_hashing_answers_busy_instead_of_queueing(pool: PgPool) {
         .map(|_| accounts::sign_in(&state, "nobody@example.com", PASSWORD, None, &client, t0()));
     let results = futures::future::join_all(attempts).await;
     assert!(
-        results
-            .iter()
-            .all(|r| matches!(r, Err(AppError::Busy { .. }))),
+        results.iter().all(|r| matches!(r, Err(Error::Busy { .. }))),
         "{results:?}"
     );
 
@@ -290,10 +288,7 @@ async fn saturated_hashing_answers_busy_instead_of_queueing(pool: PgPool) {
     );
     let after =
         accounts::sign_in(&state, "nobody@example.com", PASSWORD, None, &client, t0()).await;
-    assert!(
-        matches!(after, Err(AppError::InvalidCredentials)),
-        "{after:?}"
-    );
+    assert!(matches!(after, Err(Error::InvalidCredentials)), "{after:?}");
 }
 
 fn change<'a>(current: &'a str, new: &'a str, sign_out_other_sessions: bool) -> PasswordChange<'a> {

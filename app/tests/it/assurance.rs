@@ -2,8 +2,11 @@
 //! factors or the password needs a recent second factor, not the password alone; enrolling or
 //! replacing a factor signs out everywhere else.
 
-use crate::{PASSWORD, backup_code, client, code, is_live, otp_at, proof, sign_up, state, t0};
-use app::error::{AppError, StepUpProof};
+use crate::{
+    PASSWORD, Words, backup_code, client, code, is_live, otp_at, proof, sign_up, state, t0,
+};
+use app::error::StepUpProof;
+use app::server::Error;
 use app::server::accounts::{self, PasswordChange, SignedIn};
 use app::server::browsers::BrowserTokens;
 use app::server::db::totp_factors::{self, NewPendingTotp};
@@ -93,9 +96,9 @@ async fn sign_in_with_code(
     }
 }
 
-fn needs_second_factor(result: Result<impl std::fmt::Debug, AppError>) {
+fn needs_second_factor(result: Result<impl std::fmt::Debug, Error>) {
     match result {
-        Err(AppError::StepUpRequired {
+        Err(Error::StepUpRequired {
             proof: StepUpProof::SecondFactor,
         }) => {}
         other => panic!("expected a second factor to be asked for, got {other:?}"),
@@ -527,7 +530,7 @@ async fn a_session_signed_out_by_turning_two_factor_on_changes_nothing(pool: PgP
         assert!(
             matches!(
                 result,
-                Err(AppError::Unauthenticated | AppError::StepUpRequired { .. })
+                Err(Error::Unauthenticated | Error::StepUpRequired { .. })
             ),
             "{result:?}"
         );

@@ -1,4 +1,4 @@
-use crate::{code, otp, otp_at, sign_up, state, t0};
+use crate::{Words, code, otp, otp_at, sign_up, state, t0};
 use app::server::authenticator::{self, MAX_ENROLLMENT_ATTEMPTS};
 use app::server::crypto::KeyRing;
 use app::server::totp::TotpSecret;

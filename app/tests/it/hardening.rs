@@ -2,8 +2,8 @@
 //! the security log records refusals, locks, replays and trusted browsers, and only grows;
 //! trusted-browser tokens change at every use; what no longer counts is swept.
 
-use crate::{PASSWORD, client, code, is_live, otp_at, proof, sign_up, state, t0};
-use app::error::AppError;
+use crate::{PASSWORD, Words, client, code, is_live, otp_at, proof, sign_up, state, t0};
+use app::server::Error;
 use app::server::accounts::{self, PasswordChange, SignedIn};
 use app::server::browsers::BrowserTokens;
 use app::server::db::events;
@@ -142,7 +142,7 @@ async fn wrong_current_passwords_are_throttled_like_sign_in(pool: PgPool) {
         )
         .await;
         match result {
-            Err(AppError::TooManyAttempts {
+            Err(Error::TooManyAttempts {
                 retry_after_secs: Some(_),
             }) => {
                 refused_at = Some(guess);
@@ -159,7 +159,7 @@ async fn wrong_current_passwords_are_throttled_like_sign_in(pool: PgPool) {
     assert!(throttle::failures(&state.pool, counter).await.unwrap() >= 5);
     assert!(matches!(
         accounts::sign_in(&state, EMAIL, PASSWORD, None, &client(), t0()).await,
-        Err(AppError::TooManyAttempts { .. })
+        Err(Error::TooManyAttempts { .. })
     ));
 }
 
@@ -205,7 +205,7 @@ async fn wrong_current_passwords_and_wrong_codes_at_the_prompt_share_one_limit(p
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
+    assert!(matches!(err, Error::TooManyAttempts { .. }), "{err:?}");
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
@@ -222,7 +222,7 @@ async fn refusals_are_logged_once_per_failure_and_a_lock_when_it_comes(pool: PgP
         let err = accounts::sign_in(&state, EMAIL, PASSWORD, None, &client(), t0())
             .await
             .unwrap_err();
-        assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
+        assert!(matches!(err, Error::TooManyAttempts { .. }), "{err:?}");
     }
     eventually(async || {
         kinds(&state, &signed_up)
@@ -595,5 +595,5 @@ async fn new_sessions_without_a_second_factor_bring_no_new_code_guesses(pool: Pg
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
+    assert!(matches!(err, Error::TooManyAttempts { .. }), "{err:?}");
 }

@@ -17,10 +17,11 @@ mod two_factor;
 use app::api::two_factor::BackupCodeSet;
 use app::error::AppError;
 use app::server::AppState;
+use app::server::Error;
 use app::server::config::Settings;
 use app::server::sessions::{Authenticated, ClientInfo, PendingChallenge, authenticate_any};
 use app::server::totp::TotpSecret;
-use app::validation::{BackupCode, OtpCode, ProofKind, SecondFactorProof};
+use app::validation::{BackupCode, Invalid, OtpCode, ProofKind, SecondFactorProof};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
@@ -104,9 +105,20 @@ pub fn code(secret: &TotpSecret, at: OffsetDateTime) -> String {
 
 /// Reads what was typed as the server functions do, with the shared validator: the proof, or
 /// the message beside the code field.
-pub fn proof(typed: &str, use_backup_code: bool) -> Result<SecondFactorProof, AppError> {
+pub fn proof(typed: &str, use_backup_code: bool) -> Result<SecondFactorProof, Error> {
     SecondFactorProof::read(ProofKind::from_use_backup_code(use_backup_code), typed)
-        .map_err(|message| AppError::field("code", message))
+        .map_err(|message| Error::Invalid(Invalid::field("code", message)))
+}
+
+/// What a person reads for a service's refusal: the words the server functions give it.
+pub trait Words {
+    fn message_for(&self, field: &str) -> Option<String>;
+}
+
+impl Words for Error {
+    fn message_for(&self, field: &str) -> Option<String> {
+        AppError::from(self.clone()).message_for(field)
+    }
 }
 
 /// An authenticator code that is well formed.
@@ -129,10 +141,9 @@ pub async fn begin_setup(
     state: &AppState,
     session: &app::server::sessions::CurrentSession,
     at: OffsetDateTime,
-) -> Result<app::api::two_factor::TotpSetup, AppError> {
-    app::server::two_factor::begin_totp_setup(state, session, at)
-        .await
-        .and_then(app::api::present::totp_setup)
+) -> Result<app::api::two_factor::TotpSetup, Error> {
+    let enrollment = app::server::two_factor::begin_totp_setup(state, session, at).await?;
+    Ok(app::api::present::totp_setup(enrollment).unwrap())
 }
 
 /// Backup codes as the page shows them.

@@ -1,5 +1,5 @@
 use crate::{PASSWORD, client, sign_up, state, t0};
-use app::error::AppError;
+use app::server::Error;
 use app::server::accounts::{self, SignedIn};
 use app::server::browsers::BrowserTokens;
 use app::server::sessions::ClientInfo;
@@ -16,7 +16,7 @@ async fn sign_in_as(
     password: &str,
     from: &ClientInfo,
     at: OffsetDateTime,
-) -> Result<SignedIn, AppError> {
+) -> Result<SignedIn, Error> {
     accounts::sign_in_from(
         state,
         email,
@@ -29,17 +29,13 @@ async fn sign_in_as(
     .await
 }
 
-async fn sign_in(
-    state: &AppState,
-    password: &str,
-    at: OffsetDateTime,
-) -> Result<SignedIn, AppError> {
+async fn sign_in(state: &AppState, password: &str, at: OffsetDateTime) -> Result<SignedIn, Error> {
     sign_in_as(state, EMAIL, password, &client(), at).await
 }
 
-fn retry_after(result: Result<SignedIn, AppError>) -> Option<u32> {
+fn retry_after(result: Result<SignedIn, Error>) -> Option<u32> {
     match result {
-        Err(AppError::TooManyAttempts { retry_after_secs }) => retry_after_secs,
+        Err(Error::TooManyAttempts { retry_after_secs }) => retry_after_secs,
         other => panic!("expected a wait, got {:?}", other.map(|s| s.user_id)),
     }
 }
@@ -58,7 +54,7 @@ async fn wrong_passwords_in_a_row_bring_growing_delays_and_a_right_one_clears_th
     for _ in 0..two_factor::FREE_ATTEMPTS {
         assert_eq!(
             sign_in(&state, "a guess", t0()).await.unwrap_err(),
-            AppError::InvalidCredentials
+            Error::InvalidCredentials
         );
     }
     // Even the right password waits now, or the guesses could go on.
@@ -66,7 +62,7 @@ async fn wrong_passwords_in_a_row_bring_growing_delays_and_a_right_one_clears_th
     let t1 = t0() + Duration::seconds(1);
     assert_eq!(
         sign_in(&state, "a guess", t1).await.unwrap_err(),
-        AppError::InvalidCredentials
+        Error::InvalidCredentials
     );
     assert_eq!(retry_after(sign_in(&state, PASSWORD, t1).await), Some(2));
     let t3 = t1 + Duration::seconds(2);
@@ -74,7 +70,7 @@ async fn wrong_passwords_in_a_row_bring_growing_delays_and_a_right_one_clears_th
     // Cleared: the next typo is answered at once.
     assert_eq!(
         sign_in(&state, "a typo", t3).await.unwrap_err(),
-        AppError::InvalidCredentials
+        Error::InvalidCredentials
     );
     sign_in(&state, PASSWORD, t3).await.unwrap();
 }
@@ -94,7 +90,7 @@ async fn an_address_without_an_account_is_answered_like_one_with(pool: PgPool) {
         }
         assert_eq!(
             answers.last(),
-            Some(&AppError::TooManyAttempts {
+            Some(&Error::TooManyAttempts {
                 retry_after_secs: Some(1)
             }),
             "{email}"
@@ -102,7 +98,7 @@ async fn an_address_without_an_account_is_answered_like_one_with(pool: PgPool) {
         assert!(
             answers[..answers.len() - 1]
                 .iter()
-                .all(|a| *a == AppError::InvalidCredentials),
+                .all(|a| *a == Error::InvalidCredentials),
             "{email}: {answers:?}"
         );
     }
@@ -123,12 +119,12 @@ async fn one_hundred_wrong_passwords_lock_the_account_until_an_administrator_unl
     let later = t0() + Duration::hours(1);
     assert_eq!(
         sign_in(&state, "guess 100", later).await.unwrap_err(),
-        AppError::InvalidCredentials
+        Error::InvalidCredentials
     );
     let much_later = later + Duration::days(30);
     assert_eq!(
         sign_in(&state, PASSWORD, much_later).await.unwrap_err(),
-        AppError::AccountLocked
+        Error::AccountLocked
     );
     assert!(
         accounts::unlock(&state.pool, "ANN@example.com")
@@ -160,11 +156,11 @@ async fn parallel_guesses_cannot_skip_the_waits(pool: PgPool) {
     let results = futures::future::join_all(guesses).await;
     let checked = results
         .iter()
-        .filter(|r| matches!(r, Err(AppError::InvalidCredentials)))
+        .filter(|r| matches!(r, Err(Error::InvalidCredentials)))
         .count();
     let refused = results
         .iter()
-        .filter(|r| matches!(r, Err(AppError::TooManyAttempts { .. })))
+        .filter(|r| matches!(r, Err(Error::TooManyAttempts { .. })))
         .count();
     // Past the free attempts one guess at a time goes ahead, after its wait: a burst gets one.
     assert_eq!(checked, 1);
@@ -216,11 +212,11 @@ async fn a_burst_of_forty_guesses_at_a_fresh_address_gets_at_most_five_checked(p
     let results = futures::future::join_all(guesses).await;
     let checked = results
         .iter()
-        .filter(|r| matches!(r, Err(AppError::InvalidCredentials)))
+        .filter(|r| matches!(r, Err(Error::InvalidCredentials)))
         .count();
     let refused = results
         .iter()
-        .filter(|r| matches!(r, Err(AppError::TooManyAttempts { .. })))
+        .filter(|r| matches!(r, Err(Error::TooManyAttempts { .. })))
         .count();
     assert!((1..=5).contains(&checked), "{checked} guesses were checked");
     assert_eq!(checked + refused, 40);
@@ -253,13 +249,13 @@ async fn lock_out(state: &AppState, at: OffsetDateTime) {
         sign_in_as(state, EMAIL, "guess 100", &attacker, later)
             .await
             .unwrap_err(),
-        AppError::InvalidCredentials
+        Error::InvalidCredentials
     );
     assert_eq!(
         sign_in_as(state, EMAIL, PASSWORD, &attacker, later)
             .await
             .unwrap_err(),
-        AppError::AccountLocked
+        Error::AccountLocked
     );
 }
 
@@ -272,7 +268,7 @@ async fn the_owners_browser_signs_in_during_a_lockout_attack(pool: PgPool) {
     // An unknown browser, even with the right password, is held…
     assert_eq!(
         sign_in(&state, PASSWORD, later).await.unwrap_err(),
-        AppError::AccountLocked
+        Error::AccountLocked
     );
     // …the owner's own browser is not.
     let signed_in =
@@ -283,7 +279,7 @@ async fn the_owners_browser_signs_in_during_a_lockout_attack(pool: PgPool) {
     // The lock on unknown browsers stays until an administrator lifts it.
     assert_eq!(
         sign_in(&state, PASSWORD, later).await.unwrap_err(),
-        AppError::AccountLocked
+        Error::AccountLocked
     );
 }
 
@@ -312,11 +308,11 @@ async fn a_recognised_browser_has_a_counter_of_its_own(pool: PgPool) {
         }
     };
     for _ in 0..two_factor::FREE_ATTEMPTS {
-        assert_eq!(guess(t0()).await.unwrap_err(), AppError::InvalidCredentials);
+        assert_eq!(guess(t0()).await.unwrap_err(), Error::InvalidCredentials);
     }
     assert_eq!(
         guess(t0()).await.unwrap_err(),
-        AppError::TooManyAttempts {
+        Error::TooManyAttempts {
             retry_after_secs: Some(1)
         }
     );
@@ -363,7 +359,7 @@ async fn another_accounts_browser_is_not_recognised_for_this_one(pool: PgPool) {
         accounts::sign_in_from(&state, EMAIL, PASSWORD, None, &bobs, &client(), later)
             .await
             .unwrap_err(),
-        AppError::AccountLocked
+        Error::AccountLocked
     );
 }
 
@@ -378,7 +374,7 @@ async fn one_client_address_gets_a_bounded_number_of_wrong_passwords_across_acco
             sign_in_as(&state, &email, "Summer2026!", &attacker, t0())
                 .await
                 .unwrap_err(),
-            AppError::InvalidCredentials
+            Error::InvalidCredentials
         );
     }
     let secs = CLIENT_WINDOW.whole_seconds() as u32;

@@ -1,5 +1,6 @@
-use crate::{PASSWORD, backup_code, client, code, otp_at, proof, sign_up, state, t0};
-use app::error::{AppError, StepUpProof};
+use crate::{PASSWORD, Words, backup_code, client, code, otp_at, proof, sign_up, state, t0};
+use app::error::StepUpProof;
+use app::server::Error;
 use app::server::accounts::{self, PasswordChange, SignedIn};
 use app::server::browsers::BrowserTokens;
 use app::server::sessions::{self, Authenticated, CurrentSession, PendingChallenge};
@@ -77,7 +78,7 @@ async fn answer(
     use_backup_code: bool,
     trust_browser: bool,
     at: OffsetDateTime,
-) -> Result<ChallengeOutcome, AppError> {
+) -> Result<ChallengeOutcome, Error> {
     two_factor::answer_challenge(
         state,
         challenge,
@@ -225,7 +226,7 @@ async fn consecutive_failures_bring_growing_delays_then_a_lock(pool: PgPool) {
         .unwrap_err();
     assert_eq!(
         err,
-        AppError::TooManyAttempts {
+        Error::TooManyAttempts {
             retry_after_secs: Some(1)
         }
     );
@@ -238,7 +239,7 @@ async fn consecutive_failures_bring_growing_delays_then_a_lock(pool: PgPool) {
         .unwrap_err();
     assert_eq!(
         err,
-        AppError::TooManyAttempts {
+        Error::TooManyAttempts {
             retry_after_secs: Some(2)
         }
     );
@@ -261,7 +262,7 @@ async fn consecutive_failures_bring_growing_delays_then_a_lock(pool: PgPool) {
         .unwrap_err();
     assert_eq!(
         err,
-        AppError::TooManyAttempts {
+        Error::TooManyAttempts {
             retry_after_secs: None
         }
     );
@@ -442,7 +443,7 @@ async fn sensitive_changes_need_a_recent_password_check(pool: PgPool) {
         crate::begin_setup(&state, &session, later)
             .await
             .unwrap_err(),
-        AppError::StepUpRequired {
+        Error::StepUpRequired {
             proof: StepUpProof::Password
         }
     );
@@ -603,7 +604,7 @@ async fn the_password_prompt_stops_answering_after_ten_wrong_passwords(pool: PgP
     let err = two_factor::confirm_identity(&state, &session, PASSWORD, &client(), at)
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
+    assert!(matches!(err, Error::TooManyAttempts { .. }), "{err:?}");
     let later = t0() + two_factor::STEP_UP_FAILURE_WINDOW + Duration::seconds(1);
     two_factor::confirm_identity(&state, &session, PASSWORD, &client(), later)
         .await
@@ -622,7 +623,7 @@ async fn an_administrator_can_lift_the_lock(pool: PgPool) {
         answer(&state, &challenge, &code(&secret, at), false, false, at)
             .await
             .unwrap_err(),
-        AppError::TooManyAttempts {
+        Error::TooManyAttempts {
             retry_after_secs: None
         },
         "locked"
@@ -682,7 +683,7 @@ async fn parallel_guesses_at_the_password_prompt_are_all_counted(pool: PgPool) {
         .count();
     let refused = results
         .iter()
-        .filter(|r| matches!(r, Err(AppError::TooManyAttempts { .. })))
+        .filter(|r| matches!(r, Err(Error::TooManyAttempts { .. })))
         .count();
     // The password's own limit lets at most its five free attempts run side by side; the
     // prompt's ten per window would stop them anyway.
@@ -703,7 +704,7 @@ async fn a_current_code_confirms_identity_instead_of_the_password(pool: PgPool) 
         two_factor::regenerate_backup_codes(&state, &session, &client(), later)
             .await
             .unwrap_err(),
-        AppError::StepUpRequired {
+        Error::StepUpRequired {
             proof: StepUpProof::SecondFactor
         }
     );
@@ -815,7 +816,7 @@ async fn code_guesses_at_the_prompt_feed_the_accounts_count_but_hold_only_their_
     let err = answer(&state, &challenge, &code(&secret, at), false, false, at)
         .await
         .unwrap_err();
-    assert!(matches!(err, AppError::TooManyAttempts { .. }), "{err:?}");
+    assert!(matches!(err, Error::TooManyAttempts { .. }), "{err:?}");
     // …but the signed-in owner is held only by their own session's count.
     two_factor::confirm_identity_with_code(
         &state,
