@@ -29,11 +29,12 @@ if [ "$only" = all ]; then
   step "check: shellcheck (scripts, bench, CI)"
   shellcheck scripts/*.sh bench/*.sh .ci/run
 
-  step "check: clippy (server: app+ssr, server)"
+  step "check: clippy (server: domain, keyward-core, app+ssr, server)"
+  cargo clippy -p domain -p keyward-core --all-targets -- -D warnings
   cargo clippy -p app --features ssr --all-targets -- -D warnings
   cargo clippy -p server --all-targets -- -D warnings
-  step "check: clippy (browser: app+hydrate, frontend on wasm32)"
-  cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+  step "check: clippy (browser: domain, frontend on wasm32)"
+  cargo clippy -p domain -p frontend --target wasm32-unknown-unknown -- -D warnings
 fi
 
 db_up keyward_test
@@ -41,9 +42,12 @@ db_up keyward_test
 if [ "$only" = all ]; then
   step "check: .sqlx matches the queries (cargo sqlx prepare --check)"
   sqlx migrate run
-  SQLX_OFFLINE=false cargo sqlx prepare --check --workspace -- -p app --features ssr --all-targets
+  SQLX_OFFLINE=false cargo sqlx prepare --check --workspace -- \
+    -p keyward-core -p app --features app/ssr --all-targets
 
   step "test: unit and integration tests (cargo test)"
+  cargo test -p domain
+  cargo test -p keyward-core
   cargo test -p app --features ssr
   cargo test -p server
 fi

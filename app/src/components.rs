@@ -7,7 +7,7 @@ use crate::api::SignOut;
 use crate::error::AppError;
 use crate::routes::Page;
 use crate::validation::{
-    CommonPasswords, CompositionRules, PasswordPolicy, estimate_strength, password_requirements,
+    CompositionRules, PasswordPolicy, estimate_strength, password_requirements,
 };
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -17,12 +17,6 @@ use std::sync::Arc;
 
 /// The common-password list in the browser: empty until downloaded, then shared by the checks.
 pub type CommonList = RwSignal<Option<Arc<HashSet<String>>>>;
-
-impl<T: CommonPasswords> CommonPasswords for Option<Arc<T>> {
-    fn contains(&self, candidate: &str) -> bool {
-        self.as_ref().is_some_and(|list| list.contains(candidate))
-    }
-}
 
 /// The shipped list is served as a static file rather than compiled into the WASM, so it costs
 /// nothing until a new password is typed, and is cached after that.

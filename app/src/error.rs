@@ -5,18 +5,9 @@ use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
-pub use crate::validation::FieldError;
-use crate::validation::Invalid;
-
-/// What "Confirm it's you" asks for before a sensitive change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum StepUpProof {
-    /// The account has no second factor: the password.
-    Password,
-    /// The account has a second factor: a current code from it or a backup code. Never the
-    /// password alone, which whoever holds a stolen session may know.
-    SecondFactor,
-}
+pub use domain::StepUpProof;
+pub use domain::validation::FieldError;
+use domain::validation::Invalid;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum AppError {

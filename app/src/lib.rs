@@ -12,8 +12,10 @@ pub mod components;
 pub mod error;
 pub mod pages;
 pub mod routes;
-pub mod secret;
-pub mod validation;
+
+// The shared vocabulary (the one validation module, typed codes, `Secret`) lives in `domain`,
+// which the services use too; re-exported so forms and server functions name it as before.
+pub use domain::{secret, validation};
 
 #[cfg(feature = "ssr")]
 pub mod server;

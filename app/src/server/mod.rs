@@ -1,32 +1,51 @@
-//! Everything that runs only on the server: configuration, state, repositories, services and the
-//! glue between server functions and them. Compiled with the `ssr` feature only.
+//! The server side of the app: the services and repositories of `keyward-core` (re-exported
+//! here, so `app::server::accounts` is `keyward_core::accounts`), the state a request is
+//! served with, and the glue between server functions and the services (`context`). Compiled
+//! with the `ssr` feature only.
 
-pub mod accounts;
-pub mod attempts;
-pub mod authenticator;
-pub mod backup_codes;
-pub mod browsers;
-pub mod clock;
-pub mod config;
+pub use keyward_core::*;
+
 pub mod context;
-pub mod crypto;
-pub mod db;
-pub mod error;
-pub mod maintenance;
-pub mod password;
-pub mod security_log;
-pub mod sessions;
-pub mod state;
-pub mod throttle;
-pub mod token;
-pub mod totp;
-pub mod two_factor;
-pub mod user_agent;
-
-pub use error::Error;
-pub use state::AppState;
 
 use crate::error::AppError;
+use leptos::config::LeptosOptions;
+use std::ops::Deref;
+
+/// Everything a request needs, handed to server functions by context (no globals): the
+/// services' state and what rendering needs. Dereferences to [`CoreState`], so services take
+/// `&state` as it is.
+#[derive(Clone)]
+pub struct AppState {
+    pub core: CoreState,
+    pub leptos_options: LeptosOptions,
+}
+
+impl AppState {
+    pub fn new(
+        leptos_options: LeptosOptions,
+        pool: sqlx::PgPool,
+        settings: config::Settings,
+    ) -> Result<Self, String> {
+        Ok(AppState {
+            core: CoreState::new(pool, settings)?,
+            leptos_options,
+        })
+    }
+}
+
+impl Deref for AppState {
+    type Target = CoreState;
+
+    fn deref(&self) -> &CoreState {
+        &self.core
+    }
+}
+
+impl axum::extract::FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
 
 impl AppError {
     /// Logs the detail of a server-side failure and returns the opaque error sent to the browser.

@@ -2,38 +2,38 @@
 //! the challenge after the password at sign-in, trusted browsers, step-up re-authentication and
 //! turning it off. Server functions are thin adapters over these; `now` comes from the caller.
 
-use crate::error::StepUpProof;
-use crate::secret::Secret;
-use crate::server::AppState;
-use crate::server::authenticator::CodeCheck;
-use crate::server::backup_codes::{self, IssuedBackupCode};
-use crate::server::browsers::{self, BrowserTokens};
-use crate::server::db::events::record_for as record;
-use crate::server::db::{
+use crate::CoreState;
+use crate::authenticator::CodeCheck;
+use crate::backup_codes::{self, IssuedBackupCode};
+use crate::browsers::{self, BrowserTokens};
+use crate::db::events::record_for as record;
+use crate::db::{
     backup_codes as code_repo, factors, sessions as session_repo, totp_factors, trusted_browsers,
     users,
 };
-use crate::server::error::Error;
-use crate::server::security_log::{
+use crate::error::Error;
+use crate::security_log::{
     Check, CodeRejection, Method, SecurityEvent, SignedInWith, SignedOutElsewhere,
 };
-use crate::server::sessions::{self, ClientInfo, CurrentSession, PendingChallenge, Proved};
-use crate::server::throttle::{self, Counter, Subject};
-use crate::server::token;
-use crate::server::totp::TotpSecret;
-use crate::server::{accounts, authenticator};
-use crate::validation::{self, BackupCode, OtpCode, SecondFactorProof};
+use crate::sessions::{self, ClientInfo, CurrentSession, PendingChallenge, Proved};
+use crate::throttle::{self, Counter, Subject};
+use crate::token;
+use crate::totp::TotpSecret;
+use crate::{accounts, authenticator};
+use domain::StepUpProof;
+use domain::secret::Secret;
+use domain::validation::{self, BackupCode, OtpCode, SecondFactorProof};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// Wrong codes one challenge tolerates; then the person starts again from the password.
 pub const MAX_CHALLENGE_ATTEMPTS: i32 = 5;
 // The per-account schedule of waits and the lock, shared with password sign-in.
-pub use crate::server::attempts::{FREE_ATTEMPTS, LOCK_AFTER, delay_after, retry_after_secs};
+pub use crate::attempts::{FREE_ATTEMPTS, LOCK_AFTER, delay_after, retry_after_secs};
 const AUTHENTICATOR_LABEL: &str = "Authenticator app";
 /// Wrong answers at the step-up prompt (and wrong current passwords) tolerated per window:
 /// whoever holds a stolen session must not be able to guess there at hashing speed.
-pub use crate::server::throttle::{
+pub use crate::throttle::{
     STEP_UP_MAX_FAILURES as MAX_STEP_UP_FAILURES, STEP_UP_WINDOW as STEP_UP_FAILURE_WINDOW,
 };
 
@@ -47,7 +47,7 @@ pub use crate::server::throttle::{
 /// must not be able to change factors or the password. Without one, the password does.
 #[tracing::instrument(skip_all)]
 pub async fn require_recent_authentication(
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
     now: OffsetDateTime,
 ) -> Result<(), Error> {
@@ -62,7 +62,7 @@ pub async fn require_recent_authentication(
 /// the account has an active second factor.
 async fn require_recent_authentication_in(
     tx: &mut sqlx::PgConnection,
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
     now: OffsetDateTime,
 ) -> Result<bool, Error> {
@@ -103,7 +103,7 @@ fn recent_enough(
     }
 }
 
-fn step_up_window(state: &AppState) -> Result<time::Duration, Error> {
+fn step_up_window(state: &CoreState) -> Result<time::Duration, Error> {
     time::Duration::try_from(state.settings.step_up_window).map_err(Error::internal)
 }
 
@@ -113,7 +113,7 @@ fn step_up_window(state: &AppState) -> Result<time::Duration, Error> {
 /// session gets a new token (returned, for the cookie): its id changes with the privilege.
 #[tracing::instrument(skip_all)]
 pub async fn confirm_identity(
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
     password: &str,
     client: &ClientInfo,
@@ -168,7 +168,7 @@ pub async fn confirm_identity(
 
 /// Records a wrong answer at the prompt.
 async fn step_up_failed(
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
     method: Method,
     client: &ClientInfo,
@@ -192,7 +192,7 @@ async fn step_up_failed(
 /// with the sign-in challenge (delays from the sixth in a row, the lock at [`LOCK_AFTER`]).
 #[tracing::instrument(skip_all)]
 pub async fn confirm_identity_with_code(
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
     proof: &SecondFactorProof,
     client: &ClientInfo,
@@ -260,7 +260,7 @@ pub async fn confirm_identity_with_code(
 /// and a fresh time for what was checked, and the log says so. Returns the token for the
 /// cookie.
 async fn step_up_passed(
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
     checked: sessions::Checked,
     method: Method,
@@ -313,7 +313,7 @@ pub struct TrustedBrowserSummary {
 
 #[tracing::instrument(skip_all)]
 pub async fn overview(
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
     trusted_secret: Option<&str>,
     now: OffsetDateTime,
@@ -364,7 +364,7 @@ pub struct TotpEnrollment {
 
 #[tracing::instrument(skip_all)]
 pub async fn begin_totp_setup(
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
     now: OffsetDateTime,
 ) -> Result<TotpEnrollment, Error> {
@@ -417,7 +417,7 @@ impl std::fmt::Debug for TotpConfirmed {
 /// new factor, gets a new token.
 #[tracing::instrument(skip_all)]
 pub async fn confirm_totp_setup(
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
     factor_id: &str,
     code: &OtpCode,
@@ -509,7 +509,7 @@ async fn sign_out_elsewhere(
 
 /// Discards an unfinished wizard's secret (Cancel).
 #[tracing::instrument(skip_all)]
-pub async fn cancel_totp_setup(state: &AppState, session: &CurrentSession) -> Result<(), Error> {
+pub async fn cancel_totp_setup(state: &CoreState, session: &CurrentSession) -> Result<(), Error> {
     totp_factors::delete_pending(&state.pool, session.user_id).await?;
     Ok(())
 }
@@ -517,7 +517,7 @@ pub async fn cancel_totp_setup(state: &AppState, session: &CurrentSession) -> Re
 /// New backup codes; the old ones stop working at once.
 #[tracing::instrument(skip_all)]
 pub async fn regenerate_backup_codes(
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
     client: &ClientInfo,
     now: OffsetDateTime,
@@ -548,7 +548,7 @@ pub async fn regenerate_backup_codes(
 /// session ends.
 #[tracing::instrument(skip_all)]
 pub async fn disable(
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
     browser: &BrowserTokens,
     client: &ClientInfo,
@@ -579,7 +579,7 @@ pub async fn disable(
 /// never was this user's) is what was asked for, so it is not an error.
 #[tracing::instrument(skip_all)]
 pub async fn revoke_trusted_browser(
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
     id: &str,
     client: &ClientInfo,
@@ -603,7 +603,7 @@ pub async fn revoke_trusted_browser(
 }
 
 async fn store_new_backup_codes(
-    state: &AppState,
+    state: &CoreState,
     tx: &mut sqlx::PgConnection,
     user_id: Uuid,
     now: OffsetDateTime,
@@ -669,7 +669,7 @@ pub struct ChallengeAnswer {
 
 #[tracing::instrument(skip_all)]
 pub async fn answer_challenge(
-    state: &AppState,
+    state: &CoreState,
     challenge: &PendingChallenge,
     answer: ChallengeAnswer,
     browser: &BrowserTokens,
@@ -820,7 +820,7 @@ pub async fn answer_challenge(
 /// update, so of concurrent submissions of one code exactly one succeeds.
 #[tracing::instrument(skip_all)]
 pub async fn use_backup_code(
-    state: &AppState,
+    state: &CoreState,
     user_id: Uuid,
     code: &BackupCode,
     now: OffsetDateTime,
@@ -830,7 +830,7 @@ pub async fn use_backup_code(
 
 /// Checks a proof of the user's second factor, using it up (a code's time step, a backup code).
 async fn check_proof(
-    state: &AppState,
+    state: &CoreState,
     user_id: Uuid,
     proof: &SecondFactorProof,
     now: OffsetDateTime,
@@ -852,7 +852,7 @@ fn method_of(proof: &SecondFactorProof) -> Method {
 }
 
 async fn spend_backup_code(
-    state: &AppState,
+    state: &CoreState,
     user_id: Uuid,
     code: &BackupCode,
     now: OffsetDateTime,

@@ -1,10 +1,10 @@
 //! Argon2id password hashing, off the async runtime, with a bound on the work in flight and on
 //! the memory it uses.
 
-use crate::server::error::Error;
-use crate::validation::normalize_password;
+use crate::error::Error;
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
+use domain::validation::normalize_password;
 use rand_core::OsRng;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Semaphore;
@@ -120,7 +120,7 @@ impl PasswordHasher {
         let params = params()?;
         let mut areas: Vec<Vec<Block>> = (0..workers).map(|_| work_area(&params)).collect();
         let decoy_hash = match areas.first_mut() {
-            Some(area) => hash_with(&crate::server::token::generate().secret, area)?,
+            Some(area) => hash_with(&crate::token::generate().secret, area)?,
             None => return Err(Error::internal("no hashing work area")),
         };
         Ok(PasswordHasher {

@@ -28,7 +28,7 @@ impl std::fmt::Debug for UserRow {
 /// "xn--bcher-kva.example" and "BÜCHER．example" are one domain; "straße.example" and
 /// "strasse.example" are two).
 pub fn email_lookup(email: &str) -> String {
-    let normalized = crate::validation::normalize_password(email.trim());
+    let normalized = domain::validation::normalize_password(email.trim());
     match normalized.rsplit_once('@') {
         Some((local, domain)) => {
             let domain = idna::domain_to_ascii(domain)

@@ -1,11 +1,11 @@
 //! Server-side sessions: creation at sign-in, lookup on every request, timeouts, sign-out.
 
-use crate::server::config::Settings;
-use crate::server::db::attempt_counters::Settlement;
-pub use crate::server::db::sessions::Checked;
-use crate::server::db::sessions::{self as repo, NewSession};
-use crate::server::error::Error;
-use crate::server::token;
+use crate::config::Settings;
+use crate::db::attempt_counters::Settlement;
+pub use crate::db::sessions::Checked;
+use crate::db::sessions::{self as repo, NewSession};
+use crate::error::Error;
+use crate::token;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -63,7 +63,7 @@ pub enum Proved {
 }
 
 /// Which kind of session to create.
-pub use crate::server::db::sessions::Level;
+pub use crate::db::sessions::Level;
 
 /// A challenge left unanswered this long is over: the person signs in again.
 pub const CHALLENGE_LIFETIME: time::Duration = time::Duration::minutes(10);
@@ -134,7 +134,7 @@ pub fn trusted_browser_cookie(settings: &Settings, secret: &str) -> String {
 }
 
 pub fn recognised_browser_cookie(settings: &Settings, secret: &str) -> String {
-    let max_age = crate::server::browsers::COOKIE_DAYS * 86_400;
+    let max_age = crate::browsers::COOKIE_DAYS * 86_400;
     cookie(settings, recognised_cookie_name(settings), secret, max_age)
 }
 

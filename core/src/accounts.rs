@@ -1,18 +1,18 @@
 //! Account services: sign-up, sign-in, password change. Server functions are thin adapters over
 //! these; tests call them directly with an injected `now`.
 
-use crate::secret::Secret;
-use crate::server::AppState;
-use crate::server::browsers::{self, BrowserTokens};
-use crate::server::db::events::record_for as record;
-use crate::server::db::sessions::CompletedSignIn;
-use crate::server::db::{self, factors, sessions as session_repo, trusted_browsers, users};
-use crate::server::error::Error;
-use crate::server::security_log::{Check, SecurityEvent, SignedInWith, SignedOutElsewhere};
-use crate::server::sessions::{self, ClientInfo, CurrentSession, Level, Proved};
-use crate::server::throttle::{self, Attempt, Counter, Subject};
-use crate::server::two_factor::{self, ChallengeDecision};
-use crate::validation;
+use crate::CoreState;
+use crate::browsers::{self, BrowserTokens};
+use crate::db::events::record_for as record;
+use crate::db::sessions::CompletedSignIn;
+use crate::db::{self, factors, sessions as session_repo, trusted_browsers, users};
+use crate::error::Error;
+use crate::security_log::{Check, SecurityEvent, SignedInWith, SignedOutElsewhere};
+use crate::sessions::{self, ClientInfo, CurrentSession, Level, Proved};
+use crate::throttle::{self, Attempt, Counter, Subject};
+use crate::two_factor::{self, ChallengeDecision};
+use domain::secret::Secret;
+use domain::validation;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -42,7 +42,7 @@ impl std::fmt::Debug for SignedIn {
 
 #[tracing::instrument(skip_all)]
 pub async fn sign_up(
-    state: &AppState,
+    state: &CoreState,
     email: &str,
     password: &str,
     password_confirm: &str,
@@ -78,7 +78,7 @@ pub struct NewAccount<'a> {
 /// address, and their hashing has a smaller share of the hashers than sign-ins.
 #[tracing::instrument(skip_all)]
 pub async fn sign_up_replacing(
-    state: &AppState,
+    state: &CoreState,
     form: NewAccount<'_>,
     previous_secret: Option<&str>,
     browser: &BrowserTokens,
@@ -139,7 +139,7 @@ pub async fn sign_up_replacing(
         Err(err) => return Err(err.into()),
     };
     if let Some(previous) = previous_secret {
-        session_repo::delete_by_token_hash(&mut *tx, &crate::server::token::hash(previous)).await?;
+        session_repo::delete_by_token_hash(&mut *tx, &crate::token::hash(previous)).await?;
     }
     let session_secret = sessions::start(&mut *tx, user.id, Proved::Password, client, now).await?;
     let recognised_browser = browsers::remember(&mut *tx, user.id, browser, now).await?;
@@ -160,7 +160,7 @@ pub async fn sign_up_replacing(
 /// session id always changes at sign-in.
 #[tracing::instrument(skip_all)]
 pub async fn sign_in(
-    state: &AppState,
+    state: &CoreState,
     email: &str,
     password: &str,
     previous_secret: Option<&str>,
@@ -187,7 +187,7 @@ pub async fn sign_in(
 /// comes next) unless the browser's trusted-browser token is valid for it.
 #[tracing::instrument(skip_all)]
 pub async fn sign_in_from(
-    state: &AppState,
+    state: &CoreState,
     email: &str,
     password: &str,
     previous_secret: Option<&str>,
@@ -276,8 +276,7 @@ pub async fn sign_in_from(
         }
     };
     if let Some(previous) = previous_secret {
-        session_repo::delete_by_token_hash(&state.pool, &crate::server::token::hash(previous))
-            .await?;
+        session_repo::delete_by_token_hash(&state.pool, &crate::token::hash(previous)).await?;
     }
     let Some(mut factors) = seen.take() else {
         return Err(Error::internal("a matched account without its factors"));
@@ -298,7 +297,7 @@ pub async fn sign_in_from(
         let recognised_browser = (!needs_second_factor).then(|| browsers::token_for(browser));
         let recognised_hash = recognised_browser
             .as_ref()
-            .map(|secret| crate::server::token::hash(secret.expose()));
+            .map(|secret| crate::token::hash(secret.expose()));
         let (signed_in_with, trusted_browser) = match &decision {
             ChallengeDecision::TrustedBrowser { id, new_secret } => (
                 SignedInWith::TrustedBrowser {
@@ -370,7 +369,7 @@ pub async fn sign_in_from(
 
 #[tracing::instrument(skip_all)]
 pub async fn sign_out(
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
     client: &ClientInfo,
     now: OffsetDateTime,
@@ -392,7 +391,7 @@ pub async fn sign_out(
 /// The account of a signed-in session (`Unauthenticated` if it was deleted meanwhile).
 #[tracing::instrument(skip_all)]
 pub async fn signed_in_user(
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
 ) -> Result<users::UserRow, Error> {
     users::find_by_id(&state.pool, session.user_id)
@@ -411,7 +410,7 @@ pub struct AccountSummary {
 
 #[tracing::instrument(skip_all)]
 pub async fn overview(
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
     now: OffsetDateTime,
 ) -> Result<AccountSummary, Error> {
@@ -454,7 +453,7 @@ impl std::fmt::Debug for PasswordChanged {
 /// of the session would know.
 #[tracing::instrument(skip_all)]
 pub async fn change_password(
-    state: &AppState,
+    state: &CoreState,
     session: &CurrentSession,
     change: PasswordChange<'_>,
     browser: &BrowserTokens,

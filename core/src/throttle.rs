@@ -16,13 +16,13 @@
 //! An attempt dropped half-way (the client went away, a timeout) is taken back when its
 //! [`Attempt`] is dropped, and stale in-flight counts expire.
 
-use crate::server::attempts;
-use crate::server::db::attempt_counters::{self as repo, ConsecutiveRule};
-use crate::server::db::events;
-use crate::server::db::users;
-use crate::server::error::Error;
-use crate::server::security_log::SecurityEvent;
-use crate::server::sessions::ClientInfo;
+use crate::attempts;
+use crate::db::attempt_counters::{self as repo, ConsecutiveRule};
+use crate::db::events;
+use crate::db::users;
+use crate::error::Error;
+use crate::security_log::SecurityEvent;
+use crate::sessions::ClientInfo;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
@@ -555,7 +555,7 @@ pub async fn clear(pool: &PgPool, counter: Counter<'_>) -> Result<bool, sqlx::Er
     repo::clear(pool, &counter.key()).await
 }
 
-pub use crate::server::security_log::Check;
+pub use crate::security_log::Check;
 
 /// Whose account a refusal concerns, if any: a known user, or the address someone tried (an
 /// address without an account is logged nowhere).
@@ -649,7 +649,7 @@ async fn log_refusal(
 #[tracing::instrument(skip_all)]
 pub async fn begin_in_session(
     pool: &PgPool,
-    session: &crate::server::sessions::CurrentSession,
+    session: &crate::sessions::CurrentSession,
     account_guard: Option<Counter<'_>>,
     check: Check,
     client: &ClientInfo,
@@ -660,7 +660,7 @@ pub async fn begin_in_session(
     match begin(pool, &counters, now).await? {
         Ok(attempt) => Ok(attempt),
         Err(refused) if refused.refusal == Refusal::Locked && refused.kind == "session" => {
-            crate::server::db::sessions::delete(pool, session.session_id).await?;
+            crate::db::sessions::delete(pool, session.session_id).await?;
             Err(Error::Unauthenticated)
         }
         Err(refused) => Err(refused_error(

@@ -1,7 +1,7 @@
 //! Product settings: the `[keyward]` section of `Leptos.toml` holds the documented defaults, and
 //! each key can be overridden by an environment variable named `KEYWARD_` + the key in capitals.
 
-use crate::validation::{CompositionRules, PasswordPolicy};
+use domain::validation::{CompositionRules, PasswordPolicy};
 use std::str::FromStr;
 use std::time::Duration;
 

@@ -2,8 +2,8 @@
 //! (and later the REST API) turn each variant into their own words and status, in one place
 //! (`api::present`), so that a message is written once and can be translated.
 
-use crate::error::StepUpProof;
-use crate::validation::{Invalid, ProofKind};
+use domain::StepUpProof;
+use domain::validation::{Invalid, ProofKind};
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Error {

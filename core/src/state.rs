@@ -1,17 +1,15 @@
-use crate::server::clock::Clock;
-use crate::server::config::{ENCRYPTION_KEYS_VAR, Settings};
-use crate::server::crypto::KeyRing;
-use crate::server::password::PasswordHasher;
-use axum::extract::FromRef;
-use leptos::config::LeptosOptions;
+use crate::clock::Clock;
+use crate::config::{ENCRYPTION_KEYS_VAR, Settings};
+use crate::crypto::KeyRing;
+use crate::password::PasswordHasher;
 use sqlx::PgPool;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-/// Everything a request needs, handed to server functions by context (no globals).
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
+/// What the services need: the database, settings, the hasher, keys and the clock. Built once
+/// at start-up and shared (no globals); the web layer wraps it with what rendering needs.
+#[derive(Clone)]
+pub struct CoreState {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
     pub hasher: PasswordHasher,
@@ -22,14 +20,10 @@ pub struct AppState {
 }
 
 /// The shipped common-password list (see THIRD_PARTY.md), also served to browsers.
-pub const COMMON_PASSWORDS: &str = include_str!("../../../public/common-passwords.txt");
+pub const COMMON_PASSWORDS: &str = include_str!("../../public/common-passwords.txt");
 
-impl AppState {
-    pub fn new(
-        leptos_options: LeptosOptions,
-        pool: PgPool,
-        settings: Settings,
-    ) -> Result<Self, String> {
+impl CoreState {
+    pub fn new(pool: PgPool, settings: Settings) -> Result<Self, String> {
         let hasher = PasswordHasher::new(settings.hash_workers(), settings.hash_queue_length)
             .map_err(|e| format!("cannot start the password hasher: {e}"))?;
         let spec = settings.encryption_keys.as_ref().ok_or_else(|| {
@@ -40,12 +34,13 @@ impl AppState {
             )
         })?;
         let keys = KeyRing::parse(&spec.0).map_err(|e| format!("{ENCRYPTION_KEYS_VAR}: {e}"))?;
-        Ok(AppState {
-            leptos_options,
+        Ok(CoreState {
             pool,
             settings: Arc::new(settings),
             hasher,
-            common_passwords: Arc::new(crate::validation::parse_common_passwords(COMMON_PASSWORDS)),
+            common_passwords: Arc::new(domain::validation::parse_common_passwords(
+                COMMON_PASSWORDS,
+            )),
             keys: Arc::new(keys),
             clock: Clock::System,
         })

@@ -69,7 +69,6 @@ mod tests {
         assert_eq!(secret.expose(), "hunter2 hunter2");
     }
 
-    #[cfg(feature = "ssr")]
     #[test]
     fn a_secret_crosses_the_wire_as_the_plain_string() {
         let json = serde_json::to_string(&Form {

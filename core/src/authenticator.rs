@@ -1,12 +1,12 @@
 //! Authenticator-app factors: enrollment (a pending secret that becomes active only once a code
 //! from it is verified) and verification of codes at sign-in. Services take `now` from the caller.
 
-use crate::server::crypto::KeyRing;
-use crate::server::db::factors::{self, FactorState};
-use crate::server::db::totp_factors::{self, NewPendingTotp, TotpFactor};
-use crate::server::error::Error;
-use crate::server::totp::TotpSecret;
-use crate::validation::OtpCode;
+use crate::crypto::KeyRing;
+use crate::db::factors::{self, FactorState};
+use crate::db::totp_factors::{self, NewPendingTotp, TotpFactor};
+use crate::error::Error;
+use crate::totp::TotpSecret;
+use domain::validation::OtpCode;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -245,7 +245,7 @@ pub struct KeyUsage {
 #[tracing::instrument(skip_all)]
 pub async fn key_usage(pool: &PgPool, keys: &KeyRing) -> Result<KeyUsage, Error> {
     let sealed = totp_factors::count_per_key(pool).await?;
-    let sets = crate::server::db::backup_codes::sets_per_key(pool).await?;
+    let sets = crate::db::backup_codes::sets_per_key(pool).await?;
     let mut usage = KeyUsage::default();
     let mut ids: Vec<String> = keys.key_ids().map(str::to_owned).collect();
     for id in sealed

@@ -1,6 +1,6 @@
 //! Backup (look-up) codes: ten single-use codes shown once, stored only as keyed hashes.
 
-use crate::validation::{
+use domain::validation::{
     BACKUP_CODE_ALPHABET as ALPHABET, BACKUP_CODE_CHARS as CHARS_PER_CODE, BackupCode,
 };
 use hmac::{Hmac, Mac};

@@ -1,5 +1,5 @@
 use super::attempt_counters::Settlement;
-use crate::server::security_log::SecurityEvent;
+use crate::security_log::SecurityEvent;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;

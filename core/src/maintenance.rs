@@ -2,9 +2,9 @@
 //! counters, expired trusted browsers, abandoned authenticator setups, browsers unused for a
 //! year. Run now and then by every server process (each statement is safe to run twice).
 
-use crate::server::config::Settings;
-use crate::server::db::{factors, sessions as session_repo, trusted_browsers};
-use crate::server::{browsers, sessions, throttle};
+use crate::config::Settings;
+use crate::db::{factors, sessions as session_repo, trusted_browsers};
+use crate::{browsers, sessions, throttle};
 use time::OffsetDateTime;
 
 /// What one sweep removed.

@@ -4,9 +4,9 @@
 //! guessing, which apply to unknown browsers only, so whoever guesses at an address cannot keep
 //! its owner out of their own browser. A trusted browser is recognised too.
 
-use crate::secret::Secret;
-use crate::server::db::{recognised_browsers, trusted_browsers, users};
-use crate::server::token;
+use crate::db::{recognised_browsers, trusted_browsers, users};
+use crate::token;
+use domain::secret::Secret;
 use sqlx::PgExecutor;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;

@@ -76,6 +76,13 @@ pub trait CommonPasswords {
     fn contains(&self, candidate: &str) -> bool;
 }
 
+/// A list that may not have arrived yet (the browser downloads it): empty until it has.
+impl<T: CommonPasswords> CommonPasswords for Option<std::sync::Arc<T>> {
+    fn contains(&self, candidate: &str) -> bool {
+        self.as_ref().is_some_and(|list| list.contains(candidate))
+    }
+}
+
 /// Used in the browser until the list has been downloaded: the server still checks the list.
 pub struct NoCommonPasswords;
 
