@@ -4,6 +4,8 @@
 #[cfg(feature = "ssr")]
 pub mod present;
 pub mod two_factor;
+#[cfg(feature = "ssr")]
+pub mod user_agent;
 
 use crate::error::AppError;
 use crate::secret::Secret;
@@ -34,7 +36,7 @@ pub async fn sign_up(
     context::respond(
         async {
             let state = context::state()?;
-            let request = context::request_session()?;
+            let caller = context::caller()?;
             let signed_in = accounts::sign_up_replacing(
                 &state,
                 accounts::NewAccount {
@@ -42,9 +44,9 @@ pub async fn sign_up(
                     password: password.expose(),
                     password_confirm: password_confirm.expose(),
                 },
-                request.presented_secret.as_ref().map(Secret::expose),
-                &request.browser,
-                &request.client,
+                caller.presented_secret.as_ref().map(Secret::expose),
+                &caller.browser,
+                &caller.client,
                 state.clock.now(),
             )
             .await?;
@@ -65,14 +67,14 @@ pub async fn sign_in(email: String, password: Secret) -> Result<(), AppError> {
     context::respond(
         async {
             let state = context::state()?;
-            let request = context::request_session()?;
+            let caller = context::caller()?;
             let signed_in = accounts::sign_in_from(
                 &state,
                 &email,
                 password.expose(),
-                request.presented_secret.as_ref().map(Secret::expose),
-                &request.browser,
-                &request.client,
+                caller.presented_secret.as_ref().map(Secret::expose),
+                &caller.browser,
+                &caller.client,
                 state.clock.now(),
             )
             .await?;
@@ -95,17 +97,17 @@ pub async fn sign_in(email: String, password: Secret) -> Result<(), AppError> {
 
 #[server]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::server::{accounts, context, sessions};
+    use crate::server::{accounts, context, cookies, sessions};
     context::respond(
         async {
             let state = context::state()?;
-            let request = context::request_session()?;
-            if let Some(session) = &request.session {
-                accounts::sign_out(&state, session, &request.client, state.clock.now()).await?;
-            } else if let Some(secret) = &request.presented_secret {
+            let caller = context::caller()?;
+            if let Some(session) = &caller.session {
+                accounts::sign_out(&state, session, &caller.client, state.clock.now()).await?;
+            } else if let Some(secret) = &caller.presented_secret {
                 sessions::end(&state.pool, secret.expose()).await?;
             }
-            context::set_cookie(&sessions::clearing_cookie(&state.settings))?;
+            context::set_cookie(&cookies::clearing_cookie(&state.settings))?;
             leptos_axum::redirect(crate::routes::Page::SignIn.path());
             Ok(())
         }
@@ -142,19 +144,19 @@ pub async fn change_password(
     context::respond(
         async {
             let state = context::state()?;
-            let request = context::request_session()?;
-            let session = request.session.ok_or(AppError::Unauthenticated)?;
+            let caller = context::caller()?;
+            let session = caller.signed_in()?;
             let changed = accounts::change_password(
                 &state,
-                &session,
+                session,
                 accounts::PasswordChange {
                     current_password: current_password.expose(),
                     new_password: new_password.expose(),
                     new_password_confirm: new_password_confirm.expose(),
                     sign_out_other_sessions,
                 },
-                &request.browser,
-                &request.client,
+                &caller.browser,
+                &caller.client,
                 state.clock.now(),
             )
             .await?;

@@ -89,9 +89,9 @@ pub fn days_text(days: u64) -> String {
 fn signed_in_email() -> Option<String> {
     #[cfg(feature = "ssr")]
     {
-        crate::server::context::request_session()
+        crate::server::context::caller()
             .ok()
-            .and_then(|request| request.session)
+            .and_then(|caller| caller.session)
             .map(|session| session.email)
     }
     #[cfg(not(feature = "ssr"))]

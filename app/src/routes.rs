@@ -34,9 +34,9 @@ pub enum Access {
     SignedIn,
 }
 
-/// How far the caller of a page request has signed in.
+/// How far a caller has signed in: what the page guard decides by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Caller {
+pub enum Progress {
     Visitor,
     /// Password given, second factor pending.
     InChallenge,
@@ -106,20 +106,20 @@ impl Page {
 /// Where a page request goes instead of the page, if anywhere: deny by default, so a caller
 /// in the middle of signing in sees nothing but the challenge and the visitor pages (they may
 /// start over), and a path that is not a page is not rendered for them either.
-pub fn redirect_for(page: Option<Page>, caller: Caller) -> Option<Page> {
+pub fn redirect_for(page: Option<Page>, caller: Progress) -> Option<Page> {
     let Some(page) = page else {
-        return (caller == Caller::InChallenge).then_some(Page::Challenge);
+        return (caller == Progress::InChallenge).then_some(Page::Challenge);
     };
     match (page.access(), caller) {
         (Access::Anyone, _) => None,
-        (Access::Visitor, Caller::SignedIn) => Some(Page::HOME),
-        (Access::Visitor, Caller::Visitor | Caller::InChallenge) => None,
-        (Access::Challenge, Caller::InChallenge) => None,
-        (Access::Challenge, Caller::SignedIn) => Some(Page::HOME),
-        (Access::Challenge, Caller::Visitor) => Some(Page::SignIn),
-        (Access::SignedIn, Caller::SignedIn) => None,
-        (Access::SignedIn, Caller::InChallenge) => Some(Page::Challenge),
-        (Access::SignedIn, Caller::Visitor) => Some(Page::SignIn),
+        (Access::Visitor, Progress::SignedIn) => Some(Page::HOME),
+        (Access::Visitor, Progress::Visitor | Progress::InChallenge) => None,
+        (Access::Challenge, Progress::InChallenge) => None,
+        (Access::Challenge, Progress::SignedIn) => Some(Page::HOME),
+        (Access::Challenge, Progress::Visitor) => Some(Page::SignIn),
+        (Access::SignedIn, Progress::SignedIn) => None,
+        (Access::SignedIn, Progress::InChallenge) => Some(Page::Challenge),
+        (Access::SignedIn, Progress::Visitor) => Some(Page::SignIn),
     }
 }
 
@@ -316,7 +316,7 @@ mod tests {
 
     #[test]
     fn the_guard_denies_what_the_table_does_not_allow() {
-        use Caller::*;
+        use Progress::*;
         assert_eq!(
             redirect_for(Some(Page::Account), Visitor),
             Some(Page::SignIn)

@@ -17,6 +17,7 @@ pub mod db;
 pub mod error;
 pub mod maintenance;
 pub mod password;
+pub mod policy;
 pub mod security_log;
 pub mod sessions;
 pub mod state;
@@ -24,7 +25,6 @@ pub mod throttle;
 pub mod token;
 pub mod totp;
 pub mod two_factor;
-pub mod user_agent;
 
 pub use error::Error;
 pub use state::CoreState;

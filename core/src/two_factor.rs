@@ -17,10 +17,9 @@ use crate::security_log::{
 };
 use crate::sessions::{self, ClientInfo, CurrentSession, PendingChallenge, Proved};
 use crate::throttle::{self, Counter, Subject};
-use crate::token;
 use crate::totp::TotpSecret;
 use crate::{accounts, authenticator};
-use domain::StepUpProof;
+use crate::{policy, token};
 use domain::secret::Secret;
 use domain::validation::{self, BackupCode, OtpCode, SecondFactorProof};
 use time::OffsetDateTime;
@@ -86,21 +85,8 @@ fn recent_enough(
     window: time::Duration,
     now: OffsetDateTime,
 ) -> Result<(), Error> {
-    if has_factor {
-        if session.second_factor_within(window, now) {
-            return Ok(());
-        }
-        return Err(Error::StepUpRequired {
-            proof: StepUpProof::SecondFactor,
-        });
-    }
-    if session.any_check_within(window, now) {
-        Ok(())
-    } else {
-        Err(Error::StepUpRequired {
-            proof: StepUpProof::Password,
-        })
-    }
+    policy::sensitive_change(has_factor, session, window, now)
+        .map_err(|proof| Error::StepUpRequired { proof })
 }
 
 fn step_up_window(state: &CoreState) -> Result<time::Duration, Error> {
@@ -351,8 +337,7 @@ pub async fn overview(
 }
 
 /// Wizard step 1: a new pending secret, to be shown once (as a QR code of `key_uri` and as a
-/// key to type) and never again. `Debug` leaves the secret out.
-#[derive(Debug)]
+/// key to type) and never again. `Debug` leaves the secret out, and the key URI, which holds it.
 pub struct TotpEnrollment {
     pub factor_id: Uuid,
     pub secret: TotpSecret,
@@ -382,6 +367,15 @@ pub async fn begin_totp_setup(
         key_uri,
         replacing,
     })
+}
+
+impl std::fmt::Debug for TotpEnrollment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TotpEnrollment")
+            .field("factor_id", &self.factor_id)
+            .field("replacing", &self.replacing)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A fresh set of backup codes for `account` (its address), shown once. `Debug` shows no code.

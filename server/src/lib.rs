@@ -168,7 +168,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 /// in the middle of signing in is sent back to the challenge instead (the route table denies by
 /// default).
 async fn not_found_page(State(state): State<AppState>, request: Request) -> Response {
-    if let Some(to) = app::routes::redirect_for(None, middleware::caller_of(&request)) {
+    if let Some(to) = app::routes::redirect_for(None, middleware::progress_of(&request)) {
         return Redirect::to(to.path()).into_response();
     }
     let options = state.leptos_options.clone();

@@ -3,12 +3,13 @@
 //! mapping of undecodable server-function requests to 400.
 
 use app::error::AppError;
-use app::routes::{self, Caller, Page};
+use app::routes::{self, Page, Progress};
 use app::secret::Secret;
 use app::server::AppState;
 use app::server::browsers::BrowserTokens;
 use app::server::config::Settings;
-use app::server::context::{CspNonce, RequestSession};
+use app::server::context::{Caller, CspNonce};
+use app::server::cookies;
 use app::server::sessions::{self, Authenticated, ClientInfo};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -207,10 +208,10 @@ pub async fn load_session(
                 .map(Secret::new)
         };
         (
-            cookie(sessions::token_from_cookie_header),
+            cookie(cookies::token_from_cookie_header),
             BrowserTokens {
-                recognised: cookie(sessions::recognised_token_from_cookie_header),
-                trusted: cookie(sessions::trusted_token_from_cookie_header),
+                recognised: cookie(cookies::recognised_token_from_cookie_header),
+                trusted: cookie(cookies::trusted_token_from_cookie_header),
             },
         )
     };
@@ -234,7 +235,7 @@ pub async fn load_session(
         Some(Authenticated::Challenge(challenge)) => (None, Some(challenge)),
         None => (None, None),
     };
-    request.extensions_mut().insert(RequestSession {
+    request.extensions_mut().insert(Caller {
         session,
         challenge,
         browser,
@@ -288,12 +289,11 @@ pub async fn malformed_requests_are_client_errors(request: Request, next: Next) 
 }
 
 /// How far the caller of `request` has signed in, as [`load_session`] found.
-pub fn caller_of(request: &Request) -> Caller {
-    match request.extensions().get::<RequestSession>() {
-        Some(r) if r.session.is_some() => Caller::SignedIn,
-        Some(r) if r.challenge.is_some() => Caller::InChallenge,
-        _ => Caller::Visitor,
-    }
+pub fn progress_of(request: &Request) -> Progress {
+    request
+        .extensions()
+        .get::<Caller>()
+        .map_or(Progress::Visitor, Caller::progress)
 }
 
 /// Server-side redirects for pages, as the route table ([`app::routes`]) says who may open
@@ -305,7 +305,7 @@ pub async fn page_guard(request: Request, next: Next) -> Response {
     }
     let page = Page::at(request.uri().path());
     if page.is_some()
-        && let Some(to) = routes::redirect_for(page, caller_of(&request))
+        && let Some(to) = routes::redirect_for(page, progress_of(&request))
     {
         return Redirect::to(to.path()).into_response();
     }

@@ -6,13 +6,13 @@
 use crate::api::two_factor::{
     BackupCodeSet, SecurityOverview, SignedOutElsewhere, TotpSetup, TrustedBrowser, TwoFactorStatus,
 };
+use crate::api::user_agent;
 use crate::error::AppError;
 use crate::server::Error;
 use crate::server::security_log;
 use crate::server::two_factor::{
     IssuedBackupCodes, SecuritySummary, TotpEnrollment, TrustedBrowserSummary, TwoFactorSummary,
 };
-use crate::server::user_agent;
 use crate::validation::ProofKind;
 
 /// The words and status of every outcome a service refuses with: one message per outcome,
@@ -61,17 +61,13 @@ impl From<Error> for AppError {
                 "code",
                 "This setup has expired. Start again to get a new QR code.",
             ),
-            Error::WrongSetupCode { attempts_left } => {
-                let plural = if attempts_left == 1 {
-                    "attempt"
-                } else {
-                    "attempts"
-                };
-                AppError::field(
-                    "code",
-                    format!("That code didn't match. {attempts_left} {plural} left."),
-                )
-            }
+            Error::WrongSetupCode { attempts_left } => AppError::field(
+                "code",
+                format!(
+                    "That code didn't match. {}.",
+                    attempts_left_words(attempts_left)
+                ),
+            ),
             Error::SetupAttemptsUsedUp => AppError::field(
                 "code",
                 "Too many wrong codes. Start again to get a new QR code.",
@@ -91,6 +87,27 @@ impl From<Error> for AppError {
             ),
         }
     }
+}
+
+/// A wrong code at the sign-in challenge, with the tries that remain in it.
+pub fn wrong_challenge_code(attempts_left: i32) -> AppError {
+    AppError::field(
+        "code",
+        format!(
+            "That code didn't work. {}.",
+            attempts_left_words(attempts_left)
+        ),
+    )
+}
+
+/// "1 attempt left", "3 attempts left".
+fn attempts_left_words(attempts_left: i32) -> String {
+    let plural = if attempts_left == 1 {
+        "attempt"
+    } else {
+        "attempts"
+    };
+    format!("{attempts_left} {plural} left")
 }
 
 /// A date as the pages show it: "27 Nov 2026".
@@ -241,6 +258,10 @@ mod tests {
         assert_eq!(
             left(3).as_deref(),
             Some("That code didn't match. 3 attempts left.")
+        );
+        assert_eq!(
+            wrong_challenge_code(4).message_for("code").as_deref(),
+            Some("That code didn't work. 4 attempts left.")
         );
         // What is not a refusal keeps its kind (and so its status).
         assert_eq!(

@@ -118,12 +118,12 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
     context::respond(
         async {
             let state = context::state()?;
-            let (session, _) = context::require_session()?;
-            let request = context::request_session()?;
+            let caller = context::caller()?;
+            let session = caller.signed_in()?;
             let summary = two_factor::overview(
                 &state,
-                &session,
-                request.browser.trusted.as_ref().map(Secret::expose),
+                session,
+                caller.browser.trusted.as_ref().map(Secret::expose),
                 state.clock.now(),
             )
             .await?;
@@ -140,13 +140,13 @@ pub async fn confirm_identity(password: Secret) -> Result<(), AppError> {
     context::respond(
         async {
             let state = context::state()?;
-            let request = context::request_session()?;
-            let session = request.session.ok_or(AppError::Unauthenticated)?;
+            let caller = context::caller()?;
+            let session = caller.signed_in()?;
             let secret = two_factor::confirm_identity(
                 &state,
-                &session,
+                session,
                 password.expose(),
-                &request.client,
+                &caller.client,
                 state.clock.now(),
             )
             .await?;
@@ -206,26 +206,26 @@ pub async fn confirm_totp_setup(
     factor_id: String,
     code: Secret,
 ) -> Result<SetupConfirmed, AppError> {
-    use crate::server::{context, sessions, two_factor};
+    use crate::server::{context, cookies, two_factor};
     context::respond(
         async {
             let state = context::state()?;
-            let request = context::request_session()?;
-            let session = request.session.ok_or(AppError::Unauthenticated)?;
+            let caller = context::caller()?;
+            let session = caller.signed_in()?;
             let code = OtpCode::parse(code.expose()).map_err(|m| AppError::field("code", m))?;
             let confirmed = two_factor::confirm_totp_setup(
                 &state,
-                &session,
+                session,
                 &factor_id,
                 &code,
-                &request.browser,
-                &request.client,
+                &caller.browser,
+                &caller.client,
                 state.clock.now(),
             )
             .await?;
             context::set_session_cookie(&state.settings, &confirmed.session_secret)?;
             // Every trusted browser was revoked, this one too.
-            context::set_cookie(&sessions::clearing_trusted_browser_cookie(&state.settings))?;
+            context::set_cookie(&cookies::clearing_trusted_browser_cookie(&state.settings))?;
             Ok(SetupConfirmed {
                 backup_codes: confirmed.backup_codes.map(present::backup_code_set),
                 signed_out: present::signed_out(confirmed.signed_out),
@@ -267,21 +267,21 @@ pub async fn regenerate_backup_codes() -> Result<BackupCodeSet, AppError> {
 /// Turns two-factor off; returns what was signed out elsewhere.
 #[server]
 pub async fn disable_two_factor() -> Result<SignedOutElsewhere, AppError> {
-    use crate::server::{context, sessions, two_factor};
+    use crate::server::{context, cookies, two_factor};
     context::respond(
         async {
             let state = context::state()?;
-            let request = context::request_session()?;
-            let session = request.session.ok_or(AppError::Unauthenticated)?;
+            let caller = context::caller()?;
+            let session = caller.signed_in()?;
             let signed_out = two_factor::disable(
                 &state,
-                &session,
-                &request.browser,
-                &request.client,
+                session,
+                &caller.browser,
+                &caller.client,
                 state.clock.now(),
             )
             .await?;
-            context::set_cookie(&sessions::clearing_trusted_browser_cookie(&state.settings))?;
+            context::set_cookie(&cookies::clearing_trusted_browser_cookie(&state.settings))?;
             Ok(present::signed_out(signed_out))
         }
         .await,
@@ -313,12 +313,12 @@ pub async fn answer_challenge(
     #[server(default)] trust_browser: bool,
 ) -> Result<(), AppError> {
     use crate::server::two_factor::{self, ChallengeAnswer, ChallengeOutcome};
-    use crate::server::{context, sessions};
+    use crate::server::{context, cookies};
     context::respond(
         async {
             let state = context::state()?;
-            let request = context::request_session()?;
-            let Some(challenge) = request.challenge else {
+            let caller = context::caller()?;
+            let Some(challenge) = caller.challenge else {
                 // Expired or already answered (in another tab, say): start from the password.
                 leptos_axum::redirect(Page::SignIn.path());
                 return Ok(());
@@ -333,8 +333,8 @@ pub async fn answer_challenge(
                     proof,
                     trust_browser,
                 },
-                &request.browser,
-                &request.client,
+                &caller.browser,
+                &caller.client,
                 state.clock.now(),
             )
             .await?;
@@ -356,15 +356,7 @@ pub async fn answer_challenge(
                     Ok(())
                 }
                 ChallengeOutcome::Wrong { attempts_left } => {
-                    let plural = if attempts_left == 1 {
-                        "attempt"
-                    } else {
-                        "attempts"
-                    };
-                    Err(AppError::field(
-                        "code",
-                        format!("That code didn't work. {attempts_left} {plural} left."),
-                    ))
+                    Err(present::wrong_challenge_code(attempts_left))
                 }
                 ChallengeOutcome::Gone => {
                     // Already answered (a double submit) or expired: the page guard sends the
@@ -373,7 +365,7 @@ pub async fn answer_challenge(
                     Ok(())
                 }
                 ChallengeOutcome::Restart => {
-                    context::set_cookie(&sessions::clearing_cookie(&state.settings))?;
+                    context::set_cookie(&cookies::clearing_cookie(&state.settings))?;
                     leptos_axum::redirect(&Page::SignIn.with_notice(Notice::ChallengeEnded));
                     Ok(())
                 }

@@ -6,6 +6,7 @@
 pub use keyward_core::*;
 
 pub mod context;
+pub mod cookies;
 
 use crate::error::AppError;
 use leptos::config::LeptosOptions;
