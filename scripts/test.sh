@@ -29,8 +29,8 @@ if [ "$only" = all ]; then
   step "check: shellcheck (scripts, bench, CI)"
   shellcheck scripts/*.sh bench/*.sh .ci/run
 
-  step "check: clippy (server: domain, keyward-core, app+ssr, server)"
-  cargo clippy -p domain -p keyward-core --all-targets -- -D warnings
+  step "check: clippy (server: domain, keyward-core, test-support, app+ssr, server)"
+  cargo clippy -p domain -p keyward-core -p test-support --all-targets -- -D warnings
   cargo clippy -p app --features ssr --all-targets -- -D warnings
   cargo clippy -p server --all-targets -- -D warnings
   step "check: clippy (browser: domain, frontend on wasm32)"

@@ -258,20 +258,9 @@ async fn saturated_hashing_answers_busy_instead_of_queueing(pool: PgPool) {
         settings(&[("max_concurrent_hashes", "1"), ("hash_queue_length", "0")]),
     );
     let client = client();
-    // The one hashing slot is taken by a deliberately slow verification (its cost comes from
-    // the stored parameters: 64 MiB, 20 passes), admitted before any sign-in starts: the
-    // outcome does not depend on how the sign-ins interleave.
-    const SLOW_PHC: &str = "$argon2id$v=19$m=65536,t=20,p=1$c29tZXNhbHRzb21lc2FsdA$\
-                            AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-    let hasher = state.hasher.clone();
-    let slow = tokio::spawn(async move {
-        hasher
-            .verify("anything".to_owned(), Some(SLOW_PHC.to_owned()))
-            .await
-    });
-    // Let the spawned verification run up to its wait for the blocking thread (this runtime
-    // has one thread: the task has been polled, and admitted, once we are polled again).
-    tokio::task::yield_now().await;
+    // The one hashing slot is taken by a deliberately slow verification, admitted before any
+    // sign-in starts: the outcome does not depend on how the sign-ins interleave.
+    let slow = test_support::hold_a_hashing_slot(&state.hasher).await;
 
     let attempts = (0..5)
         .map(|_| accounts::sign_in(&state, "nobody@example.com", PASSWORD, None, &client, t0()));
@@ -282,10 +271,7 @@ async fn saturated_hashing_answers_busy_instead_of_queueing(pool: PgPool) {
     );
 
     // Once the slot is free, a sign-in is checked again.
-    assert!(
-        !slow.await.unwrap().unwrap(),
-        "a made-up hash never matches"
-    );
+    assert!(!slow.await.unwrap(), "a made-up hash never matches");
     let after =
         accounts::sign_in(&state, "nobody@example.com", PASSWORD, None, &client, t0()).await;
     assert!(matches!(after, Err(Error::InvalidCredentials)), "{after:?}");

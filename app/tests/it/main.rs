@@ -25,23 +25,7 @@ use app::validation::{BackupCode, Invalid, OtpCode, ProofKind, SecondFactorProof
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-pub fn settings(overrides: &[(&str, &str)]) -> Settings {
-    let mut overrides: Vec<(String, String)> = overrides
-        .iter()
-        .map(|(k, v)| (format!("KEYWARD_{}", k.to_uppercase()), v.to_string()))
-        .collect();
-    overrides.push((
-        "KEYWARD_ENCRYPTION_KEYS".into(),
-        app::server::crypto::KeyRing::generate_key_spec("test"),
-    ));
-    Settings::from_sources(&toml::Table::new(), |key| {
-        overrides
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap()
-}
+pub use test_support::{settings, t0};
 
 pub fn state_with(pool: PgPool, settings: Settings) -> AppState {
     let options = leptos::config::LeptosOptions::builder()
@@ -59,10 +43,6 @@ pub fn client() -> ClientInfo {
         ip: Some("127.0.0.1".into()),
         user_agent: Some("integration test".into()),
     }
-}
-
-pub fn t0() -> OffsetDateTime {
-    time::macros::datetime!(2026-11-27 12:00 UTC)
 }
 
 pub const PASSWORD: &str = "correct horse battery";

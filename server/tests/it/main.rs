@@ -12,7 +12,6 @@ mod notices;
 mod router;
 
 use app::server::AppState;
-use app::server::config::Settings;
 use axum::Router;
 use sqlx::PgPool;
 
@@ -28,21 +27,7 @@ pub fn state_with(pool: PgPool, overrides: &[(&str, &str)]) -> AppState {
 }
 
 pub fn state_in(pool: PgPool, env: leptos::config::Env, overrides: &[(&str, &str)]) -> AppState {
-    let mut overrides: Vec<(String, String)> = overrides
-        .iter()
-        .map(|(k, v)| (format!("KEYWARD_{}", k.to_uppercase()), v.to_string()))
-        .collect();
-    overrides.push((
-        "KEYWARD_ENCRYPTION_KEYS".into(),
-        app::server::crypto::KeyRing::generate_key_spec("test"),
-    ));
-    let settings = Settings::from_sources(&toml::Table::new(), |key| {
-        overrides
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap();
+    let settings = test_support::settings(overrides);
     let options = leptos::config::LeptosOptions::builder()
         .output_name("keyward")
         .env(env)
