@@ -4,4 +4,5 @@
 set -euo pipefail
 here="$(dirname "${BASH_SOURCE[0]}")"
 bash "$here/bundle_size.sh"
+bash "$here/page_weight.sh"
 bash "$here/signin_load.sh"

@@ -6,10 +6,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 export SQLX_OFFLINE=true
 stamp="target/site/.keyward-build"
-if [ -f "$stamp" ] && [ -x target/release/server ] && [ -z "$(find app frontend server style public migrations .sqlx Cargo.toml Cargo.lock -newer "$stamp" -print -quit)" ]; then
+if [ -f "$stamp" ] && [ -x target/release/server ] && [ -z "$(find app core domain frontend server style public migrations .sqlx Cargo.toml Cargo.lock -newer "$stamp" -print -quit)" ]; then
   step "build: up to date"
   exit 0
 fi
-step "build: cargo leptos build --release --precompress"
-cargo leptos build --release --precompress
+step "build: cargo leptos build --release --precompress --split"
+cargo leptos build --release --precompress --split
 touch "$stamp"

@@ -14,8 +14,9 @@ trap db_down EXIT
 trap "exit 130" INT TERM
 if [ "${1:-}" = "--watch" ]; then
   export SQLX_OFFLINE=true LEPTOS_ENV=DEV
-  step "watch: cargo leptos watch (http://localhost:3000, reloads on change)"
-  cargo leptos watch
+  step "watch: cargo leptos watch --split (http://localhost:3000, reloads on change)"
+  # --split: every island is lazy (its own WASM file), which only a split build provides.
+  cargo leptos watch --split
 else
   bash scripts/build.sh
   step "Keyward: http://localhost:3000 (Ctrl-C stops it and the local database)"

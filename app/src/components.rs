@@ -390,3 +390,24 @@ pub fn go_to(url: &str) {
     #[cfg(not(feature = "hydrate"))]
     let _ = url;
 }
+
+/// Called by every island once it has hydrated. Lazy islands hydrate after their own WebAssembly
+/// chunk arrives, later than the page's main module: when the last island of the page is done,
+/// the body gets `data-hydrated` (end-to-end tests wait for it before typing; CSS may use it).
+/// Pages without islands are marked by the entry point (`frontend`).
+pub fn island_hydrated() {
+    #[cfg(feature = "hydrate")]
+    {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static HYDRATED: AtomicU32 = AtomicU32::new(0);
+        let done = HYDRATED.fetch_add(1, Ordering::SeqCst) + 1;
+        let islands = document()
+            .query_selector_all("leptos-island")
+            .map_or(0, |list| list.length());
+        if done >= islands
+            && let Some(body) = document().body()
+        {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    }
+}

@@ -16,8 +16,16 @@ pub fn hydrate() {
         let _ = window().location().set_href(location);
     });
     leptos::mount::hydrate_islands();
-    // A signal for end-to-end tests and for CSS: the forms now react to input.
-    if let Some(body) = leptos::prelude::document().body() {
+    // A signal for end-to-end tests and for CSS: the page now reacts to input. Each lazy island
+    // hydrates when its own chunk arrives and the last one marks the body
+    // (`app::components::island_hydrated`); a page without islands is ready now.
+    let document = leptos::prelude::document();
+    let islands = document
+        .query_selector_all("leptos-island")
+        .map_or(0, |list| list.length());
+    if islands == 0
+        && let Some(body) = document.body()
+    {
         let _ = body.set_attribute("data-hydrated", "true");
     }
 }

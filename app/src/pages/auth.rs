@@ -41,8 +41,9 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
-#[island]
+#[island(lazy)]
 fn SignInForm() -> impl IntoView {
+    crate::components::island_hydrated();
     let action = ServerAction::<SignIn>::new();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -107,8 +108,9 @@ pub fn SignUpPage() -> impl IntoView {
     }
 }
 
-#[island]
+#[island(lazy)]
 fn SignUpForm(policy: PasswordPolicy) -> impl IntoView {
+    crate::components::island_hydrated();
     let action = ServerAction::<SignUp>::new();
     let common: CommonList = RwSignal::new(None);
     let email = RwSignal::new(String::new());
@@ -211,8 +213,9 @@ pub fn ChallengePage() -> impl IntoView {
     }
 }
 
-#[island]
+#[island(lazy)]
 fn ChallengeForm(trust_days: u64) -> impl IntoView {
+    crate::components::island_hydrated();
     let action = ServerAction::<AnswerChallenge>::new();
     let use_backup_code = RwSignal::new(false);
     let code = RwSignal::new(String::new());

@@ -358,8 +358,9 @@ enum Resume {
 
 /// Runs one two-factor action, asking "Confirm it's you" first when the server wants a fresh
 /// check, and returns to the Security page with the outcome.
-#[island]
+#[island(lazy)]
 fn TwoFactorWizard(intent: WizardAction) -> impl IntoView {
+    crate::components::island_hydrated();
     // Destructive actions wait for a click in the page (a link alone never voids codes).
     let panel = RwSignal::new(match intent {
         WizardAction::Disable => Panel::ConfirmDisable,

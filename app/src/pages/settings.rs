@@ -95,8 +95,9 @@ pub fn password_changed_text(other_sessions_signed_out: u64) -> String {
 
 /// The account facts and the password form. One island, because a password change that signs
 /// out other sessions changes the session count shown above it.
-#[island]
+#[island(lazy)]
 fn AccountSettings(overview: AccountOverview, policy: PasswordPolicy) -> impl IntoView {
+    crate::components::island_hydrated();
     let other_sessions = RwSignal::new(overview.other_sessions);
     view! {
         <section class="card" aria-labelledby="account-title">
