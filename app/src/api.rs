@@ -32,7 +32,7 @@ pub async fn sign_up(
     password: Secret,
     password_confirm: Secret,
 ) -> Result<(), AppError> {
-    use crate::server::{accounts, context};
+    use crate::server::{auth::accounts, context};
     context::respond(
         async {
             let state = context::state()?;
@@ -63,7 +63,7 @@ pub async fn sign_up(
 
 #[server]
 pub async fn sign_in(email: String, password: Secret) -> Result<(), AppError> {
-    use crate::server::{accounts, context};
+    use crate::server::{auth::accounts, context};
     context::respond(
         async {
             let state = context::state()?;
@@ -97,7 +97,7 @@ pub async fn sign_in(email: String, password: Secret) -> Result<(), AppError> {
 
 #[server]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::server::{accounts, context, cookies, sessions};
+    use crate::server::{auth::accounts, context, cookies, sessions};
     context::respond(
         async {
             let state = context::state()?;
@@ -117,7 +117,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 
 #[server]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
-    use crate::server::{accounts, context};
+    use crate::server::{auth::accounts, context};
     context::respond(
         async {
             let state = context::state()?;
@@ -140,7 +140,7 @@ pub async fn change_password(
     new_password_confirm: Secret,
     #[server(default)] sign_out_other_sessions: bool,
 ) -> Result<PasswordChanged, AppError> {
-    use crate::server::{accounts, context};
+    use crate::server::{auth::accounts, context};
     context::respond(
         async {
             let state = context::state()?;

@@ -5,26 +5,16 @@
 //! workers) call them and do all wording. The compiler holds the layering: this crate does not
 //! depend on Leptos, axum or the wire types.
 
-pub mod accounts;
-pub mod attempts;
-pub mod authenticator;
-pub mod backup_codes;
-pub mod browsers;
-pub mod clock;
-pub mod config;
-pub mod crypto;
+pub mod auth;
+pub mod client;
 pub mod db;
 pub mod error;
+pub mod factors;
+pub mod infra;
 pub mod maintenance;
-pub mod password;
-pub mod policy;
+pub mod primitives;
 pub mod security_log;
 pub mod sessions;
-pub mod state;
-pub mod throttle;
-pub mod token;
-pub mod totp;
-pub mod two_factor;
 
 pub use error::Error;
-pub use state::CoreState;
+pub use infra::state::CoreState;

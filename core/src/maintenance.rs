@@ -2,9 +2,9 @@
 //! counters, expired trusted browsers, abandoned authenticator setups, browsers unused for a
 //! year. Run now and then by every server process (each statement is safe to run twice).
 
-use crate::config::Settings;
 use crate::db::{factors, sessions as session_repo, trusted_browsers};
-use crate::{browsers, sessions, throttle};
+use crate::infra::config::Settings;
+use crate::{auth::throttle, sessions, sessions::browsers};
 use time::OffsetDateTime;
 
 /// What one sweep removed.

@@ -5,7 +5,7 @@
 //! `hash_time N --parallel` runs one verifier per CPU core at once, N runs each, and prints the
 //! verifications per second they achieve together (memory bandwidth shared, nothing else).
 
-use app::server::password::PasswordHasher;
+use app::server::primitives::password::PasswordHasher;
 use std::time::Instant;
 
 #[tokio::main]

@@ -5,10 +5,10 @@
 #![recursion_limit = "256"]
 
 use app::server::AppState;
-use app::server::config::Settings;
-use app::server::crypto::KeyRing;
 use app::server::db;
 use app::server::db::users::Rekeyed;
+use app::server::infra::config::Settings;
+use app::server::primitives::crypto::KeyRing;
 use sqlx::postgres::PgPoolOptions;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -22,8 +22,14 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(600);
 async fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("--generate-encryption-key") {
         // A key for KEYWARD_ENCRYPTION_KEYS, named after today (ids only need to differ).
-        let id = app::server::clock::Clock::System.now().date().to_string();
-        println!("{}", app::server::crypto::KeyRing::generate_key_spec(&id));
+        let id = app::server::infra::clock::Clock::System
+            .now()
+            .date()
+            .to_string();
+        println!(
+            "{}",
+            app::server::primitives::crypto::KeyRing::generate_key_spec(&id)
+        );
         return ExitCode::SUCCESS;
     }
     let json_logs = std::env::var("KEYWARD_LOG_FORMAT").is_ok_and(|f| f == "json");
@@ -142,9 +148,14 @@ async fn admin_pool() -> Result<sqlx::PgPool, String> {
 }
 
 fn admin_keys() -> Result<KeyRing, String> {
-    let spec = std::env::var(app::server::config::ENCRYPTION_KEYS_VAR)
-        .map_err(|_| format!("{} is not set", app::server::config::ENCRYPTION_KEYS_VAR))?;
-    KeyRing::parse(&spec).map_err(|e| format!("{}: {e}", app::server::config::ENCRYPTION_KEYS_VAR))
+    let spec = std::env::var(app::server::infra::config::ENCRYPTION_KEYS_VAR).map_err(|_| {
+        format!(
+            "{} is not set",
+            app::server::infra::config::ENCRYPTION_KEYS_VAR
+        )
+    })?;
+    KeyRing::parse(&spec)
+        .map_err(|e| format!("{}: {e}", app::server::infra::config::ENCRYPTION_KEYS_VAR))
 }
 
 /// `server --unlock EMAIL`: lifts the locks after 100 wrong passwords or 100 wrong codes (NIST
@@ -152,7 +163,7 @@ fn admin_keys() -> Result<KeyRing, String> {
 async fn unlock(email: Option<String>) -> Result<String, String> {
     let email = email.ok_or("usage: server --unlock EMAIL")?;
     let pool = admin_pool().await?;
-    match app::server::accounts::unlock(&pool, &email).await {
+    match app::server::auth::accounts::unlock(&pool, &email).await {
         Ok(true) => Ok(format!("Sign-in unlocked for {email}.")),
         Ok(false) => Err(format!("No account with the email address {email}.")),
         Err(err) => Err(format!("could not unlock: {err}")),
@@ -163,7 +174,7 @@ async fn unlock(email: Option<String>) -> Result<String, String> {
 /// current one (the first of KEYWARD_ENCRYPTION_KEYS).
 async fn reseal() -> Result<String, String> {
     let (pool, keys) = (admin_pool().await?, admin_keys()?);
-    let done = app::server::authenticator::reseal_all(&pool, &keys)
+    let done = app::server::factors::authenticator::reseal_all(&pool, &keys)
         .await
         .map_err(|e| format!("could not re-seal: {e}"))?;
     let mut out = format!(
@@ -187,7 +198,7 @@ async fn reseal() -> Result<String, String> {
 /// nothing does.
 async fn key_usage() -> Result<String, String> {
     let (pool, keys) = (admin_pool().await?, admin_keys()?);
-    let usage = app::server::authenticator::key_usage(&pool, &keys)
+    let usage = app::server::factors::authenticator::key_usage(&pool, &keys)
         .await
         .map_err(|e| format!("could not read key usage: {e}"))?;
     let mut out = String::new();

@@ -6,9 +6,9 @@
 // Helpers may panic: a failed set-up is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use keyward_core::config::Settings;
-use keyward_core::crypto::KeyRing;
-use keyward_core::password::PasswordHasher;
+use keyward_core::infra::config::Settings;
+use keyward_core::primitives::crypto::KeyRing;
+use keyward_core::primitives::password::PasswordHasher;
 use time::OffsetDateTime;
 
 /// Settings as the defaults give them, with `overrides` as if set in the environment

@@ -9,10 +9,10 @@ use crate::api::two_factor::{
 use crate::api::user_agent;
 use crate::error::AppError;
 use crate::server::Error;
-use crate::server::security_log;
-use crate::server::two_factor::{
+use crate::server::factors::two_factor::{
     IssuedBackupCodes, SecuritySummary, TotpEnrollment, TrustedBrowserSummary, TwoFactorSummary,
 };
+use crate::server::security_log;
 use crate::validation::ProofKind;
 
 /// The words and status of every outcome a service refuses with: one message per outcome,
@@ -284,7 +284,7 @@ mod tests {
 
     #[test]
     fn the_key_to_type_is_the_secret_in_groups_of_four() {
-        let secret = crate::server::totp::TotpSecret::generate();
+        let secret = crate::server::primitives::totp::TotpSecret::generate();
         let bytes = secret.as_bytes().to_vec();
         let setup = totp_setup(TotpEnrollment {
             factor_id: uuid::Uuid::nil(),

@@ -114,7 +114,7 @@ impl BackupCodeSet {
 
 #[server]
 pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
-    use crate::server::{context, two_factor};
+    use crate::server::{context, factors::two_factor};
     context::respond(
         async {
             let state = context::state()?;
@@ -136,7 +136,7 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
 /// Step-up re-authentication: the password again (accounts without a second factor).
 #[server]
 pub async fn confirm_identity(password: Secret) -> Result<(), AppError> {
-    use crate::server::{context, two_factor};
+    use crate::server::{context, factors::two_factor};
     context::respond(
         async {
             let state = context::state()?;
@@ -164,7 +164,7 @@ pub async fn confirm_identity_with_code(
     code: Secret,
     #[server(default)] use_backup_code: bool,
 ) -> Result<(), AppError> {
-    use crate::server::{context, two_factor};
+    use crate::server::{context, factors::two_factor};
     context::respond(
         async {
             let state = context::state()?;
@@ -186,7 +186,7 @@ pub async fn confirm_identity_with_code(
 
 #[server]
 pub async fn begin_totp_setup() -> Result<TotpSetup, AppError> {
-    use crate::server::{context, two_factor};
+    use crate::server::{context, factors::two_factor};
     context::respond(
         async {
             let state = context::state()?;
@@ -206,7 +206,7 @@ pub async fn confirm_totp_setup(
     factor_id: String,
     code: Secret,
 ) -> Result<SetupConfirmed, AppError> {
-    use crate::server::{context, cookies, two_factor};
+    use crate::server::{context, cookies, factors::two_factor};
     context::respond(
         async {
             let state = context::state()?;
@@ -237,7 +237,7 @@ pub async fn confirm_totp_setup(
 
 #[server]
 pub async fn cancel_totp_setup() -> Result<(), AppError> {
-    use crate::server::{context, two_factor};
+    use crate::server::{context, factors::two_factor};
     context::respond(
         async {
             let state = context::state()?;
@@ -250,7 +250,7 @@ pub async fn cancel_totp_setup() -> Result<(), AppError> {
 
 #[server]
 pub async fn regenerate_backup_codes() -> Result<BackupCodeSet, AppError> {
-    use crate::server::{context, two_factor};
+    use crate::server::{context, factors::two_factor};
     context::respond(
         async {
             let state = context::state()?;
@@ -267,7 +267,7 @@ pub async fn regenerate_backup_codes() -> Result<BackupCodeSet, AppError> {
 /// Turns two-factor off; returns what was signed out elsewhere.
 #[server]
 pub async fn disable_two_factor() -> Result<SignedOutElsewhere, AppError> {
-    use crate::server::{context, cookies, two_factor};
+    use crate::server::{context, cookies, factors::two_factor};
     context::respond(
         async {
             let state = context::state()?;
@@ -290,7 +290,7 @@ pub async fn disable_two_factor() -> Result<SignedOutElsewhere, AppError> {
 
 #[server]
 pub async fn revoke_trusted_browser(id: String) -> Result<(), AppError> {
-    use crate::server::{context, two_factor};
+    use crate::server::{context, factors::two_factor};
     context::respond(
         async {
             let state = context::state()?;
@@ -312,7 +312,7 @@ pub async fn answer_challenge(
     #[server(default)] use_backup_code: bool,
     #[server(default)] trust_browser: bool,
 ) -> Result<(), AppError> {
-    use crate::server::two_factor::{self, ChallengeAnswer, ChallengeOutcome};
+    use crate::server::factors::two_factor::{self, ChallengeAnswer, ChallengeOutcome};
     use crate::server::{context, cookies};
     context::respond(
         async {

@@ -2,7 +2,7 @@
 //! tokens. How they are named, set and found in a `Cookie` header is HTTP, so it lives here, on
 //! the web side of the services.
 
-use crate::server::config::Settings;
+use crate::server::infra::config::Settings;
 
 pub fn cookie_name(settings: &Settings) -> &'static str {
     if settings.secure_cookies() {
@@ -60,7 +60,7 @@ pub fn trusted_browser_cookie(settings: &Settings, secret: &str) -> String {
 }
 
 pub fn recognised_browser_cookie(settings: &Settings, secret: &str) -> String {
-    let max_age = crate::server::browsers::COOKIE_DAYS * 86_400;
+    let max_age = crate::server::sessions::browsers::COOKIE_DAYS * 86_400;
     cookie(settings, recognised_cookie_name(settings), secret, max_age)
 }
 
@@ -95,7 +95,7 @@ fn find_token<'a>(name: &str, header: &'a str) -> Option<&'a str> {
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value)
-        .filter(|value| crate::server::token::looks_valid(value))
+        .filter(|value| crate::server::primitives::token::looks_valid(value))
 }
 
 #[cfg(test)]
@@ -124,7 +124,7 @@ mod tests {
     #[test]
     fn token_is_found_among_other_cookies() {
         let s = settings("http://localhost:3000");
-        let secret = crate::server::token::generate().secret;
+        let secret = crate::server::primitives::token::generate().secret;
         let header = format!("theme=dark; __Host-keyward_session={secret}; other=1");
         assert_eq!(token_from_cookie_header(&s, &header), Some(secret.as_str()));
         assert_eq!(

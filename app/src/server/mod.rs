@@ -1,5 +1,5 @@
 //! The server side of the app: the services and repositories of `keyward-core` (re-exported
-//! here, so `app::server::accounts` is `keyward_core::accounts`), the state a request is
+//! here, so `app::server::auth::accounts` is `keyward_core::auth::accounts`), the state a request is
 //! served with, and the glue between server functions and the services (`context`). Compiled
 //! with the `ssr` feature only.
 
@@ -25,7 +25,7 @@ impl AppState {
     pub fn new(
         leptos_options: LeptosOptions,
         pool: sqlx::PgPool,
-        settings: config::Settings,
+        settings: infra::config::Settings,
     ) -> Result<Self, String> {
         Ok(AppState {
             core: CoreState::new(pool, settings)?,

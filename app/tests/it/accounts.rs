@@ -1,10 +1,10 @@
 use crate::{PASSWORD, Words, client, is_live, settings, sign_up, state, state_with, t0};
 use app::server::Error;
-use app::server::accounts::{self, PasswordChange};
-use app::server::browsers::BrowserTokens;
+use app::server::auth::accounts::{self, PasswordChange};
 use app::server::db::events;
 use app::server::db::users::Rekeyed;
 use app::server::sessions;
+use app::server::sessions::browsers::BrowserTokens;
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]

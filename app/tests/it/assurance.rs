@@ -7,12 +7,12 @@ use crate::{
 };
 use app::error::StepUpProof;
 use app::server::Error;
-use app::server::accounts::{self, PasswordChange, SignedIn};
-use app::server::browsers::BrowserTokens;
+use app::server::auth::accounts::{self, PasswordChange, SignedIn};
 use app::server::db::totp_factors::{self, NewPendingTotp};
+use app::server::factors::two_factor::{self, ChallengeAnswer, ChallengeOutcome};
+use app::server::primitives::totp::TotpSecret;
+use app::server::sessions::browsers::BrowserTokens;
 use app::server::sessions::{self, CurrentSession};
-use app::server::totp::TotpSecret;
-use app::server::two_factor::{self, ChallengeAnswer, ChallengeOutcome};
 use app::server::{AppState, db};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
@@ -643,10 +643,15 @@ async fn turning_two_factor_on_forgets_every_other_recognised_browser(pool: PgPo
     let recognised = |tokens: BrowserTokens| {
         let state = &state;
         async move {
-            app::server::browsers::recognise_for_user(&state.pool, signed_up.user_id, &tokens, t0())
-                .await
-                .unwrap()
-                .is_some()
+            app::server::sessions::browsers::recognise_for_user(
+                &state.pool,
+                signed_up.user_id,
+                &tokens,
+                t0(),
+            )
+            .await
+            .unwrap()
+            .is_some()
         }
     };
     assert!(recognised(others.clone()).await);

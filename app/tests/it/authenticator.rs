@@ -1,7 +1,7 @@
 use crate::{Words, code, otp, otp_at, sign_up, state, t0};
-use app::server::authenticator::{self, MAX_ENROLLMENT_ATTEMPTS};
-use app::server::crypto::KeyRing;
-use app::server::totp::TotpSecret;
+use app::server::factors::authenticator::{self, MAX_ENROLLMENT_ATTEMPTS};
+use app::server::primitives::crypto::KeyRing;
+use app::server::primitives::totp::TotpSecret;
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 

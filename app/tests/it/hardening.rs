@@ -4,14 +4,14 @@
 
 use crate::{PASSWORD, Words, client, code, is_live, otp_at, proof, sign_up, state, t0};
 use app::server::Error;
-use app::server::accounts::{self, PasswordChange, SignedIn};
-use app::server::browsers::BrowserTokens;
+use app::server::auth::accounts::{self, PasswordChange, SignedIn};
+use app::server::auth::throttle::{self, Counter};
 use app::server::db::events;
+use app::server::factors::two_factor::{self, ChallengeAnswer, ChallengeOutcome, ChallengePassed};
+use app::server::primitives::totp::TotpSecret;
 use app::server::security_log::SecurityEvent;
+use app::server::sessions::browsers::BrowserTokens;
 use app::server::sessions::{self, Authenticated, CurrentSession};
-use app::server::throttle::{self, Counter};
-use app::server::totp::TotpSecret;
-use app::server::two_factor::{self, ChallengeAnswer, ChallengeOutcome, ChallengePassed};
 use app::server::{AppState, maintenance};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};

@@ -4,13 +4,13 @@
 
 use crate::{PASSWORD, client, code, otp_at, proof, settings, state_with, t0};
 use app::server::AppState;
-use app::server::accounts;
-use app::server::authenticator::{self, KeyUsage};
-use app::server::browsers::BrowserTokens;
-use app::server::crypto::KeyRing;
+use app::server::auth::accounts;
+use app::server::factors::authenticator::{self, KeyUsage};
+use app::server::factors::two_factor::{self, ChallengeAnswer, ChallengeOutcome};
+use app::server::primitives::crypto::KeyRing;
+use app::server::primitives::totp::TotpSecret;
 use app::server::sessions;
-use app::server::totp::TotpSecret;
-use app::server::two_factor::{self, ChallengeAnswer, ChallengeOutcome};
+use app::server::sessions::browsers::BrowserTokens;
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;

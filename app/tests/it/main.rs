@@ -18,9 +18,9 @@ use app::api::two_factor::BackupCodeSet;
 use app::error::AppError;
 use app::server::AppState;
 use app::server::Error;
-use app::server::config::Settings;
+use app::server::infra::config::Settings;
+use app::server::primitives::totp::TotpSecret;
 use app::server::sessions::{Authenticated, ClientInfo, PendingChallenge, authenticate_any};
-use app::server::totp::TotpSecret;
 use app::validation::{BackupCode, Invalid, OtpCode, ProofKind, SecondFactorProof};
 use sqlx::PgPool;
 use time::OffsetDateTime;
@@ -55,8 +55,8 @@ pub async fn is_live(state: &AppState, secret: &str, now: OffsetDateTime) -> boo
         .is_some()
 }
 
-pub async fn sign_up(state: &AppState, email: &str) -> app::server::accounts::SignedIn {
-    app::server::accounts::sign_up(state, email, PASSWORD, PASSWORD, &client(), t0())
+pub async fn sign_up(state: &AppState, email: &str) -> app::server::auth::accounts::SignedIn {
+    app::server::auth::accounts::sign_up(state, email, PASSWORD, PASSWORD, &client(), t0())
         .await
         .unwrap()
 }
@@ -122,11 +122,11 @@ pub async fn begin_setup(
     session: &app::server::sessions::CurrentSession,
     at: OffsetDateTime,
 ) -> Result<app::api::two_factor::TotpSetup, Error> {
-    let enrollment = app::server::two_factor::begin_totp_setup(state, session, at).await?;
+    let enrollment = app::server::factors::two_factor::begin_totp_setup(state, session, at).await?;
     Ok(app::api::present::totp_setup(enrollment).unwrap())
 }
 
 /// Backup codes as the page shows them.
-pub fn shown(issued: app::server::two_factor::IssuedBackupCodes) -> BackupCodeSet {
+pub fn shown(issued: app::server::factors::two_factor::IssuedBackupCodes) -> BackupCodeSet {
     app::api::present::backup_code_set(issued)
 }

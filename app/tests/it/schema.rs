@@ -2,9 +2,9 @@
 //! earlier version stored it, migrated, used by the services), and rules that span tables.
 
 use crate::{otp_at, sign_up, state, t0};
-use app::server::authenticator::{self, CodeCheck};
 use app::server::db::MIGRATOR;
-use app::server::totp::TotpSecret;
+use app::server::factors::authenticator::{self, CodeCheck};
+use app::server::primitives::totp::TotpSecret;
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use time::Duration;

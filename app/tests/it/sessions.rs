@@ -1,9 +1,9 @@
 use crate::{PASSWORD, client, is_live, settings, sign_up, state_with, t0};
-use app::server::{accounts, sessions};
+use app::server::{auth::accounts, sessions};
 use sqlx::PgPool;
 use time::Duration;
 
-fn timeouts() -> app::server::config::Settings {
+fn timeouts() -> app::server::infra::config::Settings {
     settings(&[
         ("session_idle_minutes", "30"),
         ("session_absolute_hours", "8"),
@@ -78,5 +78,8 @@ async fn only_a_hash_of_the_token_is_stored(pool: PgPool) {
         .await
         .unwrap();
     assert_ne!(stored, signed.session_secret.as_bytes());
-    assert_eq!(stored, app::server::token::hash(&signed.session_secret));
+    assert_eq!(
+        stored,
+        app::server::primitives::token::hash(&signed.session_secret)
+    );
 }

@@ -1,10 +1,10 @@
 use crate::{PASSWORD, client, sign_up, state, t0};
 use app::server::Error;
-use app::server::accounts::{self, SignedIn};
-use app::server::browsers::BrowserTokens;
+use app::server::auth::accounts::{self, SignedIn};
+use app::server::auth::throttle::{self, CLIENT_MAX_FAILURES, CLIENT_WINDOW, Counter};
 use app::server::sessions::ClientInfo;
-use app::server::throttle::{self, CLIENT_MAX_FAILURES, CLIENT_WINDOW, Counter};
-use app::server::{AppState, two_factor};
+use app::server::sessions::browsers::BrowserTokens;
+use app::server::{AppState, factors::two_factor};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 
@@ -341,7 +341,7 @@ async fn a_recognised_browser_is_never_refused_by_its_client_addresss_limit(pool
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
 async fn another_accounts_browser_is_not_recognised_for_this_one(pool: PgPool) {
     let state = state(pool);
-    let signed_up = app::server::accounts::sign_up(
+    let signed_up = app::server::auth::accounts::sign_up(
         &state,
         "bob@example.com",
         PASSWORD,

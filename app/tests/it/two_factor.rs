@@ -1,15 +1,15 @@
 use crate::{PASSWORD, Words, backup_code, client, code, otp_at, proof, sign_up, state, t0};
 use app::error::StepUpProof;
 use app::server::Error;
-use app::server::accounts::{self, PasswordChange, SignedIn};
-use app::server::browsers::BrowserTokens;
-use app::server::sessions::{self, Authenticated, CurrentSession, PendingChallenge};
-use app::server::throttle::{self, Counter};
-use app::server::totp::TotpSecret;
-use app::server::two_factor::{
+use app::server::auth::accounts::{self, PasswordChange, SignedIn};
+use app::server::auth::throttle::{self, Counter};
+use app::server::factors::two_factor::{
     self, ChallengeAnswer, ChallengeOutcome, ChallengePassed, MAX_CHALLENGE_ATTEMPTS,
 };
-use app::server::{AppState, authenticator};
+use app::server::primitives::totp::TotpSecret;
+use app::server::sessions::browsers::BrowserTokens;
+use app::server::sessions::{self, Authenticated, CurrentSession, PendingChallenge};
+use app::server::{AppState, factors::authenticator};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 
@@ -374,7 +374,7 @@ async fn a_trusted_browser_skips_the_challenge_until_the_password_changes(pool: 
         .trusted_browser
         .expect("the trusted browser's new token");
     assert!(sign_in(&state, later, None).await.needs_second_factor);
-    let forged = app::server::token::generate().secret;
+    let forged = app::server::primitives::token::generate().secret;
     assert!(
         sign_in(&state, later, Some(&forged))
             .await

@@ -1,8 +1,8 @@
 //! The security log. Events are written in the same transaction as the change they record, and
 //! their details never contain a secret.
 
+use crate::client::ClientInfo;
 use crate::security_log::SecurityEvent;
-use crate::sessions::ClientInfo;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;

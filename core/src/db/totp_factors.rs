@@ -3,7 +3,7 @@
 //! secrets, so they are not `Serialize`, and `Debug` leaves the sealed bytes out.
 
 use super::factors::FactorState;
-use crate::crypto::Sealed;
+use crate::primitives::crypto::Sealed;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;

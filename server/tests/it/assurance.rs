@@ -9,8 +9,8 @@ use app::api::two_factor::{
     RegenerateBackupCodes,
 };
 use app::api::{ChangePassword, SignIn, SignUp};
-use app::server::totp::TotpSecret;
-use app::server::{AppState, authenticator, sessions};
+use app::server::primitives::totp::TotpSecret;
+use app::server::{AppState, factors::authenticator, sessions};
 use app::validation::OtpCode;
 use axum::Router;
 use axum::body::Body;

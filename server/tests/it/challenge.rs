@@ -7,7 +7,7 @@ use app::api::two_factor::{
     RegenerateBackupCodes, RevokeTrustedBrowser,
 };
 use app::api::{ChangePassword, GetAccountOverview, SignIn, SignUp};
-use app::server::{authenticator, sessions};
+use app::server::{factors::authenticator, sessions};
 use app::validation::OtpCode;
 use axum::Router;
 use axum::body::Body;

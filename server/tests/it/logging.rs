@@ -2,9 +2,9 @@
 //! are `#[tracing::instrument]`ed), and nothing the caller typed.
 
 use crate::state_with;
-use app::server::accounts;
-use app::server::browsers::BrowserTokens;
+use app::server::auth::accounts;
 use app::server::sessions::ClientInfo;
+use app::server::sessions::browsers::BrowserTokens;
 use sqlx::PgPool;
 use std::io::Write;
 use std::sync::{Arc, Mutex};

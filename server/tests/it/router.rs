@@ -259,7 +259,7 @@ async fn guessing_one_address_is_answered_429_with_retry_after(pool: PgPool) {
             .oneshot(form_post(SignIn::url(), Some(ORIGIN), body))
             .await
             .unwrap();
-        if attempt <= app::server::two_factor::FREE_ATTEMPTS {
+        if attempt <= app::server::factors::two_factor::FREE_ATTEMPTS {
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
             continue;
         }

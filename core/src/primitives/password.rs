@@ -120,7 +120,7 @@ impl PasswordHasher {
         let params = params()?;
         let mut areas: Vec<Vec<Block>> = (0..workers).map(|_| work_area(&params)).collect();
         let decoy_hash = match areas.first_mut() {
-            Some(area) => hash_with(&crate::token::generate().secret, area)?,
+            Some(area) => hash_with(&crate::primitives::token::generate().secret, area)?,
             None => return Err(Error::internal("no hashing work area")),
         };
         Ok(PasswordHasher {

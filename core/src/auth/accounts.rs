@@ -2,15 +2,15 @@
 //! these; tests call them directly with an injected `now`.
 
 use crate::CoreState;
-use crate::browsers::{self, BrowserTokens};
+use crate::auth::throttle::{self, Attempt, Counter, Subject};
 use crate::db::events::record_for as record;
 use crate::db::sessions::CompletedSignIn;
 use crate::db::{self, factors, sessions as session_repo, trusted_browsers, users};
 use crate::error::Error;
+use crate::factors::two_factor::{self, ChallengeDecision};
 use crate::security_log::{Check, SecurityEvent, SignedInWith, SignedOutElsewhere};
+use crate::sessions::browsers::{self, BrowserTokens};
 use crate::sessions::{self, ClientInfo, CurrentSession, Level, Proved};
-use crate::throttle::{self, Attempt, Counter, Subject};
-use crate::two_factor::{self, ChallengeDecision};
 use domain::secret::Secret;
 use domain::validation;
 use time::OffsetDateTime;
@@ -139,7 +139,8 @@ pub async fn sign_up_replacing(
         Err(err) => return Err(err.into()),
     };
     if let Some(previous) = previous_secret {
-        session_repo::delete_by_token_hash(&mut *tx, &crate::token::hash(previous)).await?;
+        session_repo::delete_by_token_hash(&mut *tx, &crate::primitives::token::hash(previous))
+            .await?;
     }
     let session_secret = sessions::start(&mut *tx, user.id, Proved::Password, client, now).await?;
     let recognised_browser = browsers::remember(&mut *tx, user.id, browser, now).await?;
@@ -276,7 +277,8 @@ pub async fn sign_in_from(
         }
     };
     if let Some(previous) = previous_secret {
-        session_repo::delete_by_token_hash(&state.pool, &crate::token::hash(previous)).await?;
+        session_repo::delete_by_token_hash(&state.pool, &crate::primitives::token::hash(previous))
+            .await?;
     }
     let Some(mut factors) = seen.take() else {
         return Err(Error::internal("a matched account without its factors"));
@@ -297,7 +299,7 @@ pub async fn sign_in_from(
         let recognised_browser = (!needs_second_factor).then(|| browsers::token_for(browser));
         let recognised_hash = recognised_browser
             .as_ref()
-            .map(|secret| crate::token::hash(secret.expose()));
+            .map(|secret| crate::primitives::token::hash(secret.expose()));
         let (signed_in_with, trusted_browser) = match &decision {
             ChallengeDecision::TrustedBrowser { id, new_secret } => (
                 SignedInWith::TrustedBrowser {

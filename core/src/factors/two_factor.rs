@@ -3,23 +3,23 @@
 //! turning it off. Server functions are thin adapters over these; `now` comes from the caller.
 
 use crate::CoreState;
-use crate::authenticator::CodeCheck;
-use crate::backup_codes::{self, IssuedBackupCode};
-use crate::browsers::{self, BrowserTokens};
+use crate::auth::throttle::{self, Counter, Subject};
 use crate::db::events::record_for as record;
 use crate::db::{
     backup_codes as code_repo, factors, sessions as session_repo, totp_factors, trusted_browsers,
     users,
 };
 use crate::error::Error;
+use crate::factors::authenticator::CodeCheck;
+use crate::factors::backup_codes::{self, IssuedBackupCode};
+use crate::primitives::totp::TotpSecret;
 use crate::security_log::{
     Check, CodeRejection, Method, SecurityEvent, SignedInWith, SignedOutElsewhere,
 };
+use crate::sessions::browsers::{self, BrowserTokens};
 use crate::sessions::{self, ClientInfo, CurrentSession, PendingChallenge, Proved};
-use crate::throttle::{self, Counter, Subject};
-use crate::totp::TotpSecret;
-use crate::{accounts, authenticator};
-use crate::{policy, token};
+use crate::{auth::accounts, factors::authenticator};
+use crate::{auth::policy, primitives::token};
 use domain::secret::Secret;
 use domain::validation::{self, BackupCode, OtpCode, SecondFactorProof};
 use time::OffsetDateTime;
@@ -28,11 +28,11 @@ use uuid::Uuid;
 /// Wrong codes one challenge tolerates; then the person starts again from the password.
 pub const MAX_CHALLENGE_ATTEMPTS: i32 = 5;
 // The per-account schedule of waits and the lock, shared with password sign-in.
-pub use crate::attempts::{FREE_ATTEMPTS, LOCK_AFTER, delay_after, retry_after_secs};
+pub use crate::auth::attempts::{FREE_ATTEMPTS, LOCK_AFTER, delay_after, retry_after_secs};
 const AUTHENTICATOR_LABEL: &str = "Authenticator app";
 /// Wrong answers at the step-up prompt (and wrong current passwords) tolerated per window:
 /// whoever holds a stolen session must not be able to guess there at hashing speed.
-pub use crate::throttle::{
+pub use crate::auth::throttle::{
     STEP_UP_MAX_FAILURES as MAX_STEP_UP_FAILURES, STEP_UP_WINDOW as STEP_UP_FAILURE_WINDOW,
 };
 

@@ -5,7 +5,7 @@
 //! its owner out of their own browser. A trusted browser is recognised too.
 
 use crate::db::{recognised_browsers, trusted_browsers, users};
-use crate::token;
+use crate::primitives::token;
 use domain::secret::Secret;
 use sqlx::PgExecutor;
 use time::{Duration, OffsetDateTime};

@@ -1,11 +1,15 @@
 //! Server-side sessions: creation at sign-in, lookup on every request, timeouts, sign-out.
 
-use crate::config::Settings;
+pub mod browsers;
+
+pub use crate::client::ClientInfo;
+
 use crate::db::attempt_counters::Settlement;
 pub use crate::db::sessions::Checked;
 use crate::db::sessions::{self as repo, NewSession};
 use crate::error::Error;
-use crate::token;
+use crate::infra::config::Settings;
+use crate::primitives::token;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -67,13 +71,6 @@ pub use crate::db::sessions::Level;
 
 /// A challenge left unanswered this long is over: the person signs in again.
 pub const CHALLENGE_LIFETIME: time::Duration = time::Duration::minutes(10);
-
-/// Where a request came from, for the session list and the security log.
-#[derive(Clone, Debug, Default)]
-pub struct ClientInfo {
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
 
 /// Last-seen times are written at most this often, so reads do not each cost a write.
 const TOUCH_INTERVAL: time::Duration = time::Duration::seconds(60);

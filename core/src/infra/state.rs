@@ -1,7 +1,7 @@
-use crate::clock::Clock;
-use crate::config::{ENCRYPTION_KEYS_VAR, Settings};
-use crate::crypto::KeyRing;
-use crate::password::PasswordHasher;
+use crate::infra::clock::Clock;
+use crate::infra::config::{ENCRYPTION_KEYS_VAR, Settings};
+use crate::primitives::crypto::KeyRing;
+use crate::primitives::password::PasswordHasher;
 use sqlx::PgPool;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -20,7 +20,7 @@ pub struct CoreState {
 }
 
 /// The shipped common-password list (see THIRD_PARTY.md), also served to browsers.
-pub const COMMON_PASSWORDS: &str = include_str!("../../public/common-passwords.txt");
+pub const COMMON_PASSWORDS: &str = include_str!("../../../public/common-passwords.txt");
 
 impl CoreState {
     pub fn new(pool: PgPool, settings: Settings) -> Result<Self, String> {

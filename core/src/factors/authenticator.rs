@@ -1,11 +1,11 @@
 //! Authenticator-app factors: enrollment (a pending secret that becomes active only once a code
 //! from it is verified) and verification of codes at sign-in. Services take `now` from the caller.
 
-use crate::crypto::KeyRing;
 use crate::db::factors::{self, FactorState};
 use crate::db::totp_factors::{self, NewPendingTotp, TotpFactor};
 use crate::error::Error;
-use crate::totp::TotpSecret;
+use crate::primitives::crypto::KeyRing;
+use crate::primitives::totp::TotpSecret;
 use domain::validation::OtpCode;
 use sqlx::PgPool;
 use time::OffsetDateTime;

@@ -16,7 +16,7 @@
 //! An attempt dropped half-way (the client went away, a timeout) is taken back when its
 //! [`Attempt`] is dropped, and stale in-flight counts expire.
 
-use crate::attempts;
+use crate::auth::attempts;
 use crate::db::attempt_counters::{self as repo, ConsecutiveRule};
 use crate::db::events;
 use crate::db::users;
