@@ -33,8 +33,9 @@ if [ "$only" = all ]; then
   cargo clippy -p domain -p keyward-core -p test-support --all-targets -- -D warnings
   cargo clippy -p app --features ssr --all-targets -- -D warnings
   cargo clippy -p server --all-targets -- -D warnings
-  step "check: clippy (browser: domain, frontend on wasm32)"
+  step "check: clippy (browser: domain, app+hydrate, frontend on wasm32)"
   cargo clippy -p domain -p frontend --target wasm32-unknown-unknown -- -D warnings
+  cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 fi
 
 db_up keyward_test

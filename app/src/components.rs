@@ -223,6 +223,10 @@ pub fn TextField(
     #[prop(optional)] children: Option<Children>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
+    #[cfg(feature = "hydrate")]
+    if let Some(typed) = typed_before_hydration(&id) {
+        value.set(typed);
+    }
     let error_id = format!("{id}-error");
     let described = match describedby {
         Some(extra) => format!("{error_id} {extra}"),
@@ -398,6 +402,9 @@ pub fn go_to(url: &str) {
 pub fn island_hydrated() {
     #[cfg(feature = "hydrate")]
     {
+        // The island's fields are created in this same task: they take over what was typed.
+        HYDRATING_ISLAND.set(true);
+        request_animation_frame(|| HYDRATING_ISLAND.set(false));
         use std::sync::atomic::{AtomicU32, Ordering};
         static HYDRATED: AtomicU32 = AtomicU32::new(0);
         let done = HYDRATED.fetch_add(1, Ordering::SeqCst) + 1;
@@ -410,4 +417,27 @@ pub fn island_hydrated() {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     }
+}
+
+#[cfg(feature = "hydrate")]
+thread_local! {
+    /// True while an island is hydrating (from its start to the next frame).
+    static HYDRATING_ISLAND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// What a person typed into the input `id` before its island hydrated, if anything. An island's
+/// WebAssembly arrives after the page, so a fast typist (or a slow connection) fills fields that
+/// no signal knows of yet; hydrating with the empty signal would wipe them. Only while an island
+/// hydrates: a field drawn later starts from its signal.
+#[cfg(feature = "hydrate")]
+fn typed_before_hydration(id: &str) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    if !HYDRATING_ISLAND.get() {
+        return None;
+    }
+    document()
+        .get_element_by_id(id)
+        .and_then(|el| el.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .map(|input| input.value())
+        .filter(|typed| !typed.is_empty())
 }
