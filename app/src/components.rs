@@ -431,6 +431,25 @@ thread_local! {
 /// hydrates: a field drawn later starts from its signal.
 #[cfg(feature = "hydrate")]
 fn typed_before_hydration(id: &str) -> Option<String> {
+    input_before_hydration(id)
+        .map(|input| input.value())
+        .filter(|typed| !typed.is_empty())
+}
+
+/// Whether the checkbox `id` is ticked, as the person left it before its island hydrated (see
+/// [`typed_before_hydration`]); `default` otherwise (and on the server).
+pub fn checked_before_hydration(id: &str, default: bool) -> bool {
+    #[cfg(feature = "hydrate")]
+    if let Some(input) = input_before_hydration(id) {
+        return input.checked();
+    }
+    let _ = id;
+    default
+}
+
+/// The input `id` as the page has it, while an island hydrates.
+#[cfg(feature = "hydrate")]
+fn input_before_hydration(id: &str) -> Option<web_sys::HtmlInputElement> {
     use wasm_bindgen::JsCast;
     if !HYDRATING_ISLAND.get() {
         return None;
@@ -438,6 +457,4 @@ fn typed_before_hydration(id: &str) -> Option<String> {
     document()
         .get_element_by_id(id)
         .and_then(|el| el.dyn_into::<web_sys::HtmlInputElement>().ok())
-        .map(|input| input.value())
-        .filter(|typed| !typed.is_empty())
 }

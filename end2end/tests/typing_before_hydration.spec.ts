@@ -32,3 +32,34 @@ test("what is typed before the form is ready is kept and sent", async ({ page })
   await expect(page).toHaveURL(atPath("/settings/account"));
   await expect(page.getByTestId("account-email")).toHaveText(email);
 });
+
+test("a box unticked before the form is ready stays unticked", async ({ page }) => {
+  const email = uniqueEmail("early-untick");
+  const password = "typed before the script came";
+  await page.goto("/signup");
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await page.getByLabel("Confirm password").fill(password);
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(atPath("/settings/account"));
+
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  // Hold back the password form's chunk until the person has chosen.
+  await page.route(/\/pkg\/split_account_settings[^/]*\.wasm$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto("/settings/account");
+  const signOutOthers = page.getByLabel("Sign out of all other sessions");
+  await expect(signOutOthers).toBeChecked();
+  await signOutOthers.uncheck();
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(0);
+
+  release();
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
+  await expect(signOutOthers).not.toBeChecked();
+});

@@ -219,7 +219,10 @@ fn ChallengeForm(trust_days: u64) -> impl IntoView {
     let action = ServerAction::<AnswerChallenge>::new();
     let use_backup_code = RwSignal::new(false);
     let code = RwSignal::new(String::new());
-    let trust_browser = RwSignal::new(false);
+    let trust_browser = RwSignal::new(crate::components::checked_before_hydration(
+        "field-trust_browser",
+        false,
+    ));
     let feedback = FormFeedback::new(action.value(), move || {
         let typed = code.get();
         SecondFactorProof::read(

@@ -133,7 +133,10 @@ fn ChangePasswordCard(
     let current = RwSignal::new(String::new());
     let new_password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());
-    let sign_out_others = RwSignal::new(true);
+    let sign_out_others = RwSignal::new(crate::components::checked_before_hydration(
+        "field-sign_out_other_sessions",
+        true,
+    ));
     let value: Signal<_> = action.value().into();
     let feedback = {
         let policy = policy.clone();
