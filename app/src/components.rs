@@ -408,10 +408,7 @@ pub fn island_hydrated() {
         use std::sync::atomic::{AtomicU32, Ordering};
         static HYDRATED: AtomicU32 = AtomicU32::new(0);
         let done = HYDRATED.fetch_add(1, Ordering::SeqCst) + 1;
-        let islands = document()
-            .query_selector_all("leptos-island")
-            .map_or(0, |list| list.length());
-        if done >= islands
+        if done >= islands_on_page()
             && let Some(body) = document().body()
         {
             let _ = body.set_attribute("data-hydrated", "true");
@@ -457,4 +454,12 @@ fn input_before_hydration(id: &str) -> Option<web_sys::HtmlInputElement> {
     document()
         .get_element_by_id(id)
         .and_then(|el| el.dyn_into::<web_sys::HtmlInputElement>().ok())
+}
+
+/// How many islands the page has (`<leptos-island>` elements), hydrated or not.
+#[cfg(feature = "hydrate")]
+pub fn islands_on_page() -> u32 {
+    document()
+        .query_selector_all("leptos-island")
+        .map_or(0, |list| list.length())
 }

@@ -3,10 +3,6 @@
 
 use leptos::prelude::window;
 
-// Links the app crate: its `#[island]` components export the functions that hydrate them, and
-// nothing else here names the crate.
-use app as _;
-
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
@@ -19,12 +15,8 @@ pub fn hydrate() {
     // A signal for end-to-end tests and for CSS: the page now reacts to input. Each lazy island
     // hydrates when its own chunk arrives and the last one marks the body
     // (`app::components::island_hydrated`); a page without islands is ready now.
-    let document = leptos::prelude::document();
-    let islands = document
-        .query_selector_all("leptos-island")
-        .map_or(0, |list| list.length());
-    if islands == 0
-        && let Some(body) = document.body()
+    if app::components::islands_on_page() == 0
+        && let Some(body) = leptos::prelude::document().body()
     {
         let _ = body.set_attribute("data-hydrated", "true");
     }
