@@ -6,15 +6,15 @@
 //! happened. Only the wizard ships WebAssembly, which keeps the bundle small.
 
 use crate::api::two_factor::{
-    self as api, BackupCodeSet, RevokeTrustedBrowser, SecurityOverview, SignedOutElsewhere,
-    TotpSetup,
+    self as api, RevokeTrustedBrowser, SecurityOverview, SignedOutElsewhere,
 };
 use crate::components::two_factor::{
     ENABLE_STEPS, REGENERATE_STEPS, REPLACE_STEPS, SaveCodesStep, ScanStep, StepUpAnswer,
     StepUpForm, VerifyStep, WizardProgress,
 };
 use crate::components::{FormAlert, configured_trusted_browser_days, days_text, go_to};
-use crate::error::{AppError, StepUpProof};
+use crate::error::AppError;
+use crate::flows::two_factor::{Command, Event, Panel, Wizard};
 use crate::routes::{Notice, Page, WizardAction};
 use crate::validation::OtpCode;
 use leptos::either::EitherOf7;
@@ -337,265 +337,261 @@ pub fn TwoFactorWizardPage() -> impl IntoView {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
-enum Panel {
-    Working,
-    StepUp(StepUpProof),
-    Scan(TotpSetup),
-    Verify(TotpSetup),
-    SaveCodes(BackupCodeSet),
-    ConfirmRegenerate,
-    ConfirmDisable,
+/// The wizard island's view state beside the machine: what is typed, what is open, what went
+/// wrong. All `Copy` handles, so the free functions below can pass it around.
+#[derive(Clone, Copy)]
+struct WizardUi {
+    wizard: RwSignal<Wizard>,
+    busy: RwSignal<bool>,
+    /// An error about the action as a whole, above the card.
+    failure: RwSignal<Option<(bool, String)>>,
+    /// An error about what was typed, beside the field.
+    field_error: RwSignal<Option<String>>,
+    code: RwSignal<String>,
+    password: RwSignal<String>,
+    step_up_code: RwSignal<String>,
+    step_up_backup: RwSignal<bool>,
+    key_shown: RwSignal<bool>,
+    copy_status: RwSignal<Option<String>>,
+    saved: RwSignal<bool>,
 }
 
-/// What to do once "Confirm it's you" has passed: the action from the start, or the code the
-/// person was verifying when the server asked (the check can run out while they scan).
-#[derive(Clone, Debug, PartialEq)]
-enum Resume {
-    Run,
-    Verify(TotpSetup),
+impl WizardUi {
+    /// Feeds one event to the machine, resets what the new panel starts without, and runs the
+    /// command that comes out.
+    fn dispatch(self, event: Event) {
+        let scanned = matches!(event, Event::Scanned);
+        let step_up_passed = matches!(event, Event::StepUpPassed);
+        let before = self.wizard.with_untracked(|w| w.panel().clone());
+        let (wizard, command) = self.wizard.get_untracked().next(event);
+        if *wizard.panel() != before {
+            self.field_error.set(None);
+            self.copy_status.set(None);
+            match wizard.panel() {
+                Panel::StepUp(_) => {
+                    self.password.set(String::new());
+                    self.step_up_code.set(String::new());
+                    self.step_up_backup.set(false);
+                }
+                Panel::Verify(_) if scanned => self.code.set(String::new()),
+                Panel::SaveCodes(_) => self.saved.set(false),
+                _ => {}
+            }
+        }
+        if step_up_passed {
+            self.password.set(String::new());
+            self.step_up_code.set(String::new());
+        }
+        self.wizard.set(wizard);
+        self.perform(command);
+    }
+
+    fn perform(self, command: Command) {
+        match command {
+            Command::Nothing => {}
+            Command::Run(action) => {
+                self.failure.set(None);
+                self.call(async move {
+                    match action {
+                        WizardAction::Enable | WizardAction::Replace => {
+                            api::begin_totp_setup().await.map(Event::SetupBegun)
+                        }
+                        WizardAction::Regenerate => {
+                            api::regenerate_backup_codes().await.map(Event::CodesIssued)
+                        }
+                        WizardAction::Disable => {
+                            api::disable_two_factor().await.map(Event::TurnedOff)
+                        }
+                    }
+                });
+            }
+            Command::ConfirmSetup { factor_id, code } => self.call(async move {
+                api::confirm_totp_setup(factor_id, code.digits().into())
+                    .await
+                    .map(Event::SetupConfirmed)
+            }),
+            Command::CancelSetup => leptos::task::spawn_local(async move {
+                // Leaving discards the pending authenticator either way (it also expires).
+                let _ = api::cancel_totp_setup().await;
+                leave(None);
+            }),
+            Command::Leave(notice) => leave(notice),
+        }
+    }
+
+    /// Makes one server call, busy meanwhile, and feeds its answer back in.
+    fn call(self, answer: impl std::future::Future<Output = Result<Event, AppError>> + 'static) {
+        self.busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = answer.await;
+            self.busy.set(false);
+            match result {
+                Ok(event) => self.dispatch(event),
+                Err(AppError::StepUpRequired { proof }) => {
+                    self.dispatch(Event::StepUpRequired(proof))
+                }
+                Err(err) => self.fail(err),
+            }
+        });
+    }
+
+    /// Errors about what was typed go beside the field; anything else above the card.
+    fn fail(self, err: AppError) {
+        match err
+            .message_for("code")
+            .or_else(|| err.message_for("password"))
+        {
+            Some(message) => self.field_error.set(Some(message)),
+            None => self.failure.set(Some((
+                false,
+                err.message_for("two_factor")
+                    .unwrap_or_else(|| err.to_string()),
+            ))),
+        }
+    }
+}
+
+/// Back to the Security page, saying what happened (if anything did).
+fn leave(notice: Option<Notice>) {
+    match notice {
+        Some(notice) => go_to(&Page::Security.with_notice(notice)),
+        None => go_to(Page::Security.path()),
+    }
 }
 
 /// Runs one two-factor action, asking "Confirm it's you" first when the server wants a fresh
-/// check, and returns to the Security page with the outcome.
+/// check, and returns to the Security page with the outcome. The flow is the pure machine of
+/// [`crate::flows::two_factor`]; this island renders its panels and runs its commands.
 #[island(lazy)]
 fn TwoFactorWizard(intent: WizardAction) -> impl IntoView {
     crate::components::island_hydrated();
-    // Destructive actions wait for a click in the page (a link alone never voids codes).
-    let panel = RwSignal::new(match intent {
-        WizardAction::Disable => Panel::ConfirmDisable,
-        WizardAction::Regenerate => Panel::ConfirmRegenerate,
-        WizardAction::Enable | WizardAction::Replace => Panel::Working,
-    });
-    let busy = RwSignal::new(false);
-    let failure: RwSignal<Option<(bool, String)>> = RwSignal::new(None);
-    let field_error: RwSignal<Option<String>> = RwSignal::new(None);
-    let code = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let step_up_code = RwSignal::new(String::new());
-    let step_up_backup = RwSignal::new(false);
-    let resume = StoredValue::new(Resume::Run);
-    let signed_out = StoredValue::new(SignedOutElsewhere::default());
-    let key_shown = RwSignal::new(false);
-    let copy_status: RwSignal<Option<String>> = RwSignal::new(None);
-    let saved = RwSignal::new(false);
-
-    // Errors about what was typed go beside the field; anything else above the card.
-    let fail = move |err: AppError| match err
-        .message_for("code")
-        .or_else(|| err.message_for("password"))
-    {
-        Some(message) => field_error.set(Some(message)),
-        None => failure.set(Some((
-            false,
-            err.message_for("two_factor")
-                .unwrap_or_else(|| err.to_string()),
-        ))),
-    };
-    let show = move |next: Panel| {
-        field_error.set(None);
-        copy_status.set(None);
-        panel.set(next);
-    };
-    // Back to the Security page, saying what happened (if anything did).
-    let back = move |outcome: Option<Notice>| match outcome {
-        Some(notice) => go_to(&Page::Security.with_notice(notice)),
-        None => go_to(Page::Security.path()),
-    };
-    let ask_step_up = move |proof: StepUpProof, then: Resume| {
-        password.set(String::new());
-        step_up_code.set(String::new());
-        step_up_backup.set(false);
-        resume.set_value(then);
-        show(Panel::StepUp(proof));
-    };
-
-    let run = move || {
-        failure.set(None);
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let result = match intent {
-                WizardAction::Enable | WizardAction::Replace => api::begin_totp_setup()
-                    .await
-                    .map(|setup| show(Panel::Scan(setup))),
-                WizardAction::Regenerate => api::regenerate_backup_codes()
-                    .await
-                    .map(|codes| show(Panel::SaveCodes(codes))),
-                WizardAction::Disable => api::disable_two_factor()
-                    .await
-                    .map(|ended| back(Some(Notice::TwoFactorOff(ended)))),
-            };
-            busy.set(false);
-            match result {
-                Ok(()) => {}
-                Err(AppError::StepUpRequired { proof }) => ask_step_up(proof, Resume::Run),
-                Err(err) => fail(err),
-            }
-        });
+    let ui = WizardUi {
+        wizard: RwSignal::new(Wizard::start(intent)),
+        busy: RwSignal::new(false),
+        failure: RwSignal::new(None),
+        field_error: RwSignal::new(None),
+        code: RwSignal::new(String::new()),
+        password: RwSignal::new(String::new()),
+        step_up_code: RwSignal::new(String::new()),
+        step_up_backup: RwSignal::new(false),
+        key_shown: RwSignal::new(false),
+        copy_status: RwSignal::new(None),
+        saved: RwSignal::new(false),
     };
     // Setting up starts as soon as the page is interactive (it only prepares a new secret).
-    Effect::new(move |_| {
-        if matches!(intent, WizardAction::Enable | WizardAction::Replace) {
-            run();
-        }
-    });
+    Effect::new(move |_| ui.dispatch(Event::Opened));
 
-    let verify_code = move |setup: TotpSetup, typed: OtpCode| {
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let result =
-                api::confirm_totp_setup(setup.factor_id.clone(), typed.digits().into()).await;
-            busy.set(false);
-            match result {
-                Ok(confirmed) => {
-                    signed_out.set_value(confirmed.signed_out);
-                    match confirmed.backup_codes {
-                        Some(codes) => {
-                            saved.set(false);
-                            show(Panel::SaveCodes(codes));
-                        }
-                        None => back(Some(Notice::AuthenticatorReplaced(confirmed.signed_out))),
-                    }
-                }
-                Err(AppError::StepUpRequired { proof }) => {
-                    ask_step_up(proof, Resume::Verify(setup));
-                }
-                Err(err) => fail(err),
-            }
-        });
-    };
-
+    let on = move |event: Event| Callback::new(move |()| ui.dispatch(event.clone()));
     let confirm_identity = Callback::new(move |()| {
-        let Panel::StepUp(proof) = panel.get_untracked() else {
+        let Panel::StepUp(proof) = ui.wizard.with_untracked(|w| w.panel().clone()) else {
             return;
         };
         let answer = match StepUpAnswer::read(
             proof,
-            &password.get_untracked(),
-            &step_up_code.get_untracked(),
-            step_up_backup.get_untracked(),
+            &ui.password.get_untracked(),
+            &ui.step_up_code.get_untracked(),
+            ui.step_up_backup.get_untracked(),
         ) {
             Ok(answer) => answer,
             Err(message) => {
-                field_error.set(Some(message));
+                ui.field_error.set(Some(message));
                 return;
             }
         };
-        busy.set(true);
+        ui.busy.set(true);
         leptos::task::spawn_local(async move {
             let result = answer.send().await;
-            busy.set(false);
+            ui.busy.set(false);
             match result {
-                Ok(()) => {
-                    password.set(String::new());
-                    step_up_code.set(String::new());
-                    match resume.get_value() {
-                        Resume::Run => run(),
-                        Resume::Verify(setup) => {
-                            let typed = code.get_untracked();
-                            show(Panel::Verify(setup.clone()));
-                            if let Ok(typed) = OtpCode::parse(&typed) {
-                                verify_code(setup, typed);
-                            }
-                        }
-                    }
-                }
-                Err(err) => fail(err),
+                Ok(()) => ui.dispatch(Event::StepUpPassed),
+                Err(err) => ui.fail(err),
             }
         });
     });
-
-    let verify = Callback::new(move |()| {
-        let Panel::Verify(setup) = panel.get_untracked() else {
-            return;
-        };
-        match OtpCode::parse(&code.get_untracked()) {
-            Ok(typed) => verify_code(setup, typed),
-            Err(message) => field_error.set(Some(message)),
-        }
+    let verify = Callback::new(move |()| match OtpCode::parse(&ui.code.get_untracked()) {
+        Ok(typed) => ui.dispatch(Event::CodeEntered(typed)),
+        Err(message) => ui.field_error.set(Some(message)),
     });
-
-    let cancel_setup = Callback::new(move |()| {
-        leptos::task::spawn_local(async move {
-            let _ = api::cancel_totp_setup().await;
-            back(None);
-        });
-    });
-    let cancel = Callback::new(move |()| back(None));
-    let finish = Callback::new(move |()| {
-        if intent == WizardAction::Enable {
-            back(Some(Notice::TwoFactorOn(signed_out.get_value())));
-        } else {
-            back(Some(Notice::BackupCodesRegenerated));
-        }
-    });
-    let clear_field = Callback::new(move |()| field_error.set(None));
+    let clear_field = Callback::new(move |()| ui.field_error.set(None));
     let steps = match intent {
         WizardAction::Replace => REPLACE_STEPS,
         WizardAction::Regenerate => REGENERATE_STEPS,
         WizardAction::Enable | WizardAction::Disable => ENABLE_STEPS,
     };
+    // Only a change of panel redraws: a command that leaves the panel as it is (the dialog's
+    // confirm, a step-up's retry) keeps focus and typing where they are.
+    let panel = Memo::new(move |_| ui.wizard.with(|w| (w.panel().clone(), w.current_step())));
+    let (busy, field_error, code) = (ui.busy, ui.field_error, ui.code);
 
     // The panels exist only in the browser (each needs a server answer first), so they are
     // mounted there rather than hydrated: no hydration code is compiled for them, which keeps
     // the WebAssembly smaller.
-    let body = move || match panel.get() {
-        Panel::Working => EitherOf7::A(view! {
-            <p class="muted" role="status">
-                {move || if busy.get() { "Working…" } else { "" }}
-            </p>
-        }),
-        Panel::StepUp(proof) => EitherOf7::B(view! {
-            <StepUpForm
-                proof
-                password
-                code=step_up_code
-                use_backup_code=step_up_backup
-                error=field_error
-                busy
-                on_confirm=confirm_identity
-                on_cancel=cancel
-                on_edit=clear_field
-            />
-        }),
-        Panel::Scan(setup) => {
-            let next = {
-                let setup = setup.clone();
-                Callback::new(move |()| {
-                    code.set(String::new());
-                    show(Panel::Verify(setup.clone()));
-                })
-            };
-            EitherOf7::C(view! {
-                <WizardProgress steps current=0 />
-                <ScanStep setup key_shown copy_status on_next=next on_cancel=cancel_setup />
-            })
-        }
-        Panel::Verify(setup) => {
-            let to_scan = Callback::new(move |()| show(Panel::Scan(setup.clone())));
-            EitherOf7::D(view! {
-                <WizardProgress steps current=1 />
+    let body = move || {
+        let (panel, step) = panel.get();
+        let progress = step.map(|current| view! { <WizardProgress steps current /> });
+        let view = match panel {
+            Panel::Working => EitherOf7::A(view! {
+                <p class="muted" role="status">
+                    {move || if busy.get() { "Working…" } else { "" }}
+                </p>
+            }),
+            Panel::StepUp(proof) => EitherOf7::B(view! {
+                <StepUpForm
+                    proof
+                    password=ui.password
+                    code=ui.step_up_code
+                    use_backup_code=ui.step_up_backup
+                    error=field_error
+                    busy
+                    on_confirm=confirm_identity
+                    on_cancel=on(Event::Cancelled)
+                    on_edit=clear_field
+                />
+            }),
+            Panel::Scan(setup) => EitherOf7::C(view! {
+                <ScanStep
+                    setup
+                    key_shown=ui.key_shown
+                    copy_status=ui.copy_status
+                    on_next=on(Event::Scanned)
+                    on_cancel=on(Event::Cancelled)
+                />
+            }),
+            Panel::Verify(_) => EitherOf7::D(view! {
                 <VerifyStep
                     code
                     error=field_error
                     busy
                     on_verify=verify
-                    on_back=to_scan
-                    on_cancel=cancel_setup
+                    on_back=on(Event::BackToScan)
+                    on_cancel=on(Event::Cancelled)
                     on_edit=clear_field
                 />
-            })
-        }
-        Panel::SaveCodes(codes) => EitherOf7::E(view! {
-            <WizardProgress steps current=steps.len() - 1 />
-            <SaveCodesStep codes saved copy_status on_finish=finish />
-        }),
-        Panel::ConfirmRegenerate => EitherOf7::F(view! {
-            <RegenerateDialog busy on_confirm=Callback::new(move |()| run()) on_cancel=cancel />
-        }),
-        Panel::ConfirmDisable => EitherOf7::G(view! {
-            <DisableDialog busy on_confirm=Callback::new(move |()| run()) on_cancel=cancel />
-        }),
+            }),
+            Panel::SaveCodes(codes) => EitherOf7::E(view! {
+                <SaveCodesStep
+                    codes
+                    saved=ui.saved
+                    copy_status=ui.copy_status
+                    on_finish=on(Event::Finished)
+                />
+            }),
+            Panel::ConfirmRegenerate => EitherOf7::F(view! {
+                <RegenerateDialog
+                    busy
+                    on_confirm=on(Event::Confirmed)
+                    on_cancel=on(Event::Cancelled)
+                />
+            }),
+            Panel::ConfirmDisable => EitherOf7::G(view! {
+                <DisableDialog
+                    busy
+                    on_confirm=on(Event::Confirmed)
+                    on_cancel=on(Event::Cancelled)
+                />
+            }),
+        };
+        (progress, view)
     };
     let host = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
@@ -623,7 +619,7 @@ fn TwoFactorWizard(intent: WizardAction) -> impl IntoView {
     let _ = body;
 
     view! {
-        <FormAlert message=failure />
+        <FormAlert message=ui.failure />
         <div node_ref=host></div>
     }
 }
