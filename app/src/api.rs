@@ -37,16 +37,16 @@ pub async fn sign_up(
         async {
             let state = context::state()?;
             let caller = context::caller()?;
-            let signed_in = accounts::sign_up_replacing(
+            let signed_in = accounts::sign_up(
                 &state,
-                accounts::NewAccount {
+                accounts::SignUpRequest {
                     email: &email,
                     password: password.expose(),
                     password_confirm: password_confirm.expose(),
+                    previous_session: caller.presented_secret.as_ref().map(Secret::expose),
+                    browser: &caller.browser,
+                    client: &caller.client,
                 },
-                caller.presented_secret.as_ref().map(Secret::expose),
-                &caller.browser,
-                &caller.client,
                 state.clock.now(),
             )
             .await?;
@@ -68,13 +68,15 @@ pub async fn sign_in(email: String, password: Secret) -> Result<(), AppError> {
         async {
             let state = context::state()?;
             let caller = context::caller()?;
-            let signed_in = accounts::sign_in_from(
+            let signed_in = accounts::sign_in(
                 &state,
-                &email,
-                password.expose(),
-                caller.presented_secret.as_ref().map(Secret::expose),
-                &caller.browser,
-                &caller.client,
+                accounts::SignInRequest {
+                    email: &email,
+                    password: password.expose(),
+                    previous_session: caller.presented_secret.as_ref().map(Secret::expose),
+                    browser: &caller.browser,
+                    client: &caller.client,
+                },
                 state.clock.now(),
             )
             .await?;

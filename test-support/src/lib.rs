@@ -6,6 +6,8 @@
 // Helpers may panic: a failed set-up is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use keyward_core::error::Error;
+use keyward_core::factors::authenticator::{self, Confirmation};
 use keyward_core::infra::config::Settings;
 use keyward_core::primitives::crypto::KeyRing;
 use keyward_core::primitives::password::PasswordHasher;
@@ -58,4 +60,18 @@ pub async fn hold_a_hashing_slot(hasher: &PasswordHasher) -> tokio::task::JoinHa
     // been polled, and admitted, once we are polled again.
     tokio::task::yield_now().await;
     slow
+}
+
+/// Confirms a pending authenticator in a transaction of its own, as enrollment does with the
+/// first backup codes beside it: the tests of the authenticator alone need nothing beside it.
+pub async fn confirm_authenticator(
+    pool: &sqlx::PgPool,
+    keys: &KeyRing,
+    confirmation: Confirmation<'_>,
+    now: OffsetDateTime,
+) -> Result<(), Error> {
+    let mut tx = pool.begin().await?;
+    authenticator::confirm(pool, &mut tx, keys, confirmation, now).await?;
+    tx.commit().await?;
+    Ok(())
 }

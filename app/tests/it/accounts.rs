@@ -12,17 +12,18 @@ async fn sign_up_then_sign_in_with_any_letter_case(pool: PgPool) {
     let state = state(pool);
     let signed_up = accounts::sign_up(
         &state,
-        " Ann@Example.com ",
-        PASSWORD,
-        PASSWORD,
-        &client(),
+        accounts::SignUpRequest::new(" Ann@Example.com ", PASSWORD, PASSWORD, &client()),
         t0(),
     )
     .await
     .unwrap();
-    let signed_in = accounts::sign_in(&state, "ann@EXAMPLE.com", PASSWORD, None, &client(), t0())
-        .await
-        .unwrap();
+    let signed_in = accounts::sign_in(
+        &state,
+        accounts::SignInRequest::new("ann@EXAMPLE.com", PASSWORD, &client()),
+        t0(),
+    )
+    .await
+    .unwrap();
     assert_eq!(signed_up.user_id, signed_in.user_id);
     assert_ne!(signed_up.session_secret, signed_in.session_secret);
     let kinds = events::kinds_for_user(&state.pool, signed_in.user_id)
@@ -37,17 +38,18 @@ async fn wrong_password_and_unknown_email_get_the_same_answer(pool: PgPool) {
     let user = sign_up(&state, "ann@example.com").await;
     let wrong = accounts::sign_in(
         &state,
-        "ann@example.com",
-        "not the password",
-        None,
-        &client(),
+        accounts::SignInRequest::new("ann@example.com", "not the password", &client()),
         t0(),
     )
     .await
     .unwrap_err();
-    let unknown = accounts::sign_in(&state, "bob@example.com", PASSWORD, None, &client(), t0())
-        .await
-        .unwrap_err();
+    let unknown = accounts::sign_in(
+        &state,
+        accounts::SignInRequest::new("bob@example.com", PASSWORD, &client()),
+        t0(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(wrong, Error::InvalidCredentials);
     assert_eq!(unknown, Error::InvalidCredentials);
     // The failure is logged off the request path (so it cannot be timed): wait for it.
@@ -71,18 +73,12 @@ async fn concurrent_sign_ups_with_one_email_create_one_account(pool: PgPool) {
     let (a, b) = tokio::join!(
         accounts::sign_up(
             &state,
-            "race@example.com",
-            PASSWORD,
-            PASSWORD,
-            &client,
+            accounts::SignUpRequest::new("race@example.com", PASSWORD, PASSWORD, &client),
             t0()
         ),
         accounts::sign_up(
             &state,
-            "RACE@example.com",
-            PASSWORD,
-            PASSWORD,
-            &client,
+            accounts::SignUpRequest::new("RACE@example.com", PASSWORD, PASSWORD, &client),
             t0()
         ),
     );
@@ -102,9 +98,13 @@ async fn concurrent_sign_ups_with_one_email_create_one_account(pool: PgPool) {
         .unwrap();
     assert_eq!(count, 1);
     assert!(
-        accounts::sign_in(&state, "race@example.com", PASSWORD, None, &client, t0())
-            .await
-            .is_ok()
+        accounts::sign_in(
+            &state,
+            accounts::SignInRequest::new("race@example.com", PASSWORD, &client),
+            t0()
+        )
+        .await
+        .is_ok()
     );
     let _ = won;
 }
@@ -112,28 +112,38 @@ async fn concurrent_sign_ups_with_one_email_create_one_account(pool: PgPool) {
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
 async fn weak_and_common_passwords_are_refused_by_the_server(pool: PgPool) {
     let state = state(pool);
-    let short = accounts::sign_up(&state, "a@example.com", "short", "short", &client(), t0())
-        .await
-        .unwrap_err();
+    let short = accounts::sign_up(
+        &state,
+        accounts::SignUpRequest::new("a@example.com", "short", "short", &client()),
+        t0(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         short.message_for("password").as_deref(),
         Some("Use at least 15 characters.")
     );
     // Fourteen spaces do not make "a" long.
     let padded = format!("a{}", " ".repeat(14));
-    let spaces = accounts::sign_up(&state, "a@example.com", &padded, &padded, &client(), t0())
-        .await
-        .unwrap_err();
+    let spaces = accounts::sign_up(
+        &state,
+        accounts::SignUpRequest::new("a@example.com", &padded, &padded, &client()),
+        t0(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         spaces.message_for("password").as_deref(),
         Some("Use at least 15 characters.")
     );
     let common = accounts::sign_up(
         &state,
-        "a@example.com",
-        "1QAZ2WSX3EDC4RFV",
-        "1QAZ2WSX3EDC4RFV",
-        &client(),
+        accounts::SignUpRequest::new(
+            "a@example.com",
+            "1QAZ2WSX3EDC4RFV",
+            "1QAZ2WSX3EDC4RFV",
+            &client(),
+        ),
         t0(),
     )
     .await
@@ -157,9 +167,13 @@ async fn composition_policy_is_one_setting_away(pool: PgPool) {
         pool,
         settings(&[("password_composition", "upper_lower_digit")]),
     );
-    let err = accounts::sign_up(&state, "a@example.com", PASSWORD, PASSWORD, &client(), t0())
-        .await
-        .unwrap_err();
+    let err = accounts::sign_up(
+        &state,
+        accounts::SignUpRequest::new("a@example.com", PASSWORD, PASSWORD, &client()),
+        t0(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(
         err.message_for("password").as_deref(),
         Some("Add an upper-case letter.")
@@ -167,10 +181,7 @@ async fn composition_policy_is_one_setting_away(pool: PgPool) {
     // The classic eight characters with the three kinds.
     accounts::sign_up(
         &state,
-        "a@example.com",
-        "Tulip7Bx",
-        "Tulip7Bx",
-        &client(),
+        accounts::SignUpRequest::new("a@example.com", "Tulip7Bx", "Tulip7Bx", &client()),
         t0(),
     )
     .await
@@ -214,17 +225,18 @@ async fn password_change_signs_out_other_sessions_when_asked(pool: PgPool) {
     // This session goes on, under the new token it was given.
     assert!(is_live(&state, &changed.session_secret, t0()).await);
     assert_eq!(
-        accounts::sign_in(&state, "ann@example.com", PASSWORD, None, &client(), t0())
-            .await
-            .unwrap_err(),
+        accounts::sign_in(
+            &state,
+            accounts::SignInRequest::new("ann@example.com", PASSWORD, &client()),
+            t0()
+        )
+        .await
+        .unwrap_err(),
         Error::InvalidCredentials
     );
     accounts::sign_in(
         &state,
-        "ann@example.com",
-        "a brand new passphrase",
-        None,
-        &client(),
+        accounts::SignInRequest::new("ann@example.com", "a brand new passphrase", &client()),
         t0(),
     )
     .await
@@ -262,8 +274,13 @@ async fn saturated_hashing_answers_busy_instead_of_queueing(pool: PgPool) {
     // sign-in starts: the outcome does not depend on how the sign-ins interleave.
     let slow = test_support::hold_a_hashing_slot(&state.hasher).await;
 
-    let attempts = (0..5)
-        .map(|_| accounts::sign_in(&state, "nobody@example.com", PASSWORD, None, &client, t0()));
+    let attempts = (0..5).map(|_| {
+        accounts::sign_in(
+            &state,
+            accounts::SignInRequest::new("nobody@example.com", PASSWORD, &client),
+            t0(),
+        )
+    });
     let results = futures::future::join_all(attempts).await;
     assert!(
         results.iter().all(|r| matches!(r, Err(Error::Busy { .. }))),
@@ -272,8 +289,12 @@ async fn saturated_hashing_answers_busy_instead_of_queueing(pool: PgPool) {
 
     // Once the slot is free, a sign-in is checked again.
     assert!(!slow.await.unwrap(), "a made-up hash never matches");
-    let after =
-        accounts::sign_in(&state, "nobody@example.com", PASSWORD, None, &client, t0()).await;
+    let after = accounts::sign_in(
+        &state,
+        accounts::SignInRequest::new("nobody@example.com", PASSWORD, &client),
+        t0(),
+    )
+    .await;
     assert!(matches!(after, Err(Error::InvalidCredentials)), "{after:?}");
 }
 
@@ -287,9 +308,13 @@ fn change<'a>(current: &'a str, new: &'a str, sign_out_other_sessions: bool) -> 
 }
 
 async fn sign_in(state: &app::server::AppState, email: &str) -> accounts::SignedIn {
-    accounts::sign_in(state, email, PASSWORD, None, &client(), t0())
-        .await
-        .unwrap()
+    accounts::sign_in(
+        state,
+        accounts::SignInRequest::new(email, PASSWORD, &client()),
+        t0(),
+    )
+    .await
+    .unwrap()
 }
 
 async fn current_session(
@@ -342,9 +367,13 @@ async fn of_two_concurrent_password_changes_one_wins(pool: PgPool) {
     } else {
         "second new passphrase"
     };
-    accounts::sign_in(&state, "ann@example.com", winner, None, &client, t0())
-        .await
-        .unwrap();
+    accounts::sign_in(
+        &state,
+        accounts::SignInRequest::new("ann@example.com", winner, &client),
+        t0(),
+    )
+    .await
+    .unwrap();
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
@@ -411,16 +440,17 @@ async fn addresses_are_matched_after_nfkc_and_case_folding(pool: PgPool) {
         "strasse@example.com",
         "ＳＴＲＡＳＳＥ@example.com",
     ] {
-        accounts::sign_in(&state, typed, PASSWORD, None, &client(), t0())
-            .await
-            .unwrap_or_else(|err| panic!("{typed}: {err:?}"));
+        accounts::sign_in(
+            &state,
+            accounts::SignInRequest::new(typed, PASSWORD, &client()),
+            t0(),
+        )
+        .await
+        .unwrap_or_else(|err| panic!("{typed}: {err:?}"));
     }
     let taken = accounts::sign_up(
         &state,
-        "strasse@example.com",
-        PASSWORD,
-        PASSWORD,
-        &client(),
+        accounts::SignUpRequest::new("strasse@example.com", PASSWORD, PASSWORD, &client()),
         t0(),
     )
     .await
@@ -452,10 +482,7 @@ async fn lookup_keys_from_before_case_folding_are_brought_up_to_date(pool: PgPoo
     );
     accounts::sign_in(
         &state,
-        "STRASSE@example.com",
-        PASSWORD,
-        None,
-        &client(),
+        accounts::SignInRequest::new("STRASSE@example.com", PASSWORD, &client()),
         t0(),
     )
     .await

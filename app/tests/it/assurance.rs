@@ -59,9 +59,13 @@ async fn turn_on(
 
 async fn sign_in(state: &AppState, at: OffsetDateTime, trusted: Option<&str>) -> SignedIn {
     let browser = trusted.map(BrowserTokens::trusted).unwrap_or_default();
-    accounts::sign_in_from(state, EMAIL, PASSWORD, None, &browser, &client(), at)
-        .await
-        .unwrap()
+    accounts::sign_in(
+        state,
+        accounts::SignInRequest::new(EMAIL, PASSWORD, &client()).from_browser(&browser),
+        at,
+    )
+    .await
+    .unwrap()
 }
 
 /// Signs in with the password and a code, trusting the browser when asked; returns the full
@@ -613,7 +617,11 @@ async fn a_sign_in_racing_the_owners_enrollment_keeps_no_full_session(pool: PgPo
                 &client,
                 at
             ),
-            accounts::sign_in(&state, EMAIL, PASSWORD, None, &client, at),
+            accounts::sign_in(
+                &state,
+                accounts::SignInRequest::new(EMAIL, PASSWORD, &client),
+                at
+            ),
         );
         let confirmed = confirmed.unwrap();
         if let Ok(attacker) = attacker

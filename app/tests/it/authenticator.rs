@@ -20,12 +20,14 @@ async fn enroll(
     let pending = authenticator::begin(&state.pool, keys, user, label, at)
         .await
         .unwrap();
-    authenticator::confirm(
+    test_support::confirm_authenticator(
         &state.pool,
         keys,
-        user,
-        pending.factor_id,
-        &otp_at(&pending.secret, at),
+        authenticator::Confirmation {
+            user_id: user,
+            factor_id: pending.factor_id,
+            code: &otp_at(&pending.secret, at),
+        },
         at,
     )
     .await
@@ -62,12 +64,14 @@ async fn a_secret_becomes_active_only_after_a_code_from_it_is_verified(pool: PgP
         "secret stored in clear"
     );
 
-    authenticator::confirm(
+    test_support::confirm_authenticator(
         &state.pool,
         &keys,
-        user,
-        pending.factor_id,
-        &otp_at(&pending.secret, t0()),
+        authenticator::Confirmation {
+            user_id: user,
+            factor_id: pending.factor_id,
+            code: &otp_at(&pending.secret, t0()),
+        },
         t0(),
     )
     .await
@@ -148,12 +152,14 @@ async fn wrong_codes_are_counted_and_end_the_setup(pool: PgPool) {
         "000000"
     };
     for left in (1..MAX_ENROLLMENT_ATTEMPTS).rev() {
-        let err = authenticator::confirm(
+        let err = test_support::confirm_authenticator(
             &state.pool,
             &keys,
-            user,
-            pending.factor_id,
-            &otp(wrong),
+            authenticator::Confirmation {
+                user_id: user,
+                factor_id: pending.factor_id,
+                code: &otp(wrong),
+            },
             t0(),
         )
         .await
@@ -165,24 +171,28 @@ async fn wrong_codes_are_counted_and_end_the_setup(pool: PgPool) {
             "{err:?}"
         );
     }
-    let err = authenticator::confirm(
+    let err = test_support::confirm_authenticator(
         &state.pool,
         &keys,
-        user,
-        pending.factor_id,
-        &otp(wrong),
+        authenticator::Confirmation {
+            user_id: user,
+            factor_id: pending.factor_id,
+            code: &otp(wrong),
+        },
         t0(),
     )
     .await
     .unwrap_err();
     assert!(err.message_for("code").unwrap().contains("Too many"));
     // The right code no longer helps: the pending secret is gone.
-    let err = authenticator::confirm(
+    let err = test_support::confirm_authenticator(
         &state.pool,
         &keys,
-        user,
-        pending.factor_id,
-        &otp(&right),
+        authenticator::Confirmation {
+            user_id: user,
+            factor_id: pending.factor_id,
+            code: &otp(&right),
+        },
         t0(),
     )
     .await
@@ -199,12 +209,14 @@ async fn an_abandoned_setup_expires(pool: PgPool) {
         .await
         .unwrap();
     let much_later = t0() + authenticator::PENDING_LIFETIME + Duration::seconds(1);
-    let err = authenticator::confirm(
+    let err = test_support::confirm_authenticator(
         &state.pool,
         &keys,
-        user,
-        pending.factor_id,
-        &otp_at(&pending.secret, much_later),
+        authenticator::Confirmation {
+            user_id: user,
+            factor_id: pending.factor_id,
+            code: &otp_at(&pending.secret, much_later),
+        },
         much_later,
     )
     .await
@@ -229,12 +241,14 @@ async fn a_replacement_takes_over_only_once_verified(pool: PgPool) {
             .unwrap()
     );
     let t2 = t1 + Duration::seconds(60);
-    authenticator::confirm(
+    test_support::confirm_authenticator(
         &state.pool,
         &keys,
-        user,
-        new.factor_id,
-        &otp_at(&new.secret, t2),
+        authenticator::Confirmation {
+            user_id: user,
+            factor_id: new.factor_id,
+            code: &otp_at(&new.secret, t2),
+        },
         t2,
     )
     .await

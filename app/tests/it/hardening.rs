@@ -58,9 +58,13 @@ async fn signed_in_trusting_this_browser(
     secret: &TotpSecret,
     at: OffsetDateTime,
 ) -> ChallengePassed {
-    let half = accounts::sign_in(state, EMAIL, PASSWORD, None, &client(), at)
-        .await
-        .unwrap();
+    let half = accounts::sign_in(
+        state,
+        accounts::SignInRequest::new(EMAIL, PASSWORD, &client()),
+        at,
+    )
+    .await
+    .unwrap();
     let challenge = crate::challenge_of(state, &half.session_secret, at).await;
     let ChallengeOutcome::Passed(passed) = two_factor::answer_challenge(
         state,
@@ -158,7 +162,12 @@ async fn wrong_current_passwords_are_throttled_like_sign_in(pool: PgPool) {
     let counter = Counter::AccountPassword { email: EMAIL };
     assert!(throttle::failures(&state.pool, counter).await.unwrap() >= 5);
     assert!(matches!(
-        accounts::sign_in(&state, EMAIL, PASSWORD, None, &client(), t0()).await,
+        accounts::sign_in(
+            &state,
+            accounts::SignInRequest::new(EMAIL, PASSWORD, &client()),
+            t0()
+        )
+        .await,
         Err(Error::TooManyAttempts { .. })
     ));
 }
@@ -213,15 +222,23 @@ async fn refusals_are_logged_once_per_failure_and_a_lock_when_it_comes(pool: PgP
     let state = state(pool);
     let signed_up = sign_up(&state, EMAIL).await;
     for _ in 0..two_factor::FREE_ATTEMPTS {
-        accounts::sign_in(&state, EMAIL, "a guess", None, &client(), t0())
-            .await
-            .unwrap_err();
+        accounts::sign_in(
+            &state,
+            accounts::SignInRequest::new(EMAIL, "a guess", &client()),
+            t0(),
+        )
+        .await
+        .unwrap_err();
     }
     // Refused again and again within the wait: one entry, not one per request.
     for _ in 0..5 {
-        let err = accounts::sign_in(&state, EMAIL, PASSWORD, None, &client(), t0())
-            .await
-            .unwrap_err();
+        let err = accounts::sign_in(
+            &state,
+            accounts::SignInRequest::new(EMAIL, PASSWORD, &client()),
+            t0(),
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, Error::TooManyAttempts { .. }), "{err:?}");
     }
     eventually(async || {
@@ -243,9 +260,13 @@ async fn refusals_are_logged_once_per_failure_and_a_lock_when_it_comes(pool: PgP
         .await
         .unwrap();
     let later = t0() + Duration::hours(1);
-    accounts::sign_in(&state, EMAIL, "guess 100", None, &client(), later)
-        .await
-        .unwrap_err();
+    accounts::sign_in(
+        &state,
+        accounts::SignInRequest::new(EMAIL, "guess 100", &client()),
+        later,
+    )
+    .await
+    .unwrap_err();
     eventually(async || {
         kinds(&state, &signed_up)
             .await
@@ -256,7 +277,12 @@ async fn refusals_are_logged_once_per_failure_and_a_lock_when_it_comes(pool: PgP
     assert_eq!(locked[0]["counter"], "account");
     // An address without an account leaves nothing anywhere.
     for _ in 0..=two_factor::FREE_ATTEMPTS {
-        let _ = accounts::sign_in(&state, "nobody@example.com", "x", None, &client(), t0()).await;
+        let _ = accounts::sign_in(
+            &state,
+            accounts::SignInRequest::new("nobody@example.com", "x", &client()),
+            t0(),
+        )
+        .await;
     }
     let others: i64 =
         sqlx::query_scalar("SELECT count(*) FROM security_events WHERE user_id <> $1")
@@ -275,9 +301,13 @@ async fn a_replayed_code_is_told_apart_from_a_wrong_one(pool: PgPool) {
     let challenge = |at| {
         let state = &state;
         async move {
-            let half = accounts::sign_in(state, EMAIL, PASSWORD, None, &client(), at)
-                .await
-                .unwrap();
+            let half = accounts::sign_in(
+                state,
+                accounts::SignInRequest::new(EMAIL, PASSWORD, &client()),
+                at,
+            )
+            .await
+            .unwrap();
             match sessions::authenticate_any(&state.pool, &state.settings, &half.session_secret, at)
                 .await
                 .unwrap()
@@ -344,13 +374,10 @@ async fn a_trusted_browser_token_changes_at_every_use_and_the_log_names_it(pool:
     let sign_in_with = |token: String| {
         let state = &state;
         async move {
-            accounts::sign_in_from(
+            accounts::sign_in(
                 state,
-                EMAIL,
-                PASSWORD,
-                None,
-                &BrowserTokens::trusted(&token),
-                &client(),
+                accounts::SignInRequest::new(EMAIL, PASSWORD, &client())
+                    .from_browser(&BrowserTokens::trusted(&token)),
                 at,
             )
             .await
@@ -391,9 +418,13 @@ async fn a_challenge_answered_elsewhere_gives_back_its_attempt(pool: PgPool) {
     let state = state(pool);
     let (signed_in, secret) = with_authenticator(&state).await;
     let at = t0() + Duration::minutes(1);
-    let half = accounts::sign_in(&state, EMAIL, PASSWORD, None, &client(), at)
-        .await
-        .unwrap();
+    let half = accounts::sign_in(
+        &state,
+        accounts::SignInRequest::new(EMAIL, PASSWORD, &client()),
+        at,
+    )
+    .await
+    .unwrap();
     let challenge = crate::challenge_of(&state, &half.session_secret, at).await;
     let answer = |typed: String| {
         let (state, challenge) = (&state, &challenge);
@@ -472,9 +503,13 @@ async fn sweeping_forgets_what_no_longer_counts(pool: PgPool) {
     let passed = signed_in_trusting_this_browser(&state, &secret, at).await;
     let session = full_session(&state, &passed.session_secret, at).await;
     crate::begin_setup(&state, &session, at).await.unwrap();
-    accounts::sign_in(&state, "nobody@example.com", "x", None, &client(), at)
-        .await
-        .unwrap_err();
+    accounts::sign_in(
+        &state,
+        accounts::SignInRequest::new("nobody@example.com", "x", &client()),
+        at,
+    )
+    .await
+    .unwrap_err();
     let counters = [
         Counter::StepUp {
             session_id: session.session_id,
@@ -543,13 +578,10 @@ async fn trusted_session(
     trusted: &str,
     at: OffsetDateTime,
 ) -> (CurrentSession, String) {
-    let signed_in = accounts::sign_in_from(
+    let signed_in = accounts::sign_in(
         state,
-        EMAIL,
-        PASSWORD,
-        None,
-        &BrowserTokens::trusted(trusted),
-        &client(),
+        accounts::SignInRequest::new(EMAIL, PASSWORD, &client())
+            .from_browser(&BrowserTokens::trusted(trusted)),
         at,
     )
     .await

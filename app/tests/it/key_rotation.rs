@@ -21,9 +21,13 @@ fn ring(spec: &str, pool: &PgPool) -> AppState {
 
 /// Signs `email` up and turns the authenticator on at t0 with `state`'s keys.
 async fn enrolled(state: &AppState, email: &str) -> (Uuid, TotpSecret, Vec<String>) {
-    let signed_up = accounts::sign_up(state, email, PASSWORD, PASSWORD, &client(), t0())
-        .await
-        .unwrap();
+    let signed_up = accounts::sign_up(
+        state,
+        accounts::SignUpRequest::new(email, PASSWORD, PASSWORD, &client()),
+        t0(),
+    )
+    .await
+    .unwrap();
     let session = sessions::authenticate(
         &state.pool,
         &state.settings,
@@ -64,9 +68,13 @@ async fn sign_in_with(
     backup: bool,
     at: OffsetDateTime,
 ) -> bool {
-    let half = accounts::sign_in(state, email, PASSWORD, None, &client(), at)
-        .await
-        .unwrap();
+    let half = accounts::sign_in(
+        state,
+        accounts::SignInRequest::new(email, PASSWORD, &client()),
+        at,
+    )
+    .await
+    .unwrap();
     let challenge = crate::challenge_of(state, &half.session_secret, at).await;
     let outcome = two_factor::answer_challenge(
         state,

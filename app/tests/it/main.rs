@@ -56,9 +56,13 @@ pub async fn is_live(state: &AppState, secret: &str, now: OffsetDateTime) -> boo
 }
 
 pub async fn sign_up(state: &AppState, email: &str) -> app::server::auth::accounts::SignedIn {
-    app::server::auth::accounts::sign_up(state, email, PASSWORD, PASSWORD, &client(), t0())
-        .await
-        .unwrap()
+    app::server::auth::accounts::sign_up(
+        state,
+        app::server::auth::accounts::SignUpRequest::new(email, PASSWORD, PASSWORD, &client()),
+        t0(),
+    )
+    .await
+    .unwrap()
 }
 
 /// The challenge that the half-signed-in session `session_secret` (a right password, no second

@@ -46,10 +46,8 @@ async fn sign_in_rotates_the_presented_session_and_sign_out_ends_it(pool: PgPool
     let first = sign_up(&state, "ann@example.com").await;
     let second = accounts::sign_in(
         &state,
-        "ann@example.com",
-        PASSWORD,
-        Some(&first.session_secret),
-        &client(),
+        accounts::SignInRequest::new("ann@example.com", PASSWORD, &client())
+            .replacing(Some(&first.session_secret)),
         t0(),
     )
     .await

@@ -17,13 +17,9 @@ async fn sign_in_as(
     from: &ClientInfo,
     at: OffsetDateTime,
 ) -> Result<SignedIn, Error> {
-    accounts::sign_in_from(
+    accounts::sign_in(
         state,
-        email,
-        password,
-        None,
-        &BrowserTokens::default(),
-        from,
+        accounts::SignInRequest::new(email, password, from).from_browser(&BrowserTokens::default()),
         at,
     )
     .await
@@ -271,10 +267,13 @@ async fn the_owners_browser_signs_in_during_a_lockout_attack(pool: PgPool) {
         Error::AccountLocked
     );
     // …the owner's own browser is not.
-    let signed_in =
-        accounts::sign_in_from(&state, EMAIL, PASSWORD, None, &browser, &client(), later)
-            .await
-            .unwrap();
+    let signed_in = accounts::sign_in(
+        &state,
+        accounts::SignInRequest::new(EMAIL, PASSWORD, &client()).from_browser(&browser),
+        later,
+    )
+    .await
+    .unwrap();
     assert!(!signed_in.needs_second_factor);
     // The lock on unknown browsers stays until an administrator lifts it.
     assert_eq!(
@@ -291,9 +290,13 @@ async fn guesses_elsewhere_make_unknown_browsers_wait_but_never_the_owners(pool:
         let _ = sign_in_as(&state, EMAIL, "a guess", &from("203.0.113.66"), t0()).await;
     }
     assert!(retry_after(sign_in(&state, PASSWORD, t0()).await).is_some());
-    accounts::sign_in_from(&state, EMAIL, PASSWORD, None, &browser, &client(), t0())
-        .await
-        .unwrap();
+    accounts::sign_in(
+        &state,
+        accounts::SignInRequest::new(EMAIL, PASSWORD, &client()).from_browser(&browser),
+        t0(),
+    )
+    .await
+    .unwrap();
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
@@ -304,7 +307,12 @@ async fn a_recognised_browser_has_a_counter_of_its_own(pool: PgPool) {
     let guess = |at| {
         let (state, browser) = (&state, &browser);
         async move {
-            accounts::sign_in_from(state, EMAIL, "a guess", None, browser, &client(), at).await
+            accounts::sign_in(
+                state,
+                accounts::SignInRequest::new(EMAIL, "a guess", &client()).from_browser(browser),
+                at,
+            )
+            .await
         }
     };
     for _ in 0..two_factor::FREE_ATTEMPTS {
@@ -333,9 +341,13 @@ async fn a_recognised_browser_is_never_refused_by_its_client_addresss_limit(pool
         let _ = sign_in_as(&state, &email, "Summer2026!", &shared, t0()).await;
     }
     assert!(retry_after(sign_in_as(&state, EMAIL, PASSWORD, &shared, t0()).await).is_some());
-    accounts::sign_in_from(&state, EMAIL, PASSWORD, None, &browser, &shared, t0())
-        .await
-        .unwrap();
+    accounts::sign_in(
+        &state,
+        accounts::SignInRequest::new(EMAIL, PASSWORD, &shared).from_browser(&browser),
+        t0(),
+    )
+    .await
+    .unwrap();
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
@@ -343,10 +355,12 @@ async fn another_accounts_browser_is_not_recognised_for_this_one(pool: PgPool) {
     let state = state(pool);
     let signed_up = app::server::auth::accounts::sign_up(
         &state,
-        "bob@example.com",
-        PASSWORD,
-        PASSWORD,
-        &client(),
+        app::server::auth::accounts::SignUpRequest::new(
+            "bob@example.com",
+            PASSWORD,
+            PASSWORD,
+            &client(),
+        ),
         t0(),
     )
     .await
@@ -356,9 +370,13 @@ async fn another_accounts_browser_is_not_recognised_for_this_one(pool: PgPool) {
     lock_out(&state, t0()).await;
     let later = t0() + Duration::hours(1);
     assert_eq!(
-        accounts::sign_in_from(&state, EMAIL, PASSWORD, None, &bobs, &client(), later)
-            .await
-            .unwrap_err(),
+        accounts::sign_in(
+            &state,
+            accounts::SignInRequest::new(EMAIL, PASSWORD, &client()).from_browser(&bobs),
+            later
+        )
+        .await
+        .unwrap_err(),
         Error::AccountLocked
     );
 }

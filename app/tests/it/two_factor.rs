@@ -66,9 +66,13 @@ async fn enabled_account(state: &AppState) -> (SignedIn, TotpSecret, Vec<String>
 
 async fn sign_in(state: &AppState, at: OffsetDateTime, trusted: Option<&str>) -> SignedIn {
     let browser = trusted.map(BrowserTokens::trusted).unwrap_or_default();
-    accounts::sign_in_from(state, EMAIL, PASSWORD, None, &browser, &client(), at)
-        .await
-        .unwrap()
+    accounts::sign_in(
+        state,
+        accounts::SignInRequest::new(EMAIL, PASSWORD, &client()).from_browser(&browser),
+        at,
+    )
+    .await
+    .unwrap()
 }
 
 async fn answer(
@@ -419,13 +423,10 @@ async fn a_trusted_browser_skips_the_challenge_until_the_password_changes(pool: 
     )
     .await
     .unwrap();
-    let again = accounts::sign_in_from(
+    let again = accounts::sign_in(
         &state,
-        EMAIL,
-        "a brand new passphrase",
-        None,
-        &BrowserTokens::trusted(trusted.expose()),
-        &client(),
+        accounts::SignInRequest::new(EMAIL, "a brand new passphrase", &client())
+            .from_browser(&BrowserTokens::trusted(trusted.expose())),
         later,
     )
     .await

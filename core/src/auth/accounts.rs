@@ -40,51 +40,58 @@ impl std::fmt::Debug for SignedIn {
     }
 }
 
-#[tracing::instrument(skip_all)]
-pub async fn sign_up(
-    state: &CoreState,
-    email: &str,
-    password: &str,
-    password_confirm: &str,
-    client: &ClientInfo,
-    now: OffsetDateTime,
-) -> Result<SignedIn, Error> {
-    let browser = BrowserTokens::default();
-    sign_up_replacing(
-        state,
-        NewAccount {
-            email,
-            password,
-            password_confirm,
-        },
-        None,
-        &browser,
-        client,
-        now,
-    )
-    .await
-}
+/// No browser tokens: what a browser presents on its first visit.
+static NO_BROWSER_TOKENS: BrowserTokens = BrowserTokens {
+    recognised: None,
+    trusted: None,
+};
 
-/// A sign-up form as the person submitted it.
+/// A sign-up form as the person submitted it, and the browser it came from.
 #[derive(Clone, Copy)]
-pub struct NewAccount<'a> {
+pub struct SignUpRequest<'a> {
     pub email: &'a str,
     pub password: &'a str,
     pub password_confirm: &'a str,
+    /// The session cookie the browser presented, if any: ended, so whoever signs up in a
+    /// browser never inherits an earlier session there.
+    pub previous_session: Option<&'a str>,
+    pub browser: &'a BrowserTokens,
+    pub client: &'a ClientInfo,
 }
 
-/// Sign-up that also ends the session cookie the browser presented, if any, so whoever signs
-/// up in a browser never inherits an earlier session there. Sign-ups are limited per client
-/// address, and their hashing has a smaller share of the hashers than sign-ins.
+impl<'a> SignUpRequest<'a> {
+    /// From a browser with no cookies.
+    pub fn new(
+        email: &'a str,
+        password: &'a str,
+        password_confirm: &'a str,
+        client: &'a ClientInfo,
+    ) -> Self {
+        SignUpRequest {
+            email,
+            password,
+            password_confirm,
+            previous_session: None,
+            browser: &NO_BROWSER_TOKENS,
+            client,
+        }
+    }
+}
+
+/// Creates an account and signs it in. Sign-ups are limited per client address, and their
+/// hashing has a smaller share of the hashers than sign-ins.
 #[tracing::instrument(skip_all)]
-pub async fn sign_up_replacing(
+pub async fn sign_up(
     state: &CoreState,
-    form: NewAccount<'_>,
-    previous_secret: Option<&str>,
-    browser: &BrowserTokens,
-    client: &ClientInfo,
+    form: SignUpRequest<'_>,
     now: OffsetDateTime,
 ) -> Result<SignedIn, Error> {
+    let SignUpRequest {
+        previous_session: previous_secret,
+        browser,
+        client,
+        ..
+    } = form;
     let valid = validation::validate_sign_up(
         form.email,
         form.password,
@@ -156,46 +163,63 @@ pub async fn sign_up_replacing(
     })
 }
 
-/// Checks the password and starts a new session, from a browser presenting no browser tokens.
-/// `previous_secret` is the session cookie the browser sent, if any: it is ended so the
-/// session id always changes at sign-in.
+/// One sign-in as the browser sent it.
+#[derive(Clone, Copy)]
+pub struct SignInRequest<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    /// The session cookie the browser presented, if any: ended, so the session id always
+    /// changes at sign-in.
+    pub previous_session: Option<&'a str>,
+    /// The recognised-browser and trusted-browser tokens the browser presented.
+    pub browser: &'a BrowserTokens,
+    pub client: &'a ClientInfo,
+}
+
+impl<'a> SignInRequest<'a> {
+    /// From a browser with no cookies.
+    pub fn new(email: &'a str, password: &'a str, client: &'a ClientInfo) -> Self {
+        SignInRequest {
+            email,
+            password,
+            previous_session: None,
+            browser: &NO_BROWSER_TOKENS,
+            client,
+        }
+    }
+
+    /// From a browser presenting these tokens.
+    pub fn from_browser(self, browser: &'a BrowserTokens) -> Self {
+        SignInRequest { browser, ..self }
+    }
+
+    /// Ending the session cookie the browser presented, if any.
+    pub fn replacing(self, previous_session: Option<&'a str>) -> Self {
+        SignInRequest {
+            previous_session,
+            ..self
+        }
+    }
+}
+
+/// Checks the password and starts a new session. Guesses are throttled per account address
+/// and per client address, except from a browser the account recognises, which has a counter
+/// of its own: guessing elsewhere never keeps the owner out of their own browser. An account
+/// with a second factor gets a half-authenticated session (the challenge comes next) unless
+/// the browser's trusted-browser token is valid for it.
 #[tracing::instrument(skip_all)]
 pub async fn sign_in(
     state: &CoreState,
-    email: &str,
-    password: &str,
-    previous_secret: Option<&str>,
-    client: &ClientInfo,
+    request: SignInRequest<'_>,
     now: OffsetDateTime,
 ) -> Result<SignedIn, Error> {
-    let browser = BrowserTokens::default();
-    sign_in_from(
-        state,
+    let SignInRequest {
         email,
         password,
-        previous_secret,
-        &browser,
+        previous_session: previous_secret,
+        browser,
         client,
-        now,
-    )
-    .await
-}
-
-/// [`sign_in`] from a browser that may present browser tokens. Guesses are throttled per
-/// account address and per client address, except from a browser the account recognises,
-/// which has a counter of its own: guessing elsewhere never keeps the owner out of their own
-/// browser. An account with a second factor gets a half-authenticated session (the challenge
-/// comes next) unless the browser's trusted-browser token is valid for it.
-#[tracing::instrument(skip_all)]
-pub async fn sign_in_from(
-    state: &CoreState,
-    email: &str,
-    password: &str,
-    previous_secret: Option<&str>,
-    browser: &BrowserTokens,
-    client: &ClientInfo,
-    now: OffsetDateTime,
-) -> Result<SignedIn, Error> {
+    } = request;
     let email = validation::validate_sign_in(email, password)?;
     let recognised = browsers::recognise(&state.pool, &email, browser, now).await?;
     let counters: Vec<Counter<'_>> = match &recognised {

@@ -57,37 +57,32 @@ pub async fn begin(
     Ok(PendingTotp { factor_id, secret })
 }
 
+/// The first code typed for a pending authenticator.
+#[derive(Clone, Copy, Debug)]
+pub struct Confirmation<'a> {
+    pub user_id: Uuid,
+    pub factor_id: Uuid,
+    pub code: &'a OtpCode,
+}
+
 /// Verifies the first code of a pending secret and makes it the account's authenticator,
-/// replacing the previous one. Wrong codes are counted; after the last allowed one the pending
-/// secret is discarded.
+/// replacing the previous one, inside the caller's transaction `tx` (so what goes with it, such
+/// as the first backup codes, commits or fails together). Wrong codes are counted on `pool`,
+/// outside it: a failed attempt stays counted whatever the caller does next. After the last
+/// allowed wrong code the pending secret is discarded.
 #[tracing::instrument(skip_all)]
 pub async fn confirm(
     pool: &PgPool,
-    keys: &KeyRing,
-    user_id: Uuid,
-    factor_id: Uuid,
-    code: &OtpCode,
-    now: OffsetDateTime,
-) -> Result<(), Error> {
-    let mut tx = pool.begin().await?;
-    confirm_in(pool, &mut tx, keys, user_id, factor_id, code, now).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// [`confirm`], activating the factor inside the caller's transaction `tx` (so what goes with
-/// it, such as the first backup codes, commits or fails together). Wrong codes are counted on
-/// `pool`, outside it: a failed attempt stays counted whatever the caller does next.
-#[tracing::instrument(skip_all)]
-pub async fn confirm_in(
-    pool: &PgPool,
     tx: &mut sqlx::PgConnection,
     keys: &KeyRing,
-    user_id: Uuid,
-    factor_id: Uuid,
-    code: &OtpCode,
+    confirmation: Confirmation<'_>,
     now: OffsetDateTime,
 ) -> Result<(), Error> {
+    let Confirmation {
+        user_id,
+        factor_id,
+        code,
+    } = confirmation;
     let factor = totp_factors::find(pool, user_id, factor_id)
         .await?
         .ok_or(Error::SetupExpired)?;

@@ -434,13 +434,15 @@ pub async fn confirm_totp_setup(
     let replacing = totp_factors::active_activated_at(&mut *tx, user.id)
         .await?
         .is_some();
-    authenticator::confirm_in(
+    authenticator::confirm(
         &state.pool,
         &mut tx,
         &state.keys,
-        user.id,
-        factor_id,
-        code,
+        authenticator::Confirmation {
+            user_id: user.id,
+            factor_id,
+            code,
+        },
         now,
     )
     .await?;

@@ -94,12 +94,14 @@ pub(crate) async fn authenticator_added_behind_its_back(
         .await
         .unwrap();
     let code = OtpCode::parse(&pending.secret.code_at(now.unix_timestamp() as u64 - 30)).unwrap();
-    authenticator::confirm(
+    test_support::confirm_authenticator(
         &state.pool,
         &state.keys,
-        session.user_id,
-        pending.factor_id,
-        &code,
+        authenticator::Confirmation {
+            user_id: session.user_id,
+            factor_id: pending.factor_id,
+            code: &code,
+        },
         now,
     )
     .await

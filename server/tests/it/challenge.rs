@@ -66,12 +66,14 @@ async fn half_signed_in(pool: PgPool) -> (Router, String) {
         .await
         .unwrap();
     let code = OtpCode::parse(&pending.secret.code_at(now.unix_timestamp() as u64)).unwrap();
-    authenticator::confirm(
+    test_support::confirm_authenticator(
         &state.pool,
         &state.keys,
-        session.user_id,
-        pending.factor_id,
-        &code,
+        authenticator::Confirmation {
+            user_id: session.user_id,
+            factor_id: pending.factor_id,
+            code: &code,
+        },
         now,
     )
     .await

@@ -4,7 +4,6 @@
 use crate::state_with;
 use app::server::auth::accounts;
 use app::server::sessions::ClientInfo;
-use app::server::sessions::browsers::BrowserTokens;
 use sqlx::PgPool;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -43,13 +42,13 @@ async fn an_internal_error_is_logged_with_its_operation_and_without_the_input(po
     let state = state_with(pool, &[]);
     // The database goes away: the first query fails.
     state.pool.close().await;
-    let result = accounts::sign_in_from(
+    let result = accounts::sign_in(
         &state,
-        "ann@example.com",
-        "a very secret passphrase",
-        None,
-        &BrowserTokens::default(),
-        &ClientInfo::default(),
+        accounts::SignInRequest::new(
+            "ann@example.com",
+            "a very secret passphrase",
+            &ClientInfo::default(),
+        ),
         state.clock.now(),
     )
     .await;
@@ -57,10 +56,7 @@ async fn an_internal_error_is_logged_with_its_operation_and_without_the_input(po
 
     let log = captured.text();
     assert!(log.contains("internal error"), "{log}");
-    assert!(
-        log.contains("sign_in_from"),
-        "the operation is named: {log}"
-    );
+    assert!(log.contains("sign_in:"), "the operation is named: {log}");
     assert!(!log.contains("a very secret passphrase"), "{log}");
     assert!(!log.contains("ann@example.com"), "{log}");
 }
