@@ -10,6 +10,7 @@ pub mod client;
 pub mod db;
 pub mod error;
 pub mod factors;
+pub mod ids;
 pub mod infra;
 pub mod maintenance;
 pub mod primitives;
@@ -17,4 +18,5 @@ pub mod security_log;
 pub mod sessions;
 
 pub use error::Error;
+pub use ids::{FactorId, SessionId, TrustedBrowserId, UserId};
 pub use infra::state::CoreState;

@@ -4,8 +4,8 @@
 //! into the same type, so the log page (and later an organisation's audit) reads what was
 //! written, with no payload that no type describes. Details never contain a secret.
 
+use crate::ids::TrustedBrowserId;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 /// One entry of an account's security log.
 ///
@@ -111,7 +111,7 @@ pub enum SignedInWith {
         trusted_browser_added: bool,
     },
     /// A trusted browser skipped the challenge.
-    TrustedBrowser { trusted_browser: Uuid },
+    TrustedBrowser { trusted_browser: TrustedBrowserId },
     /// The password alone (the account has no second factor).
     Password {},
 }
@@ -167,7 +167,7 @@ mod tests {
     /// Every variant with the details it stores: what earlier versions wrote, so that entries
     /// already in the log keep reading back.
     fn every_event() -> Vec<(SecurityEvent, serde_json::Value)> {
-        let browser = Uuid::from_u128(7);
+        let browser = TrustedBrowserId::from_uuid(uuid::Uuid::from_u128(7));
         let sign_outs = json!({ "other_sessions_signed_out": 2, "trusted_browsers_revoked": 1 });
         vec![
             (SecurityEvent::SignedUp, json!({})),

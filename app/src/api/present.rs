@@ -287,7 +287,7 @@ mod tests {
         let secret = crate::server::primitives::totp::TotpSecret::generate();
         let bytes = secret.as_bytes().to_vec();
         let setup = totp_setup(TotpEnrollment {
-            factor_id: uuid::Uuid::nil(),
+            factor_id: crate::server::FactorId::from_uuid(uuid::Uuid::nil()),
             secret,
             key_uri: "otpauth://totp/Keyward:ann%40example.com?secret=ABC".into(),
             replacing: true,

@@ -212,11 +212,15 @@ pub async fn confirm_totp_setup(
             let state = context::state()?;
             let caller = context::caller()?;
             let session = caller.signed_in()?;
+            // Only a tampered form sends an id that is not one: its setup is as good as gone.
+            let factor_id = factor_id
+                .parse()
+                .map_err(|_| AppError::from(crate::server::Error::SetupExpired))?;
             let code = OtpCode::parse(code.expose()).map_err(|m| AppError::field("code", m))?;
             let confirmed = two_factor::confirm_totp_setup(
                 &state,
                 session,
-                &factor_id,
+                factor_id,
                 &code,
                 &caller.browser,
                 &caller.client,
@@ -295,8 +299,17 @@ pub async fn revoke_trusted_browser(id: String) -> Result<(), AppError> {
         async {
             let state = context::state()?;
             let (session, client) = context::require_session()?;
-            two_factor::revoke_trusted_browser(&state, &session, &id, &client, state.clock.now())
+            // An id that is not one names no browser of this account: nothing to revoke.
+            if let Ok(id) = id.parse() {
+                two_factor::revoke_trusted_browser(
+                    &state,
+                    &session,
+                    id,
+                    &client,
+                    state.clock.now(),
+                )
                 .await?;
+            }
             leptos_axum::redirect(&Page::Security.with_notice(Notice::BrowserUntrusted));
             Ok(())
         }

@@ -168,8 +168,8 @@ mod tests {
 
     fn signed_in() -> CurrentSession {
         CurrentSession {
-            session_id: uuid::Uuid::nil(),
-            user_id: uuid::Uuid::nil(),
+            session_id: crate::server::SessionId::from_uuid(uuid::Uuid::nil()),
+            user_id: crate::server::UserId::from_uuid(uuid::Uuid::nil()),
             authenticated_at: time::macros::datetime!(2026-11-30 12:00 UTC),
             second_factor_at: None,
             email: "ann@example.com".into(),
@@ -181,8 +181,8 @@ mod tests {
         assert_eq!(Caller::default().progress(), Progress::Visitor);
         let challenge = Caller {
             challenge: Some(PendingChallenge {
-                session_id: uuid::Uuid::nil(),
-                user_id: uuid::Uuid::nil(),
+                session_id: crate::server::SessionId::from_uuid(uuid::Uuid::nil()),
+                user_id: crate::server::UserId::from_uuid(uuid::Uuid::nil()),
                 attempts: 0,
             }),
             ..Caller::default()

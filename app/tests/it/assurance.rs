@@ -46,7 +46,7 @@ async fn turn_on(
     let confirmed = two_factor::confirm_totp_setup(
         state,
         &session,
-        &setup.factor_id,
+        setup.factor_id.parse().unwrap(),
         &otp_at(&secret, at),
         &BrowserTokens::default(),
         &client(),
@@ -379,7 +379,7 @@ async fn the_check_is_made_again_when_the_new_authenticator_is_confirmed(pool: P
         two_factor::confirm_totp_setup(
             &state,
             &session,
-            &setup.factor_id,
+            setup.factor_id.parse().unwrap(),
             &otp_at(&new_secret, later),
             &BrowserTokens::default(),
             &client(),
@@ -400,7 +400,7 @@ async fn the_check_is_made_again_when_the_new_authenticator_is_confirmed(pool: P
     two_factor::confirm_totp_setup(
         &state,
         &session,
-        &setup.factor_id,
+        setup.factor_id.parse().unwrap(),
         &otp_at(&new_secret, later),
         &BrowserTokens::default(),
         &client(),
@@ -419,7 +419,7 @@ async fn two_tabs_confirming_at_once_leave_the_codes_that_were_shown_working(poo
     let setup = crate::begin_setup(&state, &session, t0()).await.unwrap();
     let first = secret_of_setup(&setup.manual_key);
     let second = TotpSecret::generate();
-    let second_id = uuid::Uuid::new_v4();
+    let second_id = app::server::FactorId::new_random();
     let sealed = state
         .keys
         .seal(second.as_bytes(), second_id.as_bytes())
@@ -446,7 +446,7 @@ async fn two_tabs_confirming_at_once_leave_the_codes_that_were_shown_working(poo
         two_factor::confirm_totp_setup(
             &state,
             &session,
-            &setup.factor_id,
+            setup.factor_id.parse().unwrap(),
             &first_code,
             &browser,
             &client,
@@ -455,7 +455,7 @@ async fn two_tabs_confirming_at_once_leave_the_codes_that_were_shown_working(poo
         two_factor::confirm_totp_setup(
             &state,
             &session,
-            &second_id,
+            second_id.parse().unwrap(),
             &second_code,
             &browser,
             &client,
@@ -567,7 +567,7 @@ async fn turning_off_racing_the_owners_enrollment_never_undoes_it(pool: PgPool) 
             two_factor::confirm_totp_setup(
                 &state,
                 &owner,
-                &setup.factor_id,
+                setup.factor_id.parse().unwrap(),
                 &typed,
                 &browser,
                 &client,
@@ -611,7 +611,7 @@ async fn a_sign_in_racing_the_owners_enrollment_keeps_no_full_session(pool: PgPo
             two_factor::confirm_totp_setup(
                 &state,
                 &owner,
-                &setup.factor_id,
+                setup.factor_id.parse().unwrap(),
                 &typed,
                 &browser,
                 &client,
@@ -670,7 +670,7 @@ async fn turning_two_factor_on_forgets_every_other_recognised_browser(pool: PgPo
     two_factor::confirm_totp_setup(
         &state,
         &session,
-        &setup.factor_id,
+        setup.factor_id.parse().unwrap(),
         &otp_at(&secret, t0()),
         &owners,
         &client(),

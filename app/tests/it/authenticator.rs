@@ -13,7 +13,7 @@ fn keys() -> KeyRing {
 async fn enroll(
     state: &app::server::AppState,
     keys: &KeyRing,
-    user: uuid::Uuid,
+    user: app::server::UserId,
     label: &str,
     at: OffsetDateTime,
 ) -> TotpSecret {

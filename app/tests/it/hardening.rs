@@ -37,7 +37,7 @@ async fn with_authenticator(state: &AppState) -> (SignedIn, TotpSecret) {
     let confirmed = two_factor::confirm_totp_setup(
         state,
         &session,
-        &setup.factor_id,
+        setup.factor_id.parse().unwrap(),
         &otp_at(&secret, t0()),
         &BrowserTokens::default(),
         &client(),

@@ -4,6 +4,7 @@
 
 use crate::{PASSWORD, client, code, otp_at, proof, settings, state_with, t0};
 use app::server::AppState;
+use app::server::UserId;
 use app::server::auth::accounts;
 use app::server::factors::authenticator::{self, KeyUsage};
 use app::server::factors::two_factor::{self, ChallengeAnswer, ChallengeOutcome};
@@ -13,14 +14,13 @@ use app::server::sessions;
 use app::server::sessions::browsers::BrowserTokens;
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
-use uuid::Uuid;
 
 fn ring(spec: &str, pool: &PgPool) -> AppState {
     state_with(pool.clone(), settings(&[("encryption_keys", spec)]))
 }
 
 /// Signs `email` up and turns the authenticator on at t0 with `state`'s keys.
-async fn enrolled(state: &AppState, email: &str) -> (Uuid, TotpSecret, Vec<String>) {
+async fn enrolled(state: &AppState, email: &str) -> (UserId, TotpSecret, Vec<String>) {
     let signed_up = accounts::sign_up(
         state,
         accounts::SignUpRequest::new(email, PASSWORD, PASSWORD, &client()),
@@ -45,7 +45,7 @@ async fn enrolled(state: &AppState, email: &str) -> (Uuid, TotpSecret, Vec<Strin
     let confirmed = two_factor::confirm_totp_setup(
         state,
         &session,
-        &setup.factor_id,
+        setup.factor_id.parse().unwrap(),
         &otp_at(&secret, t0()),
         &BrowserTokens::default(),
         &client(),

@@ -86,7 +86,11 @@ async fn authenticators_keep_working_when_their_secrets_move_to_a_table_of_their
 }
 
 /// A factor row of kind `totp` for `user`, written with SQL alone (no secret row).
-async fn bare_factor(db: &mut sqlx::PgConnection, user: uuid::Uuid, kind: &str) -> uuid::Uuid {
+async fn bare_factor(
+    db: &mut sqlx::PgConnection,
+    user: app::server::UserId,
+    kind: &str,
+) -> uuid::Uuid {
     let id = uuid::Uuid::new_v4();
     sqlx::query(
         "INSERT INTO factors (id, user_id, kind, label, state, created_at)

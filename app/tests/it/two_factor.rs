@@ -45,7 +45,7 @@ async fn enabled_account(state: &AppState) -> (SignedIn, TotpSecret, Vec<String>
     let confirmed = two_factor::confirm_totp_setup(
         state,
         &session,
-        &setup.factor_id,
+        setup.factor_id.parse().unwrap(),
         &otp_at(&secret, t0()),
         &BrowserTokens::default(),
         &client(),
@@ -545,7 +545,7 @@ async fn replacing_keeps_the_backup_codes_and_switches_apps_once_verified(pool: 
     let result = two_factor::confirm_totp_setup(
         &state,
         &session,
-        &setup.factor_id,
+        setup.factor_id.parse().unwrap(),
         &otp_at(&new_secret, at),
         &BrowserTokens::default(),
         &client(),

@@ -8,18 +8,18 @@ use crate::db::sessions::CompletedSignIn;
 use crate::db::{self, factors, sessions as session_repo, trusted_browsers, users};
 use crate::error::Error;
 use crate::factors::two_factor::{self, ChallengeDecision};
+use crate::ids::UserId;
 use crate::security_log::{Check, SecurityEvent, SignedInWith, SignedOutElsewhere};
 use crate::sessions::browsers::{self, BrowserTokens};
 use crate::sessions::{self, ClientInfo, CurrentSession, Level, Proved};
 use domain::secret::Secret;
 use domain::validation;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// The outcome of a successful sign-up or sign-in: the new session's secret, for the cookie,
 /// and the browser cookies a completed sign-in hands out.
 pub struct SignedIn {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub session_secret: String,
     /// The session is only half authenticated: the second-factor challenge comes next.
     pub needs_second_factor: bool,

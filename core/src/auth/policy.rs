@@ -45,8 +45,8 @@ mod tests {
         second_factor_at: Option<OffsetDateTime>,
     ) -> CurrentSession {
         CurrentSession {
-            session_id: uuid::Uuid::nil(),
-            user_id: uuid::Uuid::nil(),
+            session_id: crate::SessionId::from_uuid(uuid::Uuid::nil()),
+            user_id: crate::UserId::from_uuid(uuid::Uuid::nil()),
             authenticated_at: password_at,
             second_factor_at,
             email: "ann@example.com".into(),

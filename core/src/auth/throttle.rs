@@ -21,12 +21,12 @@ use crate::db::attempt_counters::{self as repo, ConsecutiveRule};
 use crate::db::events;
 use crate::db::users;
 use crate::error::Error;
+use crate::ids::{SessionId, UserId};
 use crate::security_log::SecurityEvent;
 use crate::sessions::ClientInfo;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
-use uuid::Uuid;
 
 /// Wrong passwords one client address may send in a [`CLIENT_WINDOW`], whatever the accounts.
 pub const CLIENT_MAX_FAILURES: i32 = 50;
@@ -54,24 +54,24 @@ pub enum Counter<'a> {
     /// Wrong passwords in a row from one browser that has signed in to the account before: the
     /// owner's own browser is not held by guesses made elsewhere.
     BrowserPassword {
-        user_id: Uuid,
+        user_id: UserId,
         browser_token_hash: &'a [u8],
     },
     /// Wrong second-factor codes in a row at the sign-in challenge, from browsers the account
     /// does not recognise (and fed by wrong codes given inside signed-in sessions).
-    SecondFactor { user_id: Uuid },
+    SecondFactor { user_id: UserId },
     /// Wrong second-factor codes in a row at the sign-in challenge from one recognised browser.
     BrowserSecondFactor {
-        user_id: Uuid,
+        user_id: UserId,
         browser_token_hash: &'a [u8],
     },
     /// Wrong answers in a row inside one signed-in session ("Confirm it's you", the current
     /// password): they hold that session, never the owner's others.
-    SessionAnswers { session_id: Uuid },
+    SessionAnswers { session_id: SessionId },
     /// Wrong passwords from one client address (IPv6 by /64), whatever the accounts.
     ClientPasswords { ip: &'a str },
     /// Wrong answers inside one signed-in session, per window.
-    StepUp { session_id: Uuid },
+    StepUp { session_id: SessionId },
     /// Sign-ups from one client address; every one counts.
     SignUps { ip: &'a str, per_hour: i32 },
 }
@@ -158,7 +158,7 @@ impl Counter<'_> {
 /// wrong ones per fifteen minutes, and the growing waits of consecutive failures, for that
 /// session alone. (Its wrong answers also feed the account's own counter, see
 /// [`count_failure`].)
-pub fn in_session(session_id: Uuid) -> [Counter<'static>; 2] {
+pub fn in_session(session_id: SessionId) -> [Counter<'static>; 2] {
     [
         Counter::StepUp { session_id },
         Counter::SessionAnswers { session_id },
@@ -561,7 +561,7 @@ pub use crate::security_log::Check;
 /// address without an account is logged nowhere).
 #[derive(Clone, Debug)]
 pub enum Subject {
-    User(Uuid),
+    User(UserId),
     Address(String),
     Nobody,
 }
@@ -681,7 +681,7 @@ pub async fn begin_in_session(
 pub async fn feed_account(
     pool: &PgPool,
     counter: Counter<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     check: Check,
     client: &ClientInfo,
     now: OffsetDateTime,
@@ -697,7 +697,7 @@ pub async fn feed_account(
 #[tracing::instrument(skip_all)]
 pub async fn log_lock(
     db: impl sqlx::PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     counter_kind: &'static str,
     check: Check,
     client: &ClientInfo,
@@ -761,11 +761,11 @@ mod tests {
         assert_eq!(account("Ann@Example.com "), account("ann@example.com"));
         assert_ne!(account("127.0.0.1"), client("127.0.0.1"));
         assert_eq!(account("ann@example.com").len(), 32);
-        let user_id = Uuid::nil();
+        let user_id = UserId::from_uuid(uuid::Uuid::nil());
         assert_ne!(
             Counter::SecondFactor { user_id }.key(),
             Counter::SessionAnswers {
-                session_id: user_id
+                session_id: SessionId::from_uuid(uuid::Uuid::nil())
             }
             .key()
         );
@@ -778,7 +778,7 @@ mod tests {
         let mut hasher = Sha256::new();
         hasher.update(b"account\0ann@example.com");
         assert_eq!(account("ann@example.com"), hasher.finalize().to_vec());
-        let user_id = Uuid::nil();
+        let user_id = UserId::from_uuid(uuid::Uuid::nil());
         let mut hasher = Sha256::new();
         hasher.update(format!("second_factor\0{user_id}").as_bytes());
         assert_eq!(

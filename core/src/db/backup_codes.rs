@@ -1,26 +1,29 @@
 //! Backup codes, stored only as keyed hashes.
 
+use crate::ids::UserId;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Replaces the user's codes with a new set hashed with the key `key_id` (the old ones stop
 /// working in the same transaction).
 #[tracing::instrument(skip_all)]
 pub async fn replace_set(
     db: &mut sqlx::PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     hashes: &[Vec<u8>],
     key_id: &str,
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM backup_codes WHERE user_id = $1", user_id)
-        .execute(&mut *db)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM backup_codes WHERE user_id = $1",
+        user_id as UserId
+    )
+    .execute(&mut *db)
+    .await?;
     sqlx::query!(
         r#"INSERT INTO backup_codes (user_id, code_hash, created_at, key_id)
            SELECT $1, hash, $3, $4 FROM unnest($2::bytea[]) AS hash"#,
-        user_id,
+        user_id as UserId,
         hashes,
         now,
         key_id,
@@ -35,12 +38,12 @@ pub async fn replace_set(
 #[tracing::instrument(skip_all)]
 pub async fn learn_key(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     key_id: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE backup_codes SET key_id = $2 WHERE user_id = $1 AND key_id IS NULL",
-        user_id,
+        user_id as UserId,
         key_id
     )
     .execute(db)
@@ -68,7 +71,7 @@ pub async fn sets_per_key(
 #[tracing::instrument(skip_all)]
 pub async fn consume(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     candidates: &[Vec<u8>],
     now: OffsetDateTime,
 ) -> Result<Option<Vec<u8>>, sqlx::Error> {
@@ -76,7 +79,7 @@ pub async fn consume(
         r#"UPDATE backup_codes SET used_at = $3
            WHERE user_id = $1 AND code_hash = ANY($2::bytea[]) AND used_at IS NULL
            RETURNING code_hash"#,
-        user_id,
+        user_id as UserId,
         candidates,
         now,
     )
@@ -86,11 +89,11 @@ pub async fn consume(
 
 /// (unused, total) codes of the current set.
 #[tracing::instrument(skip_all)]
-pub async fn count(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<(i64, i64), sqlx::Error> {
+pub async fn count(db: impl PgExecutor<'_>, user_id: UserId) -> Result<(i64, i64), sqlx::Error> {
     let row = sqlx::query!(
         r#"SELECT count(*) FILTER (WHERE used_at IS NULL) AS "unused!", count(*) AS "total!"
            FROM backup_codes WHERE user_id = $1"#,
-        user_id
+        user_id as UserId
     )
     .fetch_one(db)
     .await?;
@@ -98,9 +101,12 @@ pub async fn count(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<(i64, i64),
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn delete_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM backup_codes WHERE user_id = $1", user_id)
-        .execute(db)
-        .await?;
+pub async fn delete_for_user(db: impl PgExecutor<'_>, user_id: UserId) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "DELETE FROM backup_codes WHERE user_id = $1",
+        user_id as UserId
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }

@@ -2,16 +2,16 @@
 //! their details never contain a secret.
 
 use crate::client::ClientInfo;
+use crate::ids::UserId;
 use crate::security_log::SecurityEvent;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Records `event` for `user_id`, with where the request came from.
 #[tracing::instrument(skip_all)]
 pub async fn record_for(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     event: SecurityEvent,
     client: &ClientInfo,
     now: OffsetDateTime,
@@ -19,7 +19,7 @@ pub async fn record_for(
     sqlx::query!(
         r#"INSERT INTO security_events (user_id, kind, occurred_at, ip, user_agent, details)
            VALUES ($1, $2, $3, $4, $5, $6)"#,
-        user_id,
+        user_id as UserId,
         event.kind(),
         now,
         client.ip.as_deref(),
@@ -34,11 +34,11 @@ pub async fn record_for(
 #[tracing::instrument(skip_all)]
 pub async fn kinds_for_user(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar!(
         "SELECT kind FROM security_events WHERE user_id = $1 ORDER BY id",
-        user_id
+        user_id as UserId
     )
     .fetch_all(db)
     .await

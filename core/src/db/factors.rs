@@ -2,9 +2,9 @@
 //! times, failed enrollment attempts). What only one kind has lives in that kind's table and
 //! repository (an authenticator's sealed secret: [`super::totp_factors`]).
 
+use crate::ids::{FactorId, UserId};
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Where a factor is in its life: the `factors.state` column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,18 +23,21 @@ super::stored_as_text!(FactorState, "factor state", {
 
 /// Counts a wrong code against a pending factor; returns the new count.
 #[tracing::instrument(skip_all)]
-pub async fn count_failed_attempt(db: impl PgExecutor<'_>, id: Uuid) -> Result<i32, sqlx::Error> {
+pub async fn count_failed_attempt(
+    db: impl PgExecutor<'_>,
+    id: FactorId,
+) -> Result<i32, sqlx::Error> {
     sqlx::query_scalar!(
         "UPDATE factors SET failed_attempts = failed_attempts + 1 WHERE id = $1 RETURNING failed_attempts",
-        id
+        id as FactorId
     )
     .fetch_one(db)
     .await
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM factors WHERE id = $1", id)
+pub async fn delete(db: impl PgExecutor<'_>, id: FactorId) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM factors WHERE id = $1", id as FactorId)
         .execute(db)
         .await?;
     Ok(())
@@ -42,10 +45,10 @@ pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error
 
 /// Whether the account has any active second factor (and so must pass a challenge at sign-in).
 #[tracing::instrument(skip_all)]
-pub async fn has_active(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn has_active(db: impl PgExecutor<'_>, user_id: UserId) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM factors WHERE user_id = $1 AND state = 'active') AS "exists!""#,
-        user_id,
+        user_id as UserId,
     )
     .fetch_one(db)
     .await
@@ -53,8 +56,8 @@ pub async fn has_active(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<bool, 
 
 /// Removes every factor of the user, pending or active; returns how many.
 #[tracing::instrument(skip_all)]
-pub async fn delete_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query!("DELETE FROM factors WHERE user_id = $1", user_id)
+pub async fn delete_for_user(db: impl PgExecutor<'_>, user_id: UserId) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!("DELETE FROM factors WHERE user_id = $1", user_id as UserId)
         .execute(db)
         .await?;
     Ok(done.rows_affected())

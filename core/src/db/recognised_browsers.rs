@@ -1,15 +1,15 @@
 //! Browsers that have signed in to an account (OWASP "device cookies"). The cookie's token is
 //! stored only as a hash; one browser's token may recognise several accounts.
 
+use crate::ids::UserId;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Records that the browser with `token_hash` signed in to `user_id` at `now`.
 #[tracing::instrument(skip_all)]
 pub async fn remember(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     token_hash: &[u8],
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
@@ -18,7 +18,7 @@ pub async fn remember(
            VALUES ($1, $2, $3, $3)
            ON CONFLICT (token_hash, user_id) DO UPDATE SET last_used_at = $3"#,
         token_hash,
-        user_id,
+        user_id as UserId,
         now,
     )
     .execute(db)
@@ -34,9 +34,9 @@ pub async fn recognises(
     email_lookup: &str,
     token_hash: &[u8],
     since: OffsetDateTime,
-) -> Result<Option<Uuid>, sqlx::Error> {
+) -> Result<Option<UserId>, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"SELECT b.user_id FROM recognised_browsers b JOIN users u ON u.id = b.user_id
+        r#"SELECT b.user_id AS "user_id: UserId" FROM recognised_browsers b JOIN users u ON u.id = b.user_id
            WHERE u.email_lookup = $1 AND b.token_hash = $2 AND b.last_used_at > $3"#,
         email_lookup,
         token_hash,
@@ -50,14 +50,14 @@ pub async fn recognises(
 #[tracing::instrument(skip_all)]
 pub async fn recognises_user(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     token_hash: &[u8],
     since: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM recognised_browsers
                           WHERE user_id = $1 AND token_hash = $2 AND last_used_at > $3) AS "yes!""#,
-        user_id,
+        user_id as UserId,
         token_hash,
         since,
     )
@@ -69,13 +69,13 @@ pub async fn recognises_user(
 #[tracing::instrument(skip_all)]
 pub async fn delete_for_user_except(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     keep: Option<&[u8]>,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query!(
         r#"DELETE FROM recognised_browsers
            WHERE user_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)"#,
-        user_id,
+        user_id as UserId,
         keep,
     )
     .execute(db)

@@ -1,8 +1,8 @@
 use super::attempt_counters::Settlement;
+use crate::ids::{SessionId, UserId};
 use crate::security_log::SecurityEvent;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// How far a session has signed in: the `sessions.level` column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,8 +20,8 @@ super::stored_as_text!(Level, "session level", {
 
 #[derive(Debug, Clone)]
 pub struct SessionRow {
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub id: SessionId,
+    pub user_id: UserId,
     pub level: Level,
     pub created_at: OffsetDateTime,
     pub last_seen_at: OffsetDateTime,
@@ -34,7 +34,7 @@ pub struct SessionRow {
 }
 
 pub struct NewSession<'a> {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub token_hash: &'a [u8],
     pub level: Level,
     /// Set when the session begins with a second factor just passed (the sign-in challenge).
@@ -45,14 +45,17 @@ pub struct NewSession<'a> {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn insert(db: impl PgExecutor<'_>, new: NewSession<'_>) -> Result<Uuid, sqlx::Error> {
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    new: NewSession<'_>,
+) -> Result<SessionId, sqlx::Error> {
     sqlx::query_scalar!(
         r#"INSERT INTO sessions
              (user_id, token_hash, level, created_at, last_seen_at, authenticated_at,
               second_factor_at, ip, user_agent)
            VALUES ($1, $2, $3, $4, $4, $4, $7, $5, $6)
-           RETURNING id"#,
-        new.user_id,
+           RETURNING id AS "id: SessionId""#,
+        new.user_id as UserId,
         new.token_hash,
         new.level.as_str(),
         new.now,
@@ -72,7 +75,7 @@ pub async fn insert_if_password_is(
     db: impl PgExecutor<'_>,
     new: NewSession<'_>,
     password_hash: &str,
-) -> Result<Option<Uuid>, sqlx::Error> {
+) -> Result<Option<SessionId>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"INSERT INTO sessions
              (user_id, token_hash, level, created_at, last_seen_at, authenticated_at,
@@ -80,8 +83,8 @@ pub async fn insert_if_password_is(
            SELECT id, $2, $3, $4, $4, $4, $8, $5, $6
            FROM users WHERE id = $1 AND password_hash = $7
            FOR SHARE
-           RETURNING id"#,
-        new.user_id,
+           RETURNING id AS "id: SessionId""#,
+        new.user_id as UserId,
         new.token_hash,
         new.level.as_str(),
         new.now,
@@ -128,7 +131,7 @@ pub struct CompletedSignIn<'a> {
 pub async fn insert_signed_in(
     db: impl PgExecutor<'_>,
     new: NewSignIn<'_>,
-) -> Result<Option<Uuid>, sqlx::Error> {
+) -> Result<Option<SessionId>, sqlx::Error> {
     let session = new.session;
     let (browser, kind, details) = match new.completed {
         Some(done) => (
@@ -173,8 +176,8 @@ pub async fn insert_signed_in(
                INSERT INTO security_events (user_id, kind, occurred_at, ip, user_agent, details)
                SELECT user_id, $9::text, $4, $5, $6, $10 FROM s WHERE $9::text IS NOT NULL
            )
-           SELECT id AS "id!" FROM s"#,
-        session.user_id,
+           SELECT id AS "id!: SessionId" FROM s"#,
+        session.user_id as UserId,
         session.token_hash,
         session.level.as_str(),
         session.now,
@@ -218,12 +221,12 @@ pub async fn find_live(
 #[tracing::instrument(skip_all)]
 pub async fn touch(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: SessionId,
     now: OffsetDateTime,
 ) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE sessions SET last_seen_at = $2 WHERE id = $1",
-        id,
+        id as SessionId,
         now
     )
     .execute(db)
@@ -232,8 +235,8 @@ pub async fn touch(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn delete(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query!("DELETE FROM sessions WHERE id = $1", id)
+pub async fn delete(db: impl PgExecutor<'_>, id: SessionId) -> Result<(), sqlx::Error> {
+    sqlx::query!("DELETE FROM sessions WHERE id = $1", id as SessionId)
         .execute(db)
         .await?;
     Ok(())
@@ -254,13 +257,13 @@ pub async fn delete_by_token_hash(
 #[tracing::instrument(skip_all)]
 pub async fn delete_others(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
-    keep: Uuid,
+    user_id: UserId,
+    keep: SessionId,
 ) -> Result<u64, sqlx::Error> {
     let done = sqlx::query!(
         "DELETE FROM sessions WHERE user_id = $1 AND id <> $2",
-        user_id,
-        keep
+        user_id as UserId,
+        keep as SessionId
     )
     .execute(db)
     .await?;
@@ -271,14 +274,14 @@ pub async fn delete_others(
 #[tracing::instrument(skip_all)]
 pub async fn count_live_for_user(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     idle_cutoff: OffsetDateTime,
     absolute_cutoff: OffsetDateTime,
 ) -> Result<i64, sqlx::Error> {
     let count = sqlx::query_scalar!(
         r#"SELECT count(*) AS "count!" FROM sessions
            WHERE user_id = $1 AND last_seen_at > $2 AND created_at > $3"#,
-        user_id,
+        user_id as UserId,
         idle_cutoff,
         absolute_cutoff,
     )
@@ -310,13 +313,13 @@ pub async fn delete_expired(
 #[tracing::instrument(skip_all)]
 pub async fn count_challenge_attempt(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: SessionId,
 ) -> Result<Option<i32>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"UPDATE sessions SET challenge_attempts = challenge_attempts + 1
            WHERE id = $1 AND level = 'password_only'
            RETURNING challenge_attempts"#,
-        id
+        id as SessionId
     )
     .fetch_optional(db)
     .await
@@ -325,10 +328,10 @@ pub async fn count_challenge_attempt(
 /// Ends the half-authenticated session `id`; false if it was already gone (a concurrent
 /// attempt passed or ended it first).
 #[tracing::instrument(skip_all)]
-pub async fn delete_challenge(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn delete_challenge(db: impl PgExecutor<'_>, id: SessionId) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "DELETE FROM sessions WHERE id = $1 AND level = 'password_only'",
-        id
+        id as SessionId
     )
     .execute(db)
     .await?;
@@ -341,7 +344,7 @@ pub async fn delete_challenge(db: impl PgExecutor<'_>, id: Uuid) -> Result<bool,
 #[tracing::instrument(skip_all)]
 pub async fn rotate_token(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: SessionId,
     token_hash: &[u8],
     checked: Checked,
     now: OffsetDateTime,
@@ -352,7 +355,7 @@ pub async fn rotate_token(
                authenticated_at = CASE WHEN $4 THEN $3 ELSE authenticated_at END,
                second_factor_at = CASE WHEN $5 THEN $3 ELSE second_factor_at END
            WHERE id = $1 AND level = 'full'"#,
-        id,
+        id as SessionId,
         token_hash,
         now,
         checked.password,
@@ -375,13 +378,13 @@ pub struct Checked {
 #[tracing::instrument(skip_all)]
 pub async fn find_checks(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: SessionId,
 ) -> Result<Option<SessionChecks>, sqlx::Error> {
     sqlx::query_as!(
         SessionChecks,
         r#"SELECT authenticated_at, second_factor_at FROM sessions
            WHERE id = $1 AND level = 'full'"#,
-        id
+        id as SessionId
     )
     .fetch_optional(db)
     .await

@@ -3,18 +3,18 @@
 //! secrets, so they are not `Serialize`, and `Debug` leaves the sealed bytes out.
 
 use super::factors::FactorState;
+use crate::ids::{FactorId, UserId};
 use crate::primitives::crypto::Sealed;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// An authenticator app as stored. Both rows are always there: they are written in one
 /// statement, the secret's columns are `NOT NULL`, and the schema refuses (at commit) a `totp`
 /// factor without its secret row and a secret row without its factor (migration 9).
 #[derive(Clone, Debug)]
 pub struct TotpFactor {
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub id: FactorId,
+    pub user_id: UserId,
     pub state: FactorState,
     pub expires_at: Option<OffsetDateTime>,
     pub sealed: Sealed,
@@ -24,8 +24,8 @@ pub struct TotpFactor {
 
 /// The two rows, joined.
 struct TotpFactorRow {
-    id: Uuid,
-    user_id: Uuid,
+    id: FactorId,
+    user_id: UserId,
     state: FactorState,
     expires_at: Option<OffsetDateTime>,
     key_id: String,
@@ -53,8 +53,8 @@ impl From<TotpFactorRow> for TotpFactor {
 }
 
 pub struct NewPendingTotp<'a> {
-    pub id: Uuid,
-    pub user_id: Uuid,
+    pub id: FactorId,
+    pub user_id: UserId,
     pub label: &'a str,
     pub sealed: &'a Sealed,
     pub expires_at: OffsetDateTime,
@@ -75,8 +75,8 @@ pub async fn insert_pending(
            )
            INSERT INTO totp_factors (factor_id, key_id, nonce, ciphertext)
            SELECT id, $6, $7, $8 FROM factor"#,
-        new.id,
-        new.user_id,
+        new.id as FactorId,
+        new.user_id as UserId,
         new.label,
         new.now,
         new.expires_at,
@@ -92,8 +92,8 @@ pub async fn insert_pending(
 #[tracing::instrument(skip_all)]
 pub async fn find(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
-    factor_id: Uuid,
+    user_id: UserId,
+    factor_id: FactorId,
 ) -> Result<Option<TotpFactor>, sqlx::Error> {
     let row = sqlx::query_as!(
         TotpFactorRow,
@@ -101,8 +101,8 @@ pub async fn find(
                   t.key_id, t.nonce, t.ciphertext, t.last_step
            FROM factors f JOIN totp_factors t ON t.factor_id = f.id
            WHERE f.id = $1 AND f.user_id = $2"#,
-        factor_id,
-        user_id,
+        factor_id as FactorId,
+        user_id as UserId,
     )
     .fetch_optional(db)
     .await?;
@@ -112,7 +112,7 @@ pub async fn find(
 #[tracing::instrument(skip_all)]
 pub async fn find_active(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> Result<Option<TotpFactor>, sqlx::Error> {
     let row = sqlx::query_as!(
         TotpFactorRow,
@@ -120,7 +120,7 @@ pub async fn find_active(
                   t.key_id, t.nonce, t.ciphertext, t.last_step
            FROM factors f JOIN totp_factors t ON t.factor_id = f.id
            WHERE f.user_id = $1 AND f.state = 'active'"#,
-        user_id,
+        user_id as UserId,
     )
     .fetch_optional(db)
     .await?;
@@ -131,12 +131,12 @@ pub async fn find_active(
 #[tracing::instrument(skip_all)]
 pub async fn active_activated_at(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
 ) -> Result<Option<OffsetDateTime>, sqlx::Error> {
     let row = sqlx::query_scalar!(
         r#"SELECT activated_at FROM factors
            WHERE user_id = $1 AND kind = 'totp' AND state = 'active'"#,
-        user_id,
+        user_id as UserId,
     )
     .fetch_optional(db)
     .await?;
@@ -145,10 +145,10 @@ pub async fn active_activated_at(
 
 /// Discards the user's pending authenticator, if any (its secret goes with it).
 #[tracing::instrument(skip_all)]
-pub async fn delete_pending(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn delete_pending(db: impl PgExecutor<'_>, user_id: UserId) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "DELETE FROM factors WHERE user_id = $1 AND kind = 'totp' AND state = 'pending'",
-        user_id
+        user_id as UserId
     )
     .execute(db)
     .await?;
@@ -156,10 +156,10 @@ pub async fn delete_pending(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<()
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn delete_active(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn delete_active(db: impl PgExecutor<'_>, user_id: UserId) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "DELETE FROM factors WHERE user_id = $1 AND kind = 'totp' AND state = 'active'",
-        user_id
+        user_id as UserId
     )
     .execute(db)
     .await?;
@@ -172,7 +172,7 @@ pub async fn delete_active(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<(),
 #[tracing::instrument(skip_all)]
 pub async fn activate(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: FactorId,
     step: i64,
     now: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
@@ -186,7 +186,7 @@ pub async fn activate(
            )
            UPDATE totp_factors SET last_step = $2
            WHERE factor_id IN (SELECT id FROM activated)"#,
-        id,
+        id as FactorId,
         step,
         now,
     )
@@ -204,7 +204,7 @@ pub async fn activate(
 #[tracing::instrument(skip_all)]
 pub async fn consume_step(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: FactorId,
     step: i64,
     now: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
@@ -219,7 +219,7 @@ pub async fn consume_step(
            )
            UPDATE factors SET last_used_at = $3
            WHERE id IN (SELECT factor_id FROM consumed)"#,
-        id,
+        id as FactorId,
         step,
         now,
     )
@@ -232,14 +232,14 @@ pub async fn consume_step(
 #[tracing::instrument(skip_all)]
 pub async fn replace_sealed(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: FactorId,
     old_key_id: &str,
     sealed: &Sealed,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         r#"UPDATE totp_factors SET key_id = $3, nonce = $4, ciphertext = $5
            WHERE factor_id = $1 AND key_id = $2"#,
-        id,
+        id as FactorId,
         old_key_id,
         sealed.key_id,
         sealed.nonce,

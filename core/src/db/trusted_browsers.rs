@@ -1,13 +1,13 @@
 //! Browsers where a person chose "Don't ask again": the cookie token is stored only as a hash.
 
+use crate::ids::{TrustedBrowserId, UserId};
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// `Debug` leaves the token's hash out.
 #[derive(Clone)]
 pub struct TrustedBrowserRow {
-    pub id: Uuid,
+    pub id: TrustedBrowserId,
     pub token_hash: Vec<u8>,
     pub created_at: OffsetDateTime,
     pub last_used_at: OffsetDateTime,
@@ -25,7 +25,7 @@ impl std::fmt::Debug for TrustedBrowserRow {
 }
 
 pub struct NewTrustedBrowser<'a> {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub token_hash: &'a [u8],
     pub expires_at: OffsetDateTime,
     pub ip: Option<&'a str>,
@@ -42,7 +42,7 @@ pub async fn insert(
         r#"INSERT INTO trusted_browsers
              (user_id, token_hash, created_at, last_used_at, expires_at, ip, user_agent)
            VALUES ($1, $2, $3, $3, $4, $5, $6)"#,
-        new.user_id,
+        new.user_id as UserId,
         new.token_hash,
         new.now,
         new.expires_at,
@@ -61,16 +61,16 @@ pub async fn insert(
 #[tracing::instrument(skip_all)]
 pub async fn use_and_rotate(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     old_hash: &[u8],
     new_hash: &[u8],
     now: OffsetDateTime,
-) -> Result<Option<Uuid>, sqlx::Error> {
+) -> Result<Option<TrustedBrowserId>, sqlx::Error> {
     sqlx::query_scalar!(
         r#"UPDATE trusted_browsers SET token_hash = $3, last_used_at = $4
            WHERE user_id = $1 AND token_hash = $2 AND expires_at > $4
-           RETURNING id"#,
-        user_id,
+           RETURNING id AS "id: TrustedBrowserId""#,
+        user_id as UserId,
         old_hash,
         new_hash,
         now,
@@ -87,9 +87,9 @@ pub async fn trusted_for(
     email_lookup: &str,
     token_hash: &[u8],
     now: OffsetDateTime,
-) -> Result<Option<Uuid>, sqlx::Error> {
+) -> Result<Option<UserId>, sqlx::Error> {
     sqlx::query_scalar!(
-        r#"SELECT t.user_id FROM trusted_browsers t JOIN users u ON u.id = t.user_id
+        r#"SELECT t.user_id AS "user_id: UserId" FROM trusted_browsers t JOIN users u ON u.id = t.user_id
            WHERE u.email_lookup = $1 AND t.token_hash = $2 AND t.expires_at > $3"#,
         email_lookup,
         token_hash,
@@ -103,14 +103,14 @@ pub async fn trusted_for(
 #[tracing::instrument(skip_all)]
 pub async fn is_trusted_by(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     token_hash: &[u8],
     now: OffsetDateTime,
 ) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM trusted_browsers
                           WHERE user_id = $1 AND token_hash = $2 AND expires_at > $3) AS "yes!""#,
-        user_id,
+        user_id as UserId,
         token_hash,
         now,
     )
@@ -133,7 +133,7 @@ pub async fn delete_expired(
 #[tracing::instrument(skip_all)]
 pub async fn list_for_user(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     now: OffsetDateTime,
 ) -> Result<Vec<TrustedBrowserRow>, sqlx::Error> {
     sqlx::query_as!(
@@ -141,7 +141,7 @@ pub async fn list_for_user(
         r#"SELECT id, token_hash, created_at, last_used_at, user_agent FROM trusted_browsers
            WHERE user_id = $1 AND expires_at > $2
            ORDER BY last_used_at DESC"#,
-        user_id,
+        user_id as UserId,
         now,
     )
     .fetch_all(db)
@@ -150,11 +150,15 @@ pub async fn list_for_user(
 
 /// Revokes one trusted browser of the user; false when there is no such browser.
 #[tracing::instrument(skip_all)]
-pub async fn delete(db: impl PgExecutor<'_>, user_id: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn delete(
+    db: impl PgExecutor<'_>,
+    user_id: UserId,
+    id: TrustedBrowserId,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "DELETE FROM trusted_browsers WHERE id = $1 AND user_id = $2",
-        id,
-        user_id
+        id as TrustedBrowserId,
+        user_id as UserId
     )
     .execute(db)
     .await?;
@@ -163,9 +167,12 @@ pub async fn delete(db: impl PgExecutor<'_>, user_id: Uuid, id: Uuid) -> Result<
 
 /// Revokes every trusted browser of the user; returns how many.
 #[tracing::instrument(skip_all)]
-pub async fn delete_for_user(db: impl PgExecutor<'_>, user_id: Uuid) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query!("DELETE FROM trusted_browsers WHERE user_id = $1", user_id)
-        .execute(db)
-        .await?;
+pub async fn delete_for_user(db: impl PgExecutor<'_>, user_id: UserId) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query!(
+        "DELETE FROM trusted_browsers WHERE user_id = $1",
+        user_id as UserId
+    )
+    .execute(db)
+    .await?;
     Ok(done.rows_affected())
 }

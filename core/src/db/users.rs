@@ -1,12 +1,12 @@
+use crate::ids::UserId;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// A user row. Holds the password hash, so it is explicitly not `Serialize`, and `Debug` leaves
 /// the hash out.
 #[derive(Clone)]
 pub struct UserRow {
-    pub id: Uuid,
+    pub id: UserId,
     pub email: String,
     pub password_hash: String,
     pub created_at: OffsetDateTime,
@@ -92,7 +92,7 @@ pub async fn find_for_sign_in(
     email: &str,
 ) -> Result<Option<(UserRow, FactorsSeen)>, sqlx::Error> {
     let row = sqlx::query!(
-        r#"SELECT u.id, u.email, u.password_hash, u.created_at, u.factors_version,
+        r#"SELECT u.id AS "id: UserId", u.email, u.password_hash, u.created_at, u.factors_version,
                   EXISTS (SELECT 1 FROM factors f
                           WHERE f.user_id = u.id AND f.state = 'active') AS "has_factor!"
            FROM users u WHERE u.email_lookup = $1"#,
@@ -119,10 +119,10 @@ pub async fn find_for_sign_in(
 /// Records a change to the account's second factors, inside the change's transaction: sign-ins
 /// that read the account before it start no session (they decide again).
 #[tracing::instrument(skip_all)]
-pub async fn bump_factors_version(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
+pub async fn bump_factors_version(db: impl PgExecutor<'_>, id: UserId) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE users SET factors_version = factors_version + 1 WHERE id = $1",
-        id
+        id as UserId
     )
     .execute(db)
     .await?;
@@ -130,11 +130,14 @@ pub async fn bump_factors_version(db: impl PgExecutor<'_>, id: Uuid) -> Result<(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn find_by_id(
+    db: impl PgExecutor<'_>,
+    id: UserId,
+) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as!(
         UserRow,
         "SELECT id, email, password_hash, created_at FROM users WHERE id = $1",
-        id,
+        id as UserId,
     )
     .fetch_optional(db)
     .await
@@ -145,7 +148,7 @@ pub async fn find_by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<User
 #[tracing::instrument(skip_all)]
 pub async fn replace_password_hash(
     db: impl PgExecutor<'_>,
-    id: Uuid,
+    id: UserId,
     verified_hash: &str,
     new_hash: &str,
     now: OffsetDateTime,
@@ -153,7 +156,7 @@ pub async fn replace_password_hash(
     let done = sqlx::query!(
         r#"UPDATE users SET password_hash = $3, password_changed_at = $4
            WHERE id = $1 AND password_hash = $2"#,
-        id,
+        id as UserId,
         verified_hash,
         new_hash,
         now,
@@ -166,10 +169,13 @@ pub async fn replace_password_hash(
 /// Locks the user's row until the end of the transaction, so that decisions about the account
 /// (enable or replace its authenticator) are made one at a time.
 #[tracing::instrument(skip_all)]
-pub async fn lock_for_update(db: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query!("SELECT id FROM users WHERE id = $1 FOR UPDATE", id)
-        .fetch_optional(db)
-        .await?;
+pub async fn lock_for_update(db: impl PgExecutor<'_>, id: UserId) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "SELECT id FROM users WHERE id = $1 FOR UPDATE",
+        id as UserId
+    )
+    .fetch_optional(db)
+    .await?;
     Ok(())
 }
 
@@ -180,7 +186,7 @@ pub enum Rekeyed {
     Done(u64),
     /// These accounts' addresses now match another account's: nothing was changed, and an
     /// administrator must change one address of each pair (new key, user ids).
-    Collisions(Vec<(String, Vec<Uuid>)>),
+    Collisions(Vec<(String, Vec<UserId>)>),
 }
 
 /// Brings the lookup keys of addresses with non-ASCII characters or non-ASCII-looking domains
@@ -190,12 +196,12 @@ pub enum Rekeyed {
 #[tracing::instrument(skip_all)]
 pub async fn rekey_email_lookups(db: &sqlx::PgPool) -> Result<Rekeyed, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT id, email, email_lookup FROM users
+        r#"SELECT id AS "id: UserId", email, email_lookup FROM users
            WHERE email !~ '^[[:ascii:]]*$' OR email ~* '@(.*[.])?xn--'"#
     )
     .fetch_all(db)
     .await?;
-    let changes: Vec<(Uuid, String)> = rows
+    let changes: Vec<(UserId, String)> = rows
         .into_iter()
         .filter_map(|row| {
             let key = email_lookup(&row.email);
@@ -207,14 +213,14 @@ pub async fn rekey_email_lookups(db: &sqlx::PgPool) -> Result<Rekeyed, sqlx::Err
     }
     let keys: Vec<String> = changes.iter().map(|(_, key)| key.clone()).collect();
     let holders = sqlx::query!(
-        "SELECT id, email_lookup FROM users WHERE email_lookup = ANY($1::text[])",
+        r#"SELECT id AS "id: UserId", email_lookup FROM users WHERE email_lookup = ANY($1::text[])"#,
         &keys
     )
     .fetch_all(db)
     .await?;
-    let mut collisions: Vec<(String, Vec<Uuid>)> = Vec::new();
+    let mut collisions: Vec<(String, Vec<UserId>)> = Vec::new();
     for (_, key) in &changes {
-        let mut ids: Vec<Uuid> = holders
+        let mut ids: Vec<UserId> = holders
             .iter()
             .filter(|h| &h.email_lookup == key)
             .map(|h| h.id)
@@ -231,9 +237,13 @@ pub async fn rekey_email_lookups(db: &sqlx::PgPool) -> Result<Rekeyed, sqlx::Err
     }
     let mut tx = db.begin().await?;
     for (id, key) in &changes {
-        sqlx::query!("UPDATE users SET email_lookup = $2 WHERE id = $1", id, key)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE users SET email_lookup = $2 WHERE id = $1",
+            *id as UserId,
+            key
+        )
+        .execute(&mut *tx)
+        .await?;
     }
     tx.commit().await?;
     Ok(Rekeyed::Done(changes.len() as u64))
@@ -261,7 +271,7 @@ mod tests {
     #[test]
     fn debug_leaves_the_password_hash_out() {
         let row = UserRow {
-            id: Uuid::nil(),
+            id: UserId::from_uuid(uuid::Uuid::nil()),
             email: "ann@example.com".into(),
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
             created_at: OffsetDateTime::UNIX_EPOCH,

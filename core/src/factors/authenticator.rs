@@ -4,12 +4,12 @@
 use crate::db::factors::{self, FactorState};
 use crate::db::totp_factors::{self, NewPendingTotp, TotpFactor};
 use crate::error::Error;
+use crate::ids::{FactorId, UserId};
 use crate::primitives::crypto::KeyRing;
 use crate::primitives::totp::TotpSecret;
 use domain::validation::OtpCode;
 use sqlx::PgPool;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// An abandoned wizard's secret stops working after this long.
 pub const PENDING_LIFETIME: time::Duration = time::Duration::minutes(15);
@@ -20,7 +20,7 @@ pub const MAX_ENROLLMENT_ATTEMPTS: i32 = 5;
 /// manual key) and never again.
 #[derive(Debug)]
 pub struct PendingTotp {
-    pub factor_id: Uuid,
+    pub factor_id: FactorId,
     pub secret: TotpSecret,
 }
 
@@ -30,11 +30,11 @@ pub struct PendingTotp {
 pub async fn begin(
     pool: &PgPool,
     keys: &KeyRing,
-    user_id: Uuid,
+    user_id: UserId,
     label: &str,
     now: OffsetDateTime,
 ) -> Result<PendingTotp, Error> {
-    let factor_id = Uuid::new_v4();
+    let factor_id = FactorId::new_random();
     let secret = TotpSecret::generate();
     let sealed = keys
         .seal(secret.as_bytes(), factor_id.as_bytes())
@@ -60,8 +60,8 @@ pub async fn begin(
 /// The first code typed for a pending authenticator.
 #[derive(Clone, Copy, Debug)]
 pub struct Confirmation<'a> {
-    pub user_id: Uuid,
-    pub factor_id: Uuid,
+    pub user_id: UserId,
+    pub factor_id: FactorId,
     pub code: &'a OtpCode,
 }
 
@@ -124,7 +124,7 @@ pub enum CodeCheck {
 pub async fn check(
     pool: &PgPool,
     keys: &KeyRing,
-    user_id: Uuid,
+    user_id: UserId,
     code: &OtpCode,
     now: OffsetDateTime,
 ) -> Result<CodeCheck, Error> {
@@ -161,7 +161,7 @@ pub async fn check(
 pub async fn verify(
     pool: &PgPool,
     keys: &KeyRing,
-    user_id: Uuid,
+    user_id: UserId,
     code: &OtpCode,
     now: OffsetDateTime,
 ) -> Result<bool, Error> {
@@ -207,7 +207,7 @@ pub struct Resealed {
     pub resealed: u64,
     /// Factors whose secret could not be opened with any key of the ring (their key is
     /// missing): left as they are.
-    pub unopenable: Vec<Uuid>,
+    pub unopenable: Vec<FactorId>,
 }
 
 /// Re-seals every authenticator secret still sealed with an old key (`server --reseal`),

@@ -12,6 +12,7 @@ use crate::db::{
 use crate::error::Error;
 use crate::factors::authenticator::CodeCheck;
 use crate::factors::backup_codes::{self, IssuedBackupCode};
+use crate::ids::{FactorId, TrustedBrowserId, UserId};
 use crate::primitives::totp::TotpSecret;
 use crate::security_log::{
     Check, CodeRejection, Method, SecurityEvent, SignedInWith, SignedOutElsewhere,
@@ -23,7 +24,6 @@ use crate::{auth::policy, primitives::token};
 use domain::secret::Secret;
 use domain::validation::{self, BackupCode, OtpCode, SecondFactorProof};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Wrong codes one challenge tolerates; then the person starts again from the password.
 pub const MAX_CHALLENGE_ATTEMPTS: i32 = 5;
@@ -288,7 +288,7 @@ pub struct TwoFactorSummary {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrustedBrowserSummary {
-    pub id: Uuid,
+    pub id: TrustedBrowserId,
     /// As the browser sent it when it was trusted.
     pub user_agent: Option<String>,
     pub trusted_since: OffsetDateTime,
@@ -339,7 +339,7 @@ pub async fn overview(
 /// Wizard step 1: a new pending secret, to be shown once (as a QR code of `key_uri` and as a
 /// key to type) and never again. `Debug` leaves the secret out, and the key URI, which holds it.
 pub struct TotpEnrollment {
-    pub factor_id: Uuid,
+    pub factor_id: FactorId,
     pub secret: TotpSecret,
     /// `otpauth://totp/…`, naming the issuer and the account.
     pub key_uri: String,
@@ -413,14 +413,12 @@ impl std::fmt::Debug for TotpConfirmed {
 pub async fn confirm_totp_setup(
     state: &CoreState,
     session: &CurrentSession,
-    factor_id: &str,
+    factor_id: FactorId,
     code: &OtpCode,
     browser: &BrowserTokens,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<TotpConfirmed, Error> {
-    // Only a tampered form sends an id that is not one: its setup is as good as gone.
-    let factor_id = Uuid::parse_str(factor_id).map_err(|_| Error::SetupExpired)?;
     // The check made when the wizard began may have run out while the person was scanning.
     require_recent_authentication(state, session, now).await?;
     let user = accounts::signed_in_user(state, session).await?;
@@ -577,13 +575,10 @@ pub async fn disable(
 pub async fn revoke_trusted_browser(
     state: &CoreState,
     session: &CurrentSession,
-    id: &str,
+    id: TrustedBrowserId,
     client: &ClientInfo,
     now: OffsetDateTime,
 ) -> Result<(), Error> {
-    let Ok(id) = Uuid::parse_str(id) else {
-        return Ok(());
-    };
     if !trusted_browsers::delete(&state.pool, session.user_id, id).await? {
         return Ok(());
     }
@@ -601,7 +596,7 @@ pub async fn revoke_trusted_browser(
 async fn store_new_backup_codes(
     state: &CoreState,
     tx: &mut sqlx::PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     now: OffsetDateTime,
 ) -> Result<Vec<IssuedBackupCode>, Error> {
     let codes = backup_codes::generate_set();
@@ -817,7 +812,7 @@ pub async fn answer_challenge(
 #[tracing::instrument(skip_all)]
 pub async fn use_backup_code(
     state: &CoreState,
-    user_id: Uuid,
+    user_id: UserId,
     code: &BackupCode,
     now: OffsetDateTime,
 ) -> Result<bool, Error> {
@@ -827,7 +822,7 @@ pub async fn use_backup_code(
 /// Checks a proof of the user's second factor, using it up (a code's time step, a backup code).
 async fn check_proof(
     state: &CoreState,
-    user_id: Uuid,
+    user_id: UserId,
     proof: &SecondFactorProof,
     now: OffsetDateTime,
 ) -> Result<CodeCheck, Error> {
@@ -849,7 +844,7 @@ fn method_of(proof: &SecondFactorProof) -> Method {
 
 async fn spend_backup_code(
     state: &CoreState,
-    user_id: Uuid,
+    user_id: UserId,
     code: &BackupCode,
     now: OffsetDateTime,
 ) -> Result<CodeCheck, Error> {
@@ -878,7 +873,7 @@ pub enum ChallengeDecision {
     /// The browser is one the person trusts: no challenge. Its token was rotated (the cookie
     /// must be set to `new_secret`).
     TrustedBrowser {
-        id: Uuid,
+        id: TrustedBrowserId,
         new_secret: Secret,
     },
     Needed,
@@ -891,7 +886,7 @@ pub enum ChallengeDecision {
 #[tracing::instrument(skip_all)]
 pub async fn challenge_needed(
     db: &sqlx::PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     has_factor: bool,
     browser: &BrowserTokens,
     now: OffsetDateTime,

@@ -5,11 +5,11 @@
 //! its owner out of their own browser. A trusted browser is recognised too.
 
 use crate::db::{recognised_browsers, trusted_browsers, users};
+use crate::ids::UserId;
 use crate::primitives::token;
 use domain::secret::Secret;
 use sqlx::PgExecutor;
 use time::{Duration, OffsetDateTime};
-use uuid::Uuid;
 
 /// A browser unused for this long is no longer recognised.
 pub const RECOGNISED_FOR: Duration = Duration::days(365);
@@ -47,7 +47,7 @@ impl BrowserTokens {
 /// A browser the account with the address being tried recognises.
 #[derive(Clone, Debug)]
 pub struct Recognised {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     /// The hash of the token it was recognised by: its own throttle counter.
     pub token_hash: Vec<u8>,
 }
@@ -101,7 +101,7 @@ pub async fn recognise(
 #[tracing::instrument(skip_all)]
 pub async fn recognise_for_user(
     pool: &sqlx::PgPool,
-    user_id: Uuid,
+    user_id: UserId,
     tokens: &BrowserTokens,
     now: OffsetDateTime,
 ) -> Result<Option<Recognised>, sqlx::Error> {
@@ -155,7 +155,7 @@ pub fn token_for(tokens: &BrowserTokens) -> Secret {
 #[tracing::instrument(skip_all)]
 pub async fn remember(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     tokens: &BrowserTokens,
     now: OffsetDateTime,
 ) -> Result<Secret, sqlx::Error> {
@@ -169,7 +169,7 @@ pub async fn remember(
 #[tracing::instrument(skip_all)]
 pub async fn forget_all_but(
     db: &mut sqlx::PgConnection,
-    user_id: Uuid,
+    user_id: UserId,
     tokens: &BrowserTokens,
     now: OffsetDateTime,
 ) -> Result<u64, sqlx::Error> {

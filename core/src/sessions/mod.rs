@@ -8,18 +8,18 @@ use crate::db::attempt_counters::Settlement;
 pub use crate::db::sessions::Checked;
 use crate::db::sessions::{self as repo, NewSession};
 use crate::error::Error;
+use crate::ids::{SessionId, UserId};
 use crate::infra::config::Settings;
 use crate::primitives::token;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 /// Who is making the request: attached to the request by the session middleware and read by
 /// server functions. Carries no secret.
 #[derive(Clone, Debug)]
 pub struct CurrentSession {
-    pub session_id: Uuid,
-    pub user_id: Uuid,
+    pub session_id: SessionId,
+    pub user_id: UserId,
     /// The last password check in this session.
     pub authenticated_at: OffsetDateTime,
     /// The last second-factor check in this session (the sign-in challenge, "Confirm it's you"
@@ -47,8 +47,8 @@ impl CurrentSession {
 /// It reaches nothing but the challenge.
 #[derive(Clone, Debug)]
 pub struct PendingChallenge {
-    pub session_id: Uuid,
-    pub user_id: Uuid,
+    pub session_id: SessionId,
+    pub user_id: UserId,
     pub attempts: i32,
 }
 
@@ -79,7 +79,7 @@ const TOUCH_INTERVAL: time::Duration = time::Duration::seconds(60);
 #[tracing::instrument(skip_all)]
 pub async fn start(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     proved: Proved,
     client: &ClientInfo,
     now: OffsetDateTime,
@@ -99,7 +99,7 @@ pub async fn start(
 #[tracing::instrument(skip_all)]
 pub async fn start_if_password_is(
     db: impl PgExecutor<'_>,
-    user_id: Uuid,
+    user_id: UserId,
     level: Level,
     verified_hash: &str,
     client: &ClientInfo,
@@ -149,13 +149,13 @@ pub async fn start_signed_in(
 /// decided the challenge by.
 #[derive(Clone, Copy, Debug)]
 pub struct AccountAsSeen<'a> {
-    pub user_id: Uuid,
+    pub user_id: UserId,
     pub password_hash: &'a str,
     pub factors_version: i64,
 }
 
 fn new_session<'a>(
-    user_id: Uuid,
+    user_id: UserId,
     level: Level,
     token: &'a token::NewToken,
     client: &'a ClientInfo,
