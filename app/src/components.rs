@@ -86,7 +86,7 @@ pub fn days_text(days: u64) -> String {
 /// The address of the signed-in person, read from the session the request carried (pages render
 /// on the server only). No resource and no `<Suspense>`: the header is on every page, and it
 /// needs no query of its own.
-fn signed_in_email() -> Option<String> {
+pub(crate) fn signed_in_email() -> Option<String> {
     #[cfg(feature = "ssr")]
     {
         crate::server::context::caller()
@@ -334,6 +334,16 @@ pub fn PasswordFeedback(
     }
 }
 
+/// The account a form's secret belongs to, for password managers, on a form that asks for a
+/// password or a code without asking for the address ("Confirm it's you", change password):
+/// without it they cannot tell which saved login to fill or update, and Chromium warns that
+/// password forms should have a username field. Hidden, read-only and unnamed, so it is never
+/// submitted.
+#[component]
+pub fn AccountNameField(id: &'static str, account: String) -> impl IntoView {
+    view! { <input type="email" id=id autocomplete="username" value=account readonly hidden /> }
+}
+
 /// A message above a form: an error (`role="alert"`) or a success (`role="status"`).
 #[component]
 pub fn FormAlert(#[prop(into)] message: Signal<Option<(bool, String)>>) -> impl IntoView {
@@ -376,7 +386,7 @@ pub fn focus_first_input() {
     request_animation_frame(|| {
         use wasm_bindgen::JsCast;
         let field = document()
-            .query_selector("main input:not([type=hidden]):not([type=checkbox])")
+            .query_selector("main input:not([type=hidden]):not([hidden]):not([type=checkbox])")
             .ok()
             .flatten()
             .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok());

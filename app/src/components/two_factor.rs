@@ -3,7 +3,7 @@
 //! the challenge island and the design gallery (fixtures, no server) render the same markup.
 
 use crate::api::two_factor::{BackupCodeSet, TotpSetup};
-use crate::components::{FormAlert, TextField};
+use crate::components::{AccountNameField, FormAlert, TextField};
 use crate::error::StepUpProof;
 use crate::secret::Secret;
 use crate::validation::{ProofKind, SecondFactorProof};
@@ -304,6 +304,8 @@ fn AuthenticatorCodeField(
 #[component]
 pub fn StepUpForm(
     proof: StepUpProof,
+    /// The signed-in account's address, for password managers.
+    account: String,
     password: RwSignal<String>,
     code: RwSignal<String>,
     /// Whether the backup-code field is showing instead of the app's code.
@@ -377,6 +379,7 @@ pub fn StepUpForm(
             <StepHeading id="step-up-title" text="Confirm it's you" />
             <p>{explanation}</p>
             <form on:submit=on_submit novalidate>
+                <AccountNameField id="step-up-account" account />
                 {fields}
                 <div class="wizard__actions">
                     <button

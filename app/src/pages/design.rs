@@ -122,6 +122,7 @@ pub fn DesignGallery() -> impl IntoView {
         view! {
             <StepUpForm
                 proof
+                account="ann@example.com".to_owned()
                 password=text(password)
                 code=text(code)
                 use_backup_code=RwSignal::new(method == Method::BackupCode)

@@ -323,7 +323,10 @@ pub fn TwoFactorWizardPage() -> impl IntoView {
                 <ScriptNeeded />
             </noscript>
             {match intent {
-                Some(intent) => view! { <TwoFactorWizard intent /> }.into_any(),
+                Some(intent) => {
+                    let account = crate::components::signed_in_email().unwrap_or_default();
+                    view! { <TwoFactorWizard intent account /> }.into_any()
+                }
                 None => {
                     view! {
                         <p>
@@ -463,8 +466,13 @@ fn leave(notice: Option<Notice>) {
 /// check, and returns to the Security page with the outcome. The flow is the pure machine of
 /// [`crate::flows::two_factor`]; this island renders its panels and runs its commands.
 #[island(lazy)]
-fn TwoFactorWizard(intent: WizardAction) -> impl IntoView {
+fn TwoFactorWizard(
+    intent: WizardAction,
+    /// The signed-in account's address, for password managers at "Confirm it's you".
+    account: String,
+) -> impl IntoView {
     crate::components::island_hydrated();
+    let account = StoredValue::new(account);
     let ui = WizardUi {
         wizard: RwSignal::new(Wizard::start(intent)),
         busy: RwSignal::new(false),
@@ -538,6 +546,7 @@ fn TwoFactorWizard(intent: WizardAction) -> impl IntoView {
             Panel::StepUp(proof) => EitherOf7::B(view! {
                 <StepUpForm
                     proof
+                    account=account.get_value()
                     password=ui.password
                     code=ui.step_up_code
                     use_backup_code=ui.step_up_backup

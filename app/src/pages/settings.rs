@@ -4,8 +4,8 @@
 use crate::api::{self, AccountOverview, ChangePassword};
 use crate::components::two_factor::{StepUpAnswer, StepUpForm};
 use crate::components::{
-    CommonList, FormAlert, FormFeedback, PasswordFeedback, TextField, configured_password_policy,
-    load_common_passwords,
+    AccountNameField, CommonList, FormAlert, FormFeedback, PasswordFeedback, TextField,
+    configured_password_policy, load_common_passwords,
 };
 use crate::error::{AppError, StepUpProof};
 use crate::routes::{Notice, Page};
@@ -129,6 +129,7 @@ fn ChangePasswordCard(
 ) -> impl IntoView {
     let action = ServerAction::<ChangePassword>::new();
     let common: CommonList = RwSignal::new(None);
+    let account = StoredValue::new(email.clone());
     let email = Signal::stored(email);
     let current = RwSignal::new(String::new());
     let new_password = RwSignal::new(String::new());
@@ -251,6 +252,7 @@ fn ChangePasswordCard(
                         view! {
                             <StepUpForm
                                 proof
+                                account=account.get_value()
                                 password=step_up_password
                                 code=step_up_code
                                 use_backup_code=step_up_backup
@@ -271,6 +273,7 @@ fn ChangePasswordCard(
                 hidden=move || step_up.get().is_some()
             >
                 <FormAlert message=alert />
+                <AccountNameField id="change-password-account" account=account.get_value() />
                 <TextField
                     label="Current password"
                     name="current_password"
