@@ -14,6 +14,10 @@ trap db_down EXIT
 trap "exit 130" INT TERM
 if [ "${1:-}" = "--watch" ]; then
   export SQLX_OFFLINE=true LEPTOS_ENV=DEV
+  # Unhashed file names in development: the live reloader swaps the stylesheet by its plain
+  # name (pkg/keyward.css), so a token edit shows in the open page at once. Its own site
+  # folder, so a development build never stands in for the release one `make run` serves.
+  export LEPTOS_HASH_FILES=false LEPTOS_SITE_ROOT=target/dev-site
   step "watch: cargo leptos watch --split (http://localhost:3000, reloads on change)"
   # --split: every island is lazy (its own WASM file), which only a split build provides.
   cargo leptos watch --split

@@ -63,3 +63,18 @@ ensure_encryption_keys
 # Some specs let time pass by editing the throw-away database; they use this psql.
 E2E_PSQL="$(pg_bin_dir)/psql"
 (cd end2end && E2E_DATABASE_URL="$E2E_DATABASE_URL" E2E_PSQL="$E2E_PSQL" npx playwright test "$@")
+
+# The designer's loop, when the whole suite runs: `make dev`'s watcher on ports of its own, a
+# token edited in style/main.css, the open gallery restyled without a reload. The spec puts the
+# file back; so does this, should the run be cut short.
+if [ "$#" -eq 0 ]; then
+  step "test: the designer's loop (cargo leptos watch): a token edit reaches the open gallery"
+  style_backup="$(mktemp)"
+  cp style/main.css "$style_backup"
+  restore_style() {
+    cmp -s "$style_backup" style/main.css || cp "$style_backup" style/main.css
+    rm -f "$style_backup"
+  }
+  trap 'restore_style; cleanup' EXIT
+  (cd end2end && E2E_DATABASE_URL="$E2E_DATABASE_URL" npx playwright test --config dev.config.ts)
+fi

@@ -25,6 +25,9 @@ const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Hashed build output never changes under the same name, so browsers may keep it for a year.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// Unhashed build output (development, `LEPTOS_HASH_FILES=false`) changes under the same name
+/// at every rebuild: asked again each time.
+const REVALIDATE: &str = "no-cache";
 /// Unhashed assets (favicon, the common-password list) are revalidated daily.
 const DAILY: &str = "public, max-age=86400";
 
@@ -49,7 +52,11 @@ pub fn router(state: AppState) -> Router {
     let pkg = tower::ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
-            cache_when_found(IMMUTABLE),
+            cache_when_found(if state.leptos_options.hash_files {
+                IMMUTABLE
+            } else {
+                REVALIDATE
+            }),
         ))
         .service(
             ServeDir::new(pkg_dir)

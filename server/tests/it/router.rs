@@ -379,3 +379,44 @@ async fn pages_finish_while_another_router_is_being_built(pool: PgPool) {
     builder.join().unwrap();
     assert_eq!(stalled, 0, "pages that never finished");
 }
+
+/// Built files are kept for a year only when their names carry their hash: in development
+/// (`LEPTOS_HASH_FILES=false`) the stylesheet keeps its name across rebuilds, and a browser that
+/// kept it would show yesterday's tokens after a reload.
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn built_files_are_kept_for_a_year_only_under_hashed_names(pool: PgPool) {
+    let site = std::env::temp_dir().join(format!("keyward-site-{}-cache", std::process::id()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(
+        site.join("pkg/keyward.css"),
+        ":root { --color-accent: #0969da; }",
+    )
+    .unwrap();
+    for (hash_files, expected) in [
+        (true, "public, max-age=31536000, immutable"),
+        (false, "no-cache"),
+    ] {
+        let options = leptos::config::LeptosOptions::builder()
+            .output_name("keyward")
+            .site_root(site.to_string_lossy().to_string())
+            .hash_files(hash_files)
+            .build();
+        let state =
+            app::server::AppState::new(options, pool.clone(), test_support::settings(&[])).unwrap();
+        let response = server::router(state)
+            .oneshot(
+                Request::get("/pkg/keyward.css")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response.headers()[header::CACHE_CONTROL],
+            expected,
+            "hash_files = {hash_files}"
+        );
+    }
+    std::fs::remove_dir_all(site).unwrap();
+}
