@@ -1,5 +1,5 @@
 # The two commands of the README. Everything else is in scripts/.
-.PHONY: run dev test e2e bench setup
+.PHONY: run dev test e2e screenshots bench setup
 
 run:   ## install what is missing, build, and serve http://localhost:3000
 	@bash scripts/run.sh
@@ -12,6 +12,9 @@ test:  ## every check and test: fmt, shellcheck, clippy, unit, integration, .sql
 
 e2e:   ## only the Playwright suite
 	@bash scripts/test.sh e2e
+
+screenshots: ## after an intended visual change: new gallery baselines (review, then commit them)
+	@bash scripts/test.sh dev --update-snapshots
 
 bench: ## bundle size and sign-in throughput
 	@bash bench/run.sh

@@ -10,6 +10,10 @@ const baseURL = `http://localhost:${port}`;
 export default defineConfig({
   ...base,
   testDir: "./dev",
+  // Baselines beside the specs, one name per specimen (no platform suffix: the rendering is
+  // pinned to Debian's Chromium and DejaVu fonts).
+  snapshotPathTemplate: "{testDir}/__screenshots__/{arg}{ext}",
+  expect: { ...base.expect, toHaveScreenshot: { maxDiffPixels: 0 } },
   timeout: 180_000,
   reporter: [["list"]],
   projects: [{ name: "chromium" }],

@@ -30,6 +30,8 @@ need_cmd cc build-essential
 need_cmd make make
 need_cmd shellcheck shellcheck
 if ! pg_bin_dir >/dev/null 2>&1; then apt_packages+=(postgresql); fi
+# The visual-regression screenshots render in this font, whatever else is installed.
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_packages+=(fonts-dejavu-core)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   step "apt: installing ${apt_packages[*]}"
   $SUDO apt-get update -q

@@ -5,6 +5,7 @@
 #   scripts/test.sh          everything
 #   scripts/test.sh e2e      only the Playwright suite (still builds what it needs)
 #   scripts/test.sh e2e ARGS the same, passing ARGS to Playwright (e.g. a spec's name)
+#   scripts/test.sh dev [ARGS] only the designer's set-up (gallery, screenshots, live tokens)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$ROOT/scripts/db.sh"
@@ -53,22 +54,26 @@ if [ "$only" = all ]; then
   cargo test -p server
 fi
 
-bash scripts/build.sh
-
-step "test: Playwright end-to-end suite (Chromium, release build, throw-away database)"
 e2e_db="keyward_e2e_$$"
 db_create "$e2e_db"
 E2E_DATABASE_URL="$(db_url_for "$e2e_db")"
 ensure_encryption_keys
-# Some specs let time pass by editing the throw-away database; they use this psql.
-E2E_PSQL="$(pg_bin_dir)/psql"
-(cd end2end && E2E_DATABASE_URL="$E2E_DATABASE_URL" E2E_PSQL="$E2E_PSQL" npx playwright test "$@")
 
-# The designer's loop, when the whole suite runs: `make dev`'s watcher on ports of its own, a
-# token edited in style/main.css, the open gallery restyled without a reload. The spec puts the
-# file back; so does this, should the run be cut short.
-if [ "$#" -eq 0 ]; then
-  step "test: the designer's loop (cargo leptos watch): a token edit reaches the open gallery"
+if [ "$only" != dev ]; then
+  bash scripts/build.sh
+  step "test: Playwright end-to-end suite (Chromium, release build, throw-away database)"
+  # Some specs let time pass by editing the throw-away database; they use this psql.
+  E2E_PSQL="$(pg_bin_dir)/psql"
+  (cd end2end && E2E_DATABASE_URL="$E2E_DATABASE_URL" E2E_PSQL="$E2E_PSQL" npx playwright test "$@")
+fi
+
+# The designer's set-up (`make dev`'s watcher on ports of its own), when the whole suite runs or
+# alone (`scripts/test.sh dev [playwright args]`; `make screenshots` passes --update-snapshots):
+# the gallery as a workbench, its visual regression, and a token edited in style/main.css
+# restyling the open gallery without a reload. That spec puts the file back; so does this,
+# should the run be cut short.
+if [ "$only" = dev ] || [ "$#" -eq 0 ]; then
+  step "test: the designer's set-up (cargo leptos watch): gallery, screenshots, live tokens"
   style_backup="$(mktemp)"
   cp style/main.css "$style_backup"
   restore_style() {
@@ -76,5 +81,7 @@ if [ "$#" -eq 0 ]; then
     rm -f "$style_backup"
   }
   trap 'restore_style; cleanup' EXIT
-  (cd end2end && E2E_DATABASE_URL="$E2E_DATABASE_URL" npx playwright test --config dev.config.ts)
+  dev_args=()
+  if [ "$only" = dev ]; then dev_args=("$@"); fi
+  (cd end2end && E2E_DATABASE_URL="$E2E_DATABASE_URL" npx playwright test --config dev.config.ts "${dev_args[@]}")
 fi
