@@ -48,13 +48,26 @@ db_url_for() {
   fi
 }
 
-# Creates database $1 if it does not exist (through sqlx-cli, which works for both kinds of server).
+# psql on the server's maintenance database, with the database name $1 as :'name'. psql, not
+# sqlx-cli: running Keyward needs no cargo tool beyond the build's.
+_db_admin() {
+  local name="$1"
+  shift
+  "$(pg_bin_dir)/psql" -X -q -v ON_ERROR_STOP=1 -v name="$name" "$(db_url_for postgres)" "$@" >/dev/null
+}
+
+# Creates database $1 if it does not exist (either kind of server).
 db_create() {
-  DATABASE_URL="$(db_url_for "$1")" sqlx database create
+  _db_admin "$1" <<'SQL'
+SELECT format('CREATE DATABASE %I', :'name')
+WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = :'name') \gexec
+SQL
 }
 
 db_drop() {
-  DATABASE_URL="$(db_url_for "$1")" sqlx database drop -y >/dev/null 2>&1 || true
+  _db_admin "$1" 2>/dev/null <<'SQL' || true
+SELECT format('DROP DATABASE IF EXISTS %I WITH (FORCE)', :'name') \gexec
+SQL
 }
 
 db_up() {

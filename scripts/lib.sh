@@ -4,7 +4,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Tools installed from npm live outside the checkout so that fresh clones (CI) reuse them.
 TOOLS_HOME="${KEYWARD_TOOLS_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/keyward}"
 BINARYEN_DIR="$TOOLS_HOME/binaryen"
-export PATH="$BINARYEN_DIR/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$BINARYEN_DIR/node_modules/.bin:${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
 step() { printf '\n\033[1;34m==> %s\033[0m\n' "$*"; }
 

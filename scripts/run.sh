@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$ROOT/scripts/db.sh"
 cd "$ROOT"
-bash scripts/setup.sh
+bash scripts/setup.sh run
 db_up keyward
 ensure_encryption_keys
 trap db_down EXIT

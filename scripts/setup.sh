@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# Installs everything Keyward needs to build, run and test, skipping what is already present.
-# Safe to run again: every step checks first. The first run on a bare Debian machine takes
-# roughly half an hour, almost all of it compiling cargo-leptos, wasm-bindgen-cli and sqlx-cli.
+# Installs what Keyward needs, skipping what is already present. Safe to run again: every step
+# checks first.
+#   scripts/setup.sh run   what building and running need (make run, make dev)
+#   scripts/setup.sh       that, and what testing needs too: Chromium, shellcheck, sqlx-cli and the
+#                          Playwright packages (make test, make setup)
+# On a machine with Rust and Node.js, almost all the time goes into compiling cargo-leptos and
+# wasm-bindgen-cli (and sqlx-cli for tests): see the README for what a first run measured.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+for_tests=true
+if [ "${1:-}" = run ]; then for_tests=false; fi
 
 # Pinned tool versions. wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock.
 CARGO_LEPTOS_VERSION=0.3.10 # 0.3.11 needs rustc 1.96
@@ -23,12 +29,14 @@ apt_packages=()
 need_cmd() { command -v "$1" >/dev/null 2>&1 || apt_packages+=("$2"); }
 need_cmd node nodejs
 need_cmd npm npm
-need_cmd chromium chromium
+if $for_tests; then
+  need_cmd chromium chromium
+  need_cmd shellcheck shellcheck
+fi
 need_cmd curl curl
 need_cmd pkg-config pkg-config
 need_cmd cc build-essential
 need_cmd make make
-need_cmd shellcheck shellcheck
 if ! pg_bin_dir >/dev/null 2>&1; then apt_packages+=(postgresql); fi
 # The visual-regression screenshots render in this font, whatever else is installed.
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || apt_packages+=(fonts-dejavu-core)
@@ -50,22 +58,67 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The cargo tools, each built in the background with its output in a log and a line when it is
+# done; on four cores or more they build side by side (on two, one after another is as fast and
+# each finishes sooner).
+tools_dir="$(mktemp -d)"
+parallel=false
+if [ "$(nproc)" -ge 4 ]; then parallel=true; fi
+pending=()
+cargo_tool() { # name "what" cargo-install-args...
+  local name="$1" what="$2"
+  shift 2
+  step "cargo: installing $what (log: $tools_dir/$name.log)"
+  (
+    started=$SECONDS
+    if cargo install "$@" >"$tools_dir/$name.log" 2>&1; then
+      echo "    $name: installed in $(((SECONDS - started) / 60)) min $(((SECONDS - started) % 60)) s"
+    else
+      echo "    $name: FAILED; the end of its log:" >&2
+      tail -n 30 "$tools_dir/$name.log" >&2
+      exit 1
+    fi
+  ) &
+  pending+=($!)
+  if ! $parallel; then wait_for_tools; fi
+}
+wait_for_tools() {
+  local pid failed=0
+  local last=$SECONDS
+  for pid in "${pending[@]}"; do
+    # A line a minute while the tools compile (crates done so far), so a long step is
+    # visibly alive.
+    while kill -0 "$pid" 2>/dev/null; do
+      sleep 2
+      if [ $((SECONDS - last)) -ge 60 ]; then
+        last=$SECONDS
+        printf '    … %s crates compiled, %d min into setup\n' \
+          "$(cat "$tools_dir"/*.log 2>/dev/null | grep -c '^ *Compiling')" "$((SECONDS / 60))"
+      fi
+    done
+    wait "$pid" || failed=1
+  done
+  pending=()
+  [ "$failed" -eq 0 ] || exit 1
+}
+
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
-  step "cargo: installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes)"
   # Not --locked: one dependency pinned in its lock file is no longer on crates.io.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  cargo_tool wasm-bindgen "wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes on 2 cores)" \
+    wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
-if ! sqlx --version 2>/dev/null | grep -q " $SQLX_CLI_VERSION\$"; then
-  step "cargo: installing sqlx-cli $SQLX_CLI_VERSION (about 3 minutes)"
-  cargo install sqlx-cli --version "$SQLX_CLI_VERSION" --no-default-features \
-    --features postgres,rustls --locked --force
+if $for_tests && ! sqlx --version 2>/dev/null | grep -q " $SQLX_CLI_VERSION\$"; then
+  cargo_tool sqlx-cli "sqlx-cli $SQLX_CLI_VERSION, for the tests (about 3 minutes on 2 cores)" \
+    sqlx-cli --version "$SQLX_CLI_VERSION" --no-default-features --features postgres,rustls --locked --force
 fi
 
 if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
-  step "cargo: installing cargo-leptos $CARGO_LEPTOS_VERSION (about 25 minutes on 2 cores)"
-  cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --force
+  cargo_tool cargo-leptos "cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes on 2 cores)" \
+    cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --force
 fi
+wait_for_tools
+rm -rf "$tools_dir"
 
 if ! "$BINARYEN_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
   step "npm: installing binaryen@$BINARYEN_VERSION (wasm-opt) into $BINARYEN_DIR"
@@ -73,7 +126,7 @@ if ! "$BINARYEN_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q 
   (cd "$BINARYEN_DIR" && npm install --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION")
 fi
 
-if [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; then
+if $for_tests && { [ ! -d "$ROOT/end2end/node_modules/@playwright/test" ] || [ "$ROOT/end2end/package-lock.json" -nt "$ROOT/end2end/node_modules/.package-lock.json" ]; }; then
   step "npm: installing end2end packages (browsers are not downloaded: Debian's Chromium is used)"
   (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi
