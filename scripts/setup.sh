@@ -104,7 +104,7 @@ wait_for_tools() {
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
   # Not --locked: one dependency pinned in its lock file is no longer on crates.io.
-  cargo_tool wasm-bindgen "wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes on 2 cores)" \
+  cargo_tool wasm-bindgen "wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes on 2 cores)" \
     wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
@@ -114,7 +114,7 @@ if $for_tests && ! sqlx --version 2>/dev/null | grep -q " $SQLX_CLI_VERSION\$"; 
 fi
 
 if ! cargo leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION\$"; then
-  cargo_tool cargo-leptos "cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes on 2 cores)" \
+  cargo_tool cargo-leptos "cargo-leptos $CARGO_LEPTOS_VERSION (about 11 minutes on 2 cores)" \
     cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --force
 fi
 wait_for_tools
