@@ -51,9 +51,20 @@ db_url_for() {
 # psql on the server's maintenance database, with the database name $1 as :'name'. psql, not
 # sqlx-cli: running Keyward needs no cargo tool beyond the build's.
 _db_admin() {
-  local name="$1"
+  local name="$1" url password=""
   shift
-  "$(pg_bin_dir)/psql" -X -q -v ON_ERROR_STOP=1 -v name="$name" "$(db_url_for postgres)" "$@" >/dev/null
+  url="$(db_url_for postgres)"
+  # A password in the URL goes to psql in PGPASSWORD, never on its command line, where anyone on
+  # the machine could read it.
+  if [[ "$url" =~ ^([a-z]+://[^:/@]*):([^@]*)@(.*)$ ]]; then
+    password="${BASH_REMATCH[2]}"
+    url="${BASH_REMATCH[1]}@${BASH_REMATCH[3]}"
+    password="$(printf '%b' "${password//%/\\x}")"
+  fi
+  (
+    if [ -n "$password" ]; then export PGPASSWORD="$password"; fi
+    exec "$(pg_bin_dir)/psql" -X -q -v ON_ERROR_STOP=1 -v name="$name" "$url" "$@" >/dev/null
+  )
 }
 
 # Creates database $1 if it does not exist (either kind of server).

@@ -501,8 +501,10 @@ async fn attempts_on_shared_counters_never_deadlock(pool: PgPool) {
     let state = state(pool);
     let emails = ["a@example.com", "b@example.com", "c@example.com"];
     let ips = ["192.0.2.1", "192.0.2.2"];
+    let admitted = std::sync::atomic::AtomicUsize::new(0);
     let workers = (0..12).map(|worker| {
         let state = &state;
+        let admitted = &admitted;
         async move {
             for round in 0..25 {
                 let email = emails[(worker + round) % emails.len()];
@@ -518,11 +520,17 @@ async fn attempts_on_shared_counters_never_deadlock(pool: PgPool) {
                     .expect("no database error (a deadlock is one)");
                 if let Ok(attempt) = started {
                     attempt.passed().await.expect("no database error");
+                    admitted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
             }
         }
     });
     futures::future::join_all(workers).await;
+    // Most are admitted (at most five at one address at once are): the settling path ran.
+    assert!(
+        admitted.load(std::sync::atomic::Ordering::Relaxed) >= 150,
+        "admitted {admitted:?} of 300"
+    );
     let left: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM attempt_counters WHERE failures > 0 OR in_flight > 0",
     )

@@ -46,7 +46,8 @@ static NO_BROWSER_TOKENS: BrowserTokens = BrowserTokens {
     trusted: None,
 };
 
-/// A sign-up form as the person submitted it, and the browser it came from.
+/// A sign-up form as the person submitted it, and the browser it came from. Deliberately no
+/// `Debug`: it holds the password.
 #[derive(Clone, Copy)]
 pub struct SignUpRequest<'a> {
     pub email: &'a str,
@@ -163,7 +164,7 @@ pub async fn sign_up(
     })
 }
 
-/// One sign-in as the browser sent it.
+/// One sign-in as the browser sent it. Deliberately no `Debug`: it holds the password.
 #[derive(Clone, Copy)]
 pub struct SignInRequest<'a> {
     pub email: &'a str,

@@ -56,7 +56,7 @@ async fn an_internal_error_is_logged_with_its_operation_and_without_the_input(po
 
     let log = captured.text();
     assert!(log.contains("internal error"), "{log}");
-    assert!(log.contains("sign_in:"), "the operation is named: {log}");
+    assert!(log.contains(" sign_in:"), "the operation is named: {log}");
     assert!(!log.contains("a very secret passphrase"), "{log}");
     assert!(!log.contains("ann@example.com"), "{log}");
 }

@@ -2,7 +2,7 @@
 
 use crate::assurance::{owner_trusting_this_browser, post, text};
 use crate::{cookie_named, state_with};
-use app::api::two_factor::{GetSecurityOverview, RevokeTrustedBrowser};
+use app::api::two_factor::{ConfirmTotpSetup, GetSecurityOverview, RevokeTrustedBrowser};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use leptos::server_fn::ServerFn;
@@ -51,4 +51,54 @@ async fn revoking_a_trusted_browser_comes_back_to_the_page_saying_so(pool: PgPoo
     let page = text(page).await;
     assert!(page.contains("The browser is no longer trusted."), "{page}");
     assert!(page.contains("No trusted browsers."), "{page}");
+}
+
+/// Ids arrive from forms as text and are parsed at the edge: one that is not an id is an answer
+/// like any other, never a 500. Revoking names no browser of the account (the same redirect,
+/// nothing revoked); confirming a setup finds it gone (the field error).
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn malformed_ids_are_answered_never_a_500(pool: PgPool) {
+    let state = state_with(pool, &[]);
+    let app = server::router(state.clone());
+    let response = owner_trusting_this_browser(&app, &state).await;
+    let session = cookie_named(&response, "__Host-keyward_session").unwrap();
+
+    let response = app
+        .clone()
+        .oneshot(post(
+            RevokeTrustedBrowser::url(),
+            &[&session],
+            "id=not-a-uuid",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        !response.status().is_server_error(),
+        "{}",
+        response.status()
+    );
+    assert_eq!(
+        response.headers()[header::LOCATION],
+        "/settings/security?done=revoked"
+    );
+    let overview = app
+        .clone()
+        .oneshot(post(GetSecurityOverview::url(), &[&session], ""))
+        .await
+        .unwrap();
+    let overview: serde_json::Value = serde_json::from_str(&text(overview).await).unwrap();
+    assert_eq!(overview["trusted_browsers"].as_array().unwrap().len(), 1);
+
+    let response = app
+        .clone()
+        .oneshot(post(
+            ConfirmTotpSetup::url(),
+            &[&session],
+            "factor_id=x&code=123456",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = text(response).await;
+    assert!(body.contains("This setup has expired"), "{body}");
 }
