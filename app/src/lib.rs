@@ -10,6 +10,7 @@
 pub mod api;
 pub mod components;
 pub mod error;
+pub mod fixtures;
 pub mod flows;
 pub mod pages;
 pub mod routes;

@@ -242,20 +242,11 @@ mod tests {
     use super::*;
 
     fn setup() -> TotpSetup {
-        TotpSetup {
-            factor_id: "f1".into(),
-            qr_code: "data:image/svg+xml;base64,".into(),
-            manual_key: "ABCD EFGH".into(),
-            replacing: false,
-        }
+        crate::fixtures::totp_setup(false)
     }
 
     fn codes() -> BackupCodeSet {
-        BackupCodeSet {
-            codes: vec!["aaaa-bbbb".into()],
-            account: "ada@example.com".into(),
-            file_name: "keyward-backup-codes.txt".into(),
-        }
+        crate::fixtures::backup_codes()
     }
 
     fn code(digits: &str) -> OtpCode {
@@ -305,7 +296,7 @@ mod tests {
                 Command::Nothing,
                 Command::Nothing,
                 Command::ConfirmSetup {
-                    factor_id: "f1".into(),
+                    factor_id: setup().factor_id,
                     code: code("123456")
                 },
                 Command::Nothing,
@@ -432,7 +423,7 @@ mod tests {
         assert_eq!(
             commands.last(),
             Some(&Command::ConfirmSetup {
-                factor_id: "f1".into(),
+                factor_id: setup().factor_id,
                 code: code("111222")
             })
         );

@@ -3,12 +3,13 @@
 //! change to `style/` or a component shows here at once. Development mode only: in production
 //! the route answers 404.
 
-use crate::api::two_factor::{BackupCodeSet, SignedOutElsewhere, TotpSetup};
+use crate::api::two_factor::SignedOutElsewhere;
 use crate::components::two_factor::{
     ChallengeFields, ENABLE_STEPS, REPLACE_STEPS, SaveCodesStep, ScanStep, StepUpForm, VerifyStep,
     WizardProgress,
 };
 use crate::error::StepUpProof;
+use crate::fixtures;
 use crate::pages::NotFound;
 use crate::pages::security::{DisableDialog, RegenerateDialog, ScriptNeeded, outcome_message};
 use crate::pages::settings::password_changed_text;
@@ -28,47 +29,6 @@ fn gallery_enabled() -> bool {
     #[cfg(not(feature = "ssr"))]
     {
         false
-    }
-}
-
-/// A fixed, valid-looking setup: the secret of RFC 6238's test vectors, never a real one.
-fn fixture_setup(replacing: bool) -> TotpSetup {
-    // The real QR encoder: this page renders on the server only.
-    let uri = "otpauth://totp/Keyward:ann%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ\
-               &issuer=Keyward&algorithm=SHA1&digits=6&period=30";
-    #[cfg(feature = "ssr")]
-    let qr_code = crate::api::present::qr_code_data_uri(uri).unwrap_or_default();
-    #[cfg(not(feature = "ssr"))]
-    let qr_code = {
-        let _ = uri;
-        String::new()
-    };
-    TotpSetup {
-        factor_id: "00000000-0000-0000-0000-000000000000".into(),
-        qr_code,
-        manual_key: "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ".into(),
-        replacing,
-    }
-}
-
-fn fixture_codes() -> BackupCodeSet {
-    BackupCodeSet {
-        codes: [
-            "a2b3c-d4e5f",
-            "g6h7j-k8m9n",
-            "p2q3r-s4t5v",
-            "w6x7y-z8a9b",
-            "c2d3e-f4g5h",
-            "j6k7m-n8p9q",
-            "r2s3t-v4w5x",
-            "y6z7a-b8c9d",
-            "e2f3g-h4j5k",
-            "m6n7p-q8r9s",
-        ]
-        .map(str::to_owned)
-        .to_vec(),
-        account: "ann@example.com".into(),
-        file_name: "keyward-backup-codes-ann@example.com.txt".into(),
     }
 }
 
@@ -284,7 +244,7 @@ pub fn DesignGallery() -> impl IntoView {
         view! {
             <StepUpForm
                 proof
-                account="ann@example.com".to_owned()
+                account=fixtures::ACCOUNT.to_owned()
                 password=text(password)
                 code=text(code)
                 use_backup_code=RwSignal::new(method == Method::BackupCode)
@@ -329,7 +289,7 @@ pub fn DesignGallery() -> impl IntoView {
         specimen("Wizard 1 · Scan", move || {
             view! { <WizardProgress steps=ENABLE_STEPS current=0 />
             <ScanStep
-                setup=fixture_setup(false)
+                setup=fixtures::totp_setup(false)
                 key_shown=RwSignal::new(false)
                 copy_status=RwSignal::new(None)
                 on_next=noop()
@@ -339,7 +299,7 @@ pub fn DesignGallery() -> impl IntoView {
         specimen("Wizard 1 · Scan, key shown and copied", move || {
             view! { <WizardProgress steps=ENABLE_STEPS current=0 />
             <ScanStep
-                setup=fixture_setup(false)
+                setup=fixtures::totp_setup(false)
                 key_shown=RwSignal::new(true)
                 copy_status=RwSignal::new(Some("Copied to the clipboard.".to_owned()))
                 on_next=noop()
@@ -376,7 +336,7 @@ pub fn DesignGallery() -> impl IntoView {
         specimen("Wizard 3 · Save codes", move || {
             view! { <WizardProgress steps=ENABLE_STEPS current=2 />
             <SaveCodesStep
-                codes=fixture_codes()
+                codes=fixtures::backup_codes()
                 saved=RwSignal::new(false)
                 copy_status=RwSignal::new(None)
                 on_finish=noop()
@@ -387,7 +347,7 @@ pub fn DesignGallery() -> impl IntoView {
             move || {
                 view! { <WizardProgress steps=ENABLE_STEPS current=2 />
                 <SaveCodesStep
-                    codes=fixture_codes()
+                    codes=fixtures::backup_codes()
                     saved=RwSignal::new(true)
                     copy_status=RwSignal::new(Some("Copied to the clipboard.".to_owned()))
                     on_finish=noop()
@@ -405,7 +365,7 @@ pub fn DesignGallery() -> impl IntoView {
         specimen("Replace · Scan", move || {
             view! { <WizardProgress steps=REPLACE_STEPS current=0 />
             <ScanStep
-                setup=fixture_setup(true)
+                setup=fixtures::totp_setup(true)
                 key_shown=RwSignal::new(false)
                 copy_status=RwSignal::new(None)
                 on_next=noop()
