@@ -159,26 +159,33 @@ impl GalleryView {
 /// other choices.
 #[component]
 fn GalleryToolbar(view: GalleryView) -> impl IntoView {
+    // A switch: the gallery as it is with one choice changed, marked when it is the current one.
+    let switch = |target: GalleryView, label: &'static str| {
+        let current = (target == view).then_some("true");
+        view! { <a href=target.href() aria-current=current>{label}</a> }
+    };
     let theme_links = GalleryTheme::ALL
         .into_iter()
         .map(|theme| {
-            let target = GalleryView {
-                theme,
-                ..view.clone()
-            };
-            let current = (theme == view.theme).then_some("true");
-            view! { <a href=target.href() aria-current=current>{theme.label()}</a> }
+            switch(
+                GalleryView {
+                    theme,
+                    ..view.clone()
+                },
+                theme.label(),
+            )
         })
         .collect_view();
     let width_links = [(false, "Page width"), (true, "Phone width")]
         .into_iter()
         .map(|(phone, label)| {
-            let target = GalleryView {
-                phone,
-                ..view.clone()
-            };
-            let current = (phone == view.phone).then_some("true");
-            view! { <a href=target.href() aria-current=current>{label}</a> }
+            switch(
+                GalleryView {
+                    phone,
+                    ..view.clone()
+                },
+                label,
+            )
         })
         .collect_view();
     let all = view.only.is_some().then(|| {

@@ -9,19 +9,30 @@ use leptos::server_fn::ServerFn;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
-#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
-async fn revoking_a_trusted_browser_comes_back_to_the_page_saying_so(pool: PgPool) {
+/// A router and the session of an owner who trusts this browser (one trusted browser).
+async fn owner_with_a_trusted_browser(pool: PgPool) -> (axum::Router, String) {
     let state = state_with(pool, &[]);
     let app = server::router(state.clone());
     let response = owner_trusting_this_browser(&app, &state).await;
     let session = cookie_named(&response, "__Host-keyward_session").unwrap();
+    (app, session)
+}
+
+/// The trusted browsers the Security page would list for `session`.
+async fn trusted_browsers(app: &axum::Router, session: &str) -> Vec<serde_json::Value> {
     let overview = app
         .clone()
-        .oneshot(post(GetSecurityOverview::url(), &[&session], ""))
+        .oneshot(post(GetSecurityOverview::url(), &[session], ""))
         .await
         .unwrap();
     let overview: serde_json::Value = serde_json::from_str(&text(overview).await).unwrap();
-    let id = overview["trusted_browsers"][0]["id"]
+    overview["trusted_browsers"].as_array().unwrap().clone()
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn revoking_a_trusted_browser_comes_back_to_the_page_saying_so(pool: PgPool) {
+    let (app, session) = owner_with_a_trusted_browser(pool).await;
+    let id = trusted_browsers(&app, &session).await[0]["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -58,10 +69,7 @@ async fn revoking_a_trusted_browser_comes_back_to_the_page_saying_so(pool: PgPoo
 /// nothing revoked); confirming a setup finds it gone (the field error).
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
 async fn malformed_ids_are_answered_never_a_500(pool: PgPool) {
-    let state = state_with(pool, &[]);
-    let app = server::router(state.clone());
-    let response = owner_trusting_this_browser(&app, &state).await;
-    let session = cookie_named(&response, "__Host-keyward_session").unwrap();
+    let (app, session) = owner_with_a_trusted_browser(pool).await;
 
     let response = app
         .clone()
@@ -81,13 +89,7 @@ async fn malformed_ids_are_answered_never_a_500(pool: PgPool) {
         response.headers()[header::LOCATION],
         "/settings/security?done=revoked"
     );
-    let overview = app
-        .clone()
-        .oneshot(post(GetSecurityOverview::url(), &[&session], ""))
-        .await
-        .unwrap();
-    let overview: serde_json::Value = serde_json::from_str(&text(overview).await).unwrap();
-    assert_eq!(overview["trusted_browsers"].as_array().unwrap().len(), 1);
+    assert_eq!(trusted_browsers(&app, &session).await.len(), 1);
 
     let response = app
         .clone()
