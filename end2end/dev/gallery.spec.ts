@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Locator } from "@playwright/test";
 
 // The design gallery as a workbench: an index of every screen and state, each specimen in the
@@ -15,6 +16,13 @@ test("the gallery's index leads to each screen and state", async ({ page }) => {
   const specimens = page.locator("section.specimen");
   await expect(entries).toHaveCount(await specimens.count());
   expect(await specimens.count()).toBeGreaterThan(30);
+  // The workbench's own parts (the specimens, the app's screens, are checked by their flows'
+  // specs; side by side they repeat their ids on purpose).
+  const results = await new AxeBuilder({ page })
+    .include(".gallery__toolbar")
+    .include(".gallery__index")
+    .analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`)).toEqual([]);
 
   await index.getByRole("link", { name: "Wizard 2 · Verify, wrong code with attempts left", exact: true }).click();
   await expect(page).toHaveURL(/#wizard-2-verify-wrong-code-with-attempts-left$/);
