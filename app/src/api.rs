@@ -26,7 +26,7 @@ pub struct PasswordChanged {
     pub other_sessions_signed_out: u64,
 }
 
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn sign_up(
     email: String,
     password: Secret,
@@ -61,7 +61,7 @@ pub async fn sign_up(
     )
 }
 
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn sign_in(email: String, password: Secret) -> Result<(), AppError> {
     use crate::server::{auth::accounts, context};
     context::respond(
@@ -97,7 +97,7 @@ pub async fn sign_in(email: String, password: Secret) -> Result<(), AppError> {
     )
 }
 
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::server::{auth::accounts, context, cookies, sessions};
     context::respond(
@@ -117,7 +117,7 @@ pub async fn sign_out() -> Result<(), AppError> {
     )
 }
 
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
     use crate::server::{auth::accounts, context};
     context::respond(
@@ -135,7 +135,7 @@ pub async fn get_account_overview() -> Result<AccountOverview, AppError> {
     )
 }
 
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn change_password(
     current_password: Secret,
     new_password: Secret,

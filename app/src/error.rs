@@ -1,7 +1,8 @@
-//! The one error type every server function returns. It crosses the wire as JSON, so the browser
-//! can show a message next to the field it names.
+//! The one error type every server function returns. It crosses the wire in postcard (as do the
+//! answers: a much smaller decoder in the WASM than JSON's), so the browser can show a message
+//! next to the field it names.
 
-use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::codec::PostcardEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -95,7 +96,7 @@ impl From<Invalid> for AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = PostcardEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         AppError::Transport(value.to_string())

@@ -17,6 +17,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use leptos::server_fn::Decodes;
+use leptos::server_fn::error::FromServerFnError;
 use rand_core::{OsRng, RngCore};
 use std::net::SocketAddr;
 
@@ -282,7 +284,9 @@ pub async fn malformed_requests_are_client_errors(request: Request, next: Next) 
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response();
     };
-    if let Ok(AppError::Transport(_)) = serde_json::from_slice::<AppError>(&bytes) {
+    let answer =
+        <<AppError as FromServerFnError>::Encoder as Decodes<AppError>>::decode(bytes.clone());
+    if let Ok(AppError::Transport(_)) = answer {
         parts.status = StatusCode::BAD_REQUEST;
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))

@@ -112,7 +112,7 @@ impl BackupCodeSet {
     }
 }
 
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
     use crate::server::{context, factors::two_factor};
     context::respond(
@@ -134,7 +134,7 @@ pub async fn get_security_overview() -> Result<SecurityOverview, AppError> {
 }
 
 /// Step-up re-authentication: the password again (accounts without a second factor).
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn confirm_identity(password: Secret) -> Result<(), AppError> {
     use crate::server::{context, factors::two_factor};
     context::respond(
@@ -159,7 +159,7 @@ pub async fn confirm_identity(password: Secret) -> Result<(), AppError> {
 
 /// Step-up re-authentication with the second factor: a current code from the authenticator
 /// app, or a backup code.
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn confirm_identity_with_code(
     code: Secret,
     #[server(default)] use_backup_code: bool,
@@ -184,7 +184,7 @@ pub async fn confirm_identity_with_code(
     )
 }
 
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn begin_totp_setup() -> Result<TotpSetup, AppError> {
     use crate::server::{context, factors::two_factor};
     context::respond(
@@ -201,7 +201,7 @@ pub async fn begin_totp_setup() -> Result<TotpSetup, AppError> {
 
 /// Verifies the first code. Returns the new backup codes when two-factor was just turned on
 /// (none when an authenticator was replaced), and what was signed out elsewhere.
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn confirm_totp_setup(
     factor_id: String,
     code: Secret,
@@ -239,7 +239,7 @@ pub async fn confirm_totp_setup(
     )
 }
 
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn cancel_totp_setup() -> Result<(), AppError> {
     use crate::server::{context, factors::two_factor};
     context::respond(
@@ -252,7 +252,7 @@ pub async fn cancel_totp_setup() -> Result<(), AppError> {
     )
 }
 
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn regenerate_backup_codes() -> Result<BackupCodeSet, AppError> {
     use crate::server::{context, factors::two_factor};
     context::respond(
@@ -269,7 +269,7 @@ pub async fn regenerate_backup_codes() -> Result<BackupCodeSet, AppError> {
 }
 
 /// Turns two-factor off; returns what was signed out elsewhere.
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn disable_two_factor() -> Result<SignedOutElsewhere, AppError> {
     use crate::server::{context, cookies, factors::two_factor};
     context::respond(
@@ -292,7 +292,7 @@ pub async fn disable_two_factor() -> Result<SignedOutElsewhere, AppError> {
     )
 }
 
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn revoke_trusted_browser(id: String) -> Result<(), AppError> {
     use crate::server::{context, factors::two_factor};
     context::respond(
@@ -319,7 +319,7 @@ pub async fn revoke_trusted_browser(id: String) -> Result<(), AppError> {
 
 /// The second step of signing in. On success the half-authenticated session is replaced by a
 /// full one and the browser is sent on; after too many wrong codes, back to the password.
-#[server]
+#[server(output = server_fn::codec::Postcard)]
 pub async fn answer_challenge(
     code: Secret,
     #[server(default)] use_backup_code: bool,

@@ -17,6 +17,15 @@ use sqlx::PgPool;
 
 pub const ORIGIN: &str = "http://localhost:3000";
 
+/// The error a server function answered with, decoded from its wire encoding as the browser
+/// decodes it.
+pub async fn app_error(response: axum::response::Response) -> app::error::AppError {
+    use http_body_util::BodyExt;
+    use leptos::server_fn::error::FromServerFnError;
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    app::error::AppError::de(bytes)
+}
+
 pub fn router_with(pool: PgPool, overrides: &[(&str, &str)]) -> Router {
     server::router(state_with(pool, overrides))
 }

@@ -2,10 +2,15 @@
 
 use crate::assurance::{owner_trusting_this_browser, post, text};
 use crate::{cookie_named, state_with};
-use app::api::two_factor::{ConfirmTotpSetup, GetSecurityOverview, RevokeTrustedBrowser};
+use app::api::two_factor::{
+    ConfirmTotpSetup, GetSecurityOverview, RevokeTrustedBrowser, SecurityOverview, TrustedBrowser,
+};
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use leptos::server_fn::Decodes;
 use leptos::server_fn::ServerFn;
+use leptos::server_fn::codec::PostcardEncoding;
 use sqlx::PgPool;
 use tower::ServiceExt;
 
@@ -19,23 +24,21 @@ async fn owner_with_a_trusted_browser(pool: PgPool) -> (axum::Router, String) {
 }
 
 /// The trusted browsers the Security page would list for `session`.
-async fn trusted_browsers(app: &axum::Router, session: &str) -> Vec<serde_json::Value> {
+async fn trusted_browsers(app: &axum::Router, session: &str) -> Vec<TrustedBrowser> {
     let overview = app
         .clone()
         .oneshot(post(GetSecurityOverview::url(), &[session], ""))
         .await
         .unwrap();
-    let overview: serde_json::Value = serde_json::from_str(&text(overview).await).unwrap();
-    overview["trusted_browsers"].as_array().unwrap().clone()
+    let bytes = overview.into_body().collect().await.unwrap().to_bytes();
+    let overview: SecurityOverview = PostcardEncoding::decode(bytes).unwrap();
+    overview.trusted_browsers
 }
 
 #[sqlx::test(migrator = "app::server::db::MIGRATOR")]
 async fn revoking_a_trusted_browser_comes_back_to_the_page_saying_so(pool: PgPool) {
     let (app, session) = owner_with_a_trusted_browser(pool).await;
-    let id = trusted_browsers(&app, &session).await[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = trusted_browsers(&app, &session).await[0].id.clone();
 
     let response = app
         .clone()

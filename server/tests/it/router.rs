@@ -1,5 +1,6 @@
-use crate::{ORIGIN, router_with};
+use crate::{ORIGIN, app_error, router_with};
 use app::api::{SignIn, SignUp};
+use app::error::AppError;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
@@ -102,9 +103,13 @@ async fn bad_input_is_a_422_naming_the_field_never_a_500(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let body = body_text(response).await;
-    assert!(body.contains("\"field\":\"email\""), "{body}");
-    assert!(body.contains("Use at least 15 characters."), "{body}");
+    let error = app_error(response).await;
+    assert!(error.message_for("email").is_some(), "{error:?}");
+    assert_eq!(
+        error.message_for("password").as_deref(),
+        Some("Use at least 15 characters."),
+        "{error:?}"
+    );
 
     // A missing argument is the client's mistake too.
     let response = app
@@ -273,8 +278,11 @@ async fn guessing_one_address_is_answered_429_with_retry_after(pool: PgPool) {
             .parse()
             .unwrap();
         assert!((1..=16).contains(&wait), "{wait}");
-        let text = body_text(response).await;
-        assert!(text.contains("TooManyAttempts"), "{text}");
+        let error = app_error(response).await;
+        assert!(
+            matches!(error, AppError::TooManyAttempts { .. }),
+            "{error:?}"
+        );
         return;
     }
     panic!("ten guesses in a row were all answered");
