@@ -12,7 +12,7 @@ use crate::secret::Secret;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountOverview {
     pub email: String,
     /// e.g. "27 Nov 2026"

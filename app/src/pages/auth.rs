@@ -3,6 +3,7 @@
 
 use crate::api::two_factor::AnswerChallenge;
 use crate::api::{SignIn, SignUp};
+use crate::components::island_data::{IslandData, hand_to_island, island_data};
 use crate::components::two_factor::ChallengeFields;
 use crate::components::{
     CommonList, FormAlert, FormFeedback, PasswordFeedback, TextField, configured_password_policy,
@@ -18,6 +19,7 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
@@ -102,15 +104,29 @@ pub fn SignUpPage() -> impl IntoView {
         <Title text="Create your account" />
         <section class="card card--narrow" aria-labelledby="signup-title">
             <h1 id="signup-title">"Create your Keyward account"</h1>
-            <SignUpForm policy=configured_password_policy() />
+            {hand_to_island(SignUpData {
+                policy: configured_password_policy(),
+            })}
+            <SignUpForm />
             <p class="card__footer">"Already have an account? " <A href=Page::SignIn.path()>"Sign in"</A></p>
         </section>
     }
 }
 
+/// What the sign-up form needs from the server.
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct SignUpData {
+    policy: PasswordPolicy,
+}
+
+impl IslandData for SignUpData {
+    const ELEMENT_ID: &'static str = "sign-up-data";
+}
+
 #[island(lazy)]
-fn SignUpForm(policy: PasswordPolicy) -> impl IntoView {
+fn SignUpForm() -> impl IntoView {
     crate::components::island_hydrated();
+    let SignUpData { policy } = island_data();
     let action = ServerAction::<SignUp>::new();
     let common: CommonList = RwSignal::new(None);
     let email = RwSignal::new(String::new());
@@ -203,7 +219,10 @@ pub fn ChallengePage() -> impl IntoView {
         <Title text="Two-factor authentication" />
         <section class="card card--narrow" aria-labelledby="challenge-title">
             <h1 id="challenge-title">"Two-factor authentication"</h1>
-            <ChallengeForm trust_days=configured_trusted_browser_days() />
+            {hand_to_island(ChallengeData {
+                trust_days: configured_trusted_browser_days(),
+            })}
+            <ChallengeForm />
             <form class="card__footer" method="post" action=crate::api::SignOut::url()>
                 <button type="submit" class="button button--link">
                     "Cancel and sign in as someone else"
@@ -213,9 +232,21 @@ pub fn ChallengePage() -> impl IntoView {
     }
 }
 
+/// What the challenge form needs from the server.
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct ChallengeData {
+    /// How long "Don't ask again on this browser" lasts.
+    trust_days: u64,
+}
+
+impl IslandData for ChallengeData {
+    const ELEMENT_ID: &'static str = "challenge-data";
+}
+
 #[island(lazy)]
-fn ChallengeForm(trust_days: u64) -> impl IntoView {
+fn ChallengeForm() -> impl IntoView {
     crate::components::island_hydrated();
+    let ChallengeData { trust_days } = island_data();
     let action = ServerAction::<AnswerChallenge>::new();
     let use_backup_code = RwSignal::new(false);
     let code = RwSignal::new(String::new());

@@ -8,6 +8,7 @@
 use crate::api::two_factor::{
     self as api, RevokeTrustedBrowser, SecurityOverview, SignedOutElsewhere,
 };
+use crate::components::island_data::{IslandData, hand_to_island, island_data};
 use crate::components::two_factor::{
     ENABLE_STEPS, REGENERATE_STEPS, REPLACE_STEPS, SaveCodesStep, ScanStep, StepUpAnswer,
     StepUpForm, VerifyStep, WizardProgress,
@@ -22,6 +23,7 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
 
 /// Backup codes left at which the person is urged to make new ones.
 pub const FEW_BACKUP_CODES: i64 = 3;
@@ -325,7 +327,11 @@ pub fn TwoFactorWizardPage() -> impl IntoView {
             {match intent {
                 Some(intent) => {
                     let account = crate::components::signed_in_email().unwrap_or_default();
-                    view! { <TwoFactorWizard intent account /> }.into_any()
+                    view! {
+                        {hand_to_island(WizardData { intent, account })}
+                        <TwoFactorWizard />
+                    }
+                        .into_any()
                 }
                 None => {
                     view! {
@@ -465,13 +471,33 @@ fn leave(notice: Option<Notice>) {
 /// Runs one two-factor action, asking "Confirm it's you" first when the server wants a fresh
 /// check, and returns to the Security page with the outcome. The flow is the pure machine of
 /// [`crate::flows::two_factor`]; this island renders its panels and runs its commands.
-#[island(lazy)]
-fn TwoFactorWizard(
+/// What the wizard needs from the server.
+#[derive(Clone, Serialize, Deserialize)]
+struct WizardData {
     intent: WizardAction,
     /// The signed-in account's address, for password managers at "Confirm it's you".
     account: String,
-) -> impl IntoView {
+}
+
+/// Only a fallback for a page bug (see [`IslandData`]): turning two-factor on is the action that
+/// changes nothing until the person confirms a code.
+impl Default for WizardData {
+    fn default() -> Self {
+        WizardData {
+            intent: WizardAction::Enable,
+            account: String::new(),
+        }
+    }
+}
+
+impl IslandData for WizardData {
+    const ELEMENT_ID: &'static str = "wizard-data";
+}
+
+#[island(lazy)]
+fn TwoFactorWizard() -> impl IntoView {
     crate::components::island_hydrated();
+    let WizardData { intent, account } = island_data();
     let account = StoredValue::new(account);
     let ui = WizardUi {
         wizard: RwSignal::new(Wizard::start(intent)),

@@ -2,6 +2,7 @@
 //! Visitors without a session never get here: the server's page guard redirects them.
 
 use crate::api::{self, AccountOverview, ChangePassword};
+use crate::components::island_data::{IslandData, hand_to_island, island_data};
 use crate::components::two_factor::{StepUpAnswer, StepUpForm};
 use crate::components::{
     AccountNameField, CommonList, FormAlert, FormFeedback, PasswordFeedback, TextField,
@@ -16,6 +17,7 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
 
 /// The frame of every settings page: the navigation, then the page.
 #[component]
@@ -67,7 +69,13 @@ pub fn AccountPage() -> impl IntoView {
                 let policy = policy.clone();
                 Suspend::new(async move {
                     match overview.await {
-                        Ok(overview) => view! { <AccountSettings overview policy /> }.into_any(),
+                        Ok(overview) => {
+                            view! {
+                                {hand_to_island(AccountData { overview, policy })}
+                                <AccountSettings />
+                            }
+                                .into_any()
+                        }
                         Err(e) => {
                             view! {
                                 <p class="alert alert--danger" role="alert">
@@ -95,9 +103,21 @@ pub fn password_changed_text(other_sessions_signed_out: u64) -> String {
 
 /// The account facts and the password form. One island, because a password change that signs
 /// out other sessions changes the session count shown above it.
+/// What the account island needs from the server.
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct AccountData {
+    overview: AccountOverview,
+    policy: PasswordPolicy,
+}
+
+impl IslandData for AccountData {
+    const ELEMENT_ID: &'static str = "account-data";
+}
+
 #[island(lazy)]
-fn AccountSettings(overview: AccountOverview, policy: PasswordPolicy) -> impl IntoView {
+fn AccountSettings() -> impl IntoView {
     crate::components::island_hydrated();
+    let AccountData { overview, policy } = island_data();
     let other_sessions = RwSignal::new(overview.other_sessions);
     view! {
         <section class="card" aria-labelledby="account-title">
