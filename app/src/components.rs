@@ -1,6 +1,7 @@
 //! Building blocks shared by the pages and islands: the header, form fields, password feedback
 //! and alerts. The two-factor screens' pieces are in [`two_factor`].
 
+pub mod form_post;
 pub mod island_data;
 pub mod two_factor;
 

@@ -3,6 +3,7 @@
 
 use crate::api::two_factor::AnswerChallenge;
 use crate::api::{SignIn, SignUp};
+use crate::components::form_post::FormPost;
 use crate::components::island_data::{IslandData, hand_to_island, island_data};
 use crate::components::two_factor::ChallengeFields;
 use crate::components::{
@@ -46,7 +47,7 @@ pub fn SignInPage() -> impl IntoView {
 #[island(lazy)]
 fn SignInForm() -> impl IntoView {
     crate::components::island_hydrated();
-    let action = ServerAction::<SignIn>::new();
+    let action = FormPost::<SignIn>::new();
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let feedback = FormFeedback::new(action.value(), move || {
@@ -57,10 +58,10 @@ fn SignInForm() -> impl IntoView {
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if feedback.ready_to_send() {
-            action.dispatch(SignIn {
-                email: email.get_untracked(),
-                password: password.get_untracked().into(),
-            });
+            action.send(vec![
+                ("email", email.get_untracked()),
+                ("password", password.get_untracked()),
+            ]);
         }
     };
     let clear = Callback::new(move |()| action.clear());
@@ -127,7 +128,7 @@ impl IslandData for SignUpData {
 fn SignUpForm() -> impl IntoView {
     crate::components::island_hydrated();
     let SignUpData { policy } = island_data();
-    let action = ServerAction::<SignUp>::new();
+    let action = FormPost::<SignUp>::new();
     let common: CommonList = RwSignal::new(None);
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -149,11 +150,11 @@ fn SignUpForm() -> impl IntoView {
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if feedback.ready_to_send() {
-            action.dispatch(SignUp {
-                email: email.get_untracked(),
-                password: password.get_untracked().into(),
-                password_confirm: confirm.get_untracked().into(),
-            });
+            action.send(vec![
+                ("email", email.get_untracked()),
+                ("password", password.get_untracked()),
+                ("password_confirm", confirm.get_untracked()),
+            ]);
         }
     };
     let clear = Callback::new(move |()| action.clear());
@@ -247,7 +248,7 @@ impl IslandData for ChallengeData {
 fn ChallengeForm() -> impl IntoView {
     crate::components::island_hydrated();
     let ChallengeData { trust_days } = island_data();
-    let action = ServerAction::<AnswerChallenge>::new();
+    let action = FormPost::<AnswerChallenge>::new();
     let use_backup_code = RwSignal::new(false);
     let code = RwSignal::new(String::new());
     let trust_browser = RwSignal::new(crate::components::checked_before_hydration(
@@ -266,11 +267,18 @@ fn ChallengeForm() -> impl IntoView {
     let on_submit = Callback::new(move |ev: SubmitEvent| {
         ev.prevent_default();
         if feedback.ready_to_send() {
-            action.dispatch(AnswerChallenge {
-                code: code.get_untracked().into(),
-                use_backup_code: use_backup_code.get_untracked(),
-                trust_browser: trust_browser.get_untracked(),
-            });
+            // The fields a native post of the form would send.
+            let mut fields = vec![
+                ("code", code.get_untracked()),
+                (
+                    "use_backup_code",
+                    use_backup_code.get_untracked().to_string(),
+                ),
+            ];
+            if trust_browser.get_untracked() {
+                fields.push(("trust_browser", "true".to_owned()));
+            }
+            action.send(fields);
         }
     });
     let clear = Callback::new(move |()| {
