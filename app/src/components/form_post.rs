@@ -1,11 +1,13 @@
-//! How an island sends its form: the fields the browser would post natively, to the form's
-//! server function, with the answer read in postcard.
+//! How an island calls the server: the fields the browser would post natively, to the form's
+//! server function, with the answer read in postcard. [`FormPost`] for a form (the answer and
+//! the pending state in signals), [`call`] for one call from code.
 //!
-//! It replaces Leptos's `ServerAction` in islands. The server-function client behind that
-//! (gloo-net, serde_qs, the streaming and error plumbing) was about 14 KB brotli of every page
-//! with a form (measured on the challenge page: 121 KB with it, 107 KB without); what is here is
-//! a `fetch` and the postcard decoder the islands have anyway. The server side is unchanged: the
-//! same server function, form-encoded arguments, the same answers and redirects.
+//! It replaces Leptos's `ServerAction` and the generated client calls in islands. The
+//! server-function client behind them (gloo-net, serde_qs, the streaming and error plumbing) was
+//! about 14 KB brotli of every page with a form (measured on the challenge page: 121 KB with it,
+//! 107 KB without); what is here is a `fetch` and the postcard decoder the islands have anyway.
+//! The server side is unchanged: the same server function, form-encoded arguments, the same
+//! answers and redirects.
 
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -149,4 +151,29 @@ async fn post<T: DeserializeOwned>(path: &str, fields: &[(&'static str, String)]
     } else {
         Err(AppError::de(bytes.into()))
     })
+}
+
+/// Calls server function `S` with `fields` (name and value, as a native post of its form would
+/// send them). When the server function redirects, the page is left for the new address and
+/// the future never completes.
+pub async fn call<S>(fields: Vec<(&'static str, String)>) -> Result<S::Output, AppError>
+where
+    S: ServerFn<Error = AppError>,
+    S::Output: DeserializeOwned,
+{
+    #[cfg(feature = "hydrate")]
+    {
+        match post::<S::Output>(S::PATH, &fields).await {
+            Answer::Done(result) => result,
+            Answer::Redirect(location) => {
+                super::go_to(&location);
+                std::future::pending().await
+            }
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = fields;
+        Err(AppError::Transport("not in a browser".to_owned()))
+    }
 }

@@ -425,15 +425,18 @@ impl StepUpAnswer {
 
     /// Sends the answer; on success the session's new token is in the browser.
     pub async fn send(self) -> Result<(), crate::error::AppError> {
+        use crate::api::two_factor::{ConfirmIdentity, ConfirmIdentityWithCode};
+        use crate::components::form_post::call;
         match self {
             StepUpAnswer::Password(password) => {
-                crate::api::two_factor::confirm_identity(password).await
+                call::<ConfirmIdentity>(vec![("password", password.expose().to_owned())]).await
             }
             StepUpAnswer::SecondFactor(proof) => {
-                crate::api::two_factor::confirm_identity_with_code(
-                    Secret::new(proof.code()),
-                    proof.kind() == ProofKind::BackupCode,
-                )
+                let use_backup_code = proof.kind() == ProofKind::BackupCode;
+                call::<ConfirmIdentityWithCode>(vec![
+                    ("code", proof.code().to_owned()),
+                    ("use_backup_code", use_backup_code.to_string()),
+                ])
                 .await
             }
         }

@@ -8,6 +8,7 @@
 use crate::api::two_factor::{
     self as api, RevokeTrustedBrowser, SecurityOverview, SignedOutElsewhere,
 };
+use crate::components::form_post::call;
 use crate::components::island_data::{IslandData, hand_to_island, island_data};
 use crate::components::two_factor::{
     ENABLE_STEPS, REGENERATE_STEPS, REPLACE_STEPS, SaveCodesStep, ScanStep, StepUpAnswer,
@@ -403,25 +404,30 @@ impl WizardUi {
                 self.call(async move {
                     match action {
                         WizardAction::Enable | WizardAction::Replace => {
-                            api::begin_totp_setup().await.map(Event::SetupBegun)
+                            call::<api::BeginTotpSetup>(vec![])
+                                .await
+                                .map(Event::SetupBegun)
                         }
-                        WizardAction::Regenerate => {
-                            api::regenerate_backup_codes().await.map(Event::CodesIssued)
-                        }
-                        WizardAction::Disable => {
-                            api::disable_two_factor().await.map(Event::TurnedOff)
-                        }
+                        WizardAction::Regenerate => call::<api::RegenerateBackupCodes>(vec![])
+                            .await
+                            .map(Event::CodesIssued),
+                        WizardAction::Disable => call::<api::DisableTwoFactor>(vec![])
+                            .await
+                            .map(Event::TurnedOff),
                     }
                 });
             }
             Command::ConfirmSetup { factor_id, code } => self.call(async move {
-                api::confirm_totp_setup(factor_id, code.digits().into())
-                    .await
-                    .map(Event::SetupConfirmed)
+                call::<api::ConfirmTotpSetup>(vec![
+                    ("factor_id", factor_id),
+                    ("code", code.digits().to_owned()),
+                ])
+                .await
+                .map(Event::SetupConfirmed)
             }),
             Command::CancelSetup => leptos::task::spawn_local(async move {
                 // Leaving discards the pending authenticator either way (it also expires).
-                let _ = api::cancel_totp_setup().await;
+                let _ = call::<api::CancelTotpSetup>(vec![]).await;
                 leave(None);
             }),
             Command::Leave(notice) => leave(notice),

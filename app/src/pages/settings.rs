@@ -2,6 +2,7 @@
 //! Visitors without a session never get here: the server's page guard redirects them.
 
 use crate::api::{self, AccountOverview, ChangePassword};
+use crate::components::form_post::FormPost;
 use crate::components::island_data::{IslandData, hand_to_island, island_data};
 use crate::components::two_factor::{StepUpAnswer, StepUpForm};
 use crate::components::{
@@ -147,7 +148,7 @@ fn ChangePasswordCard(
     policy: PasswordPolicy,
     other_sessions: RwSignal<i64>,
 ) -> impl IntoView {
-    let action = ServerAction::<ChangePassword>::new();
+    let action = FormPost::<ChangePassword>::new();
     let common: CommonList = RwSignal::new(None);
     let account = StoredValue::new(email.clone());
     let email = Signal::stored(email);
@@ -158,7 +159,7 @@ fn ChangePasswordCard(
         "field-sign_out_other_sessions",
         true,
     ));
-    let value: Signal<_> = action.value().into();
+    let value = action.value();
     let feedback = {
         let policy = policy.clone();
         FormFeedback::new(value, move || {
@@ -208,12 +209,16 @@ fn ChangePasswordCard(
         }
     });
     let send = move || {
-        action.dispatch(ChangePassword {
-            current_password: current.get_untracked().into(),
-            new_password: new_password.get_untracked().into(),
-            new_password_confirm: confirm.get_untracked().into(),
-            sign_out_other_sessions: sign_out_others.get_untracked(),
-        });
+        // The fields a native post of the form would send.
+        let mut fields = vec![
+            ("current_password", current.get_untracked()),
+            ("new_password", new_password.get_untracked()),
+            ("new_password_confirm", confirm.get_untracked()),
+        ];
+        if sign_out_others.get_untracked() {
+            fields.push(("sign_out_other_sessions", "true".to_owned()));
+        }
+        action.send(fields);
     };
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
