@@ -7,6 +7,7 @@ pub mod two_factor;
 #[cfg(feature = "ssr")]
 pub mod user_agent;
 
+use crate::components::form_post::FormFields;
 use crate::error::AppError;
 use crate::secret::Secret;
 use leptos::prelude::*;
@@ -178,4 +179,118 @@ pub async fn change_password(
         }
         .await,
     )
+}
+
+// The arguments as the fields of each form (`FormFields`: what the islands post).
+
+impl FormFields for SignUp {
+    fn fields(self) -> Vec<(&'static str, String)> {
+        let SignUp {
+            email,
+            password,
+            password_confirm,
+        } = self;
+        vec![
+            ("email", email),
+            ("password", password.expose().to_owned()),
+            ("password_confirm", password_confirm.expose().to_owned()),
+        ]
+    }
+}
+
+impl FormFields for SignIn {
+    fn fields(self) -> Vec<(&'static str, String)> {
+        let SignIn { email, password } = self;
+        vec![("email", email), ("password", password.expose().to_owned())]
+    }
+}
+
+impl FormFields for ChangePassword {
+    fn fields(self) -> Vec<(&'static str, String)> {
+        let ChangePassword {
+            current_password,
+            new_password,
+            new_password_confirm,
+            sign_out_other_sessions,
+        } = self;
+        vec![
+            ("current_password", current_password.expose().to_owned()),
+            ("new_password", new_password.expose().to_owned()),
+            (
+                "new_password_confirm",
+                new_password_confirm.expose().to_owned(),
+            ),
+            (
+                "sign_out_other_sessions",
+                sign_out_other_sessions.to_string(),
+            ),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod form_fields_tests {
+    use super::two_factor::{
+        AnswerChallenge, BeginTotpSetup, CancelTotpSetup, ConfirmIdentity, ConfirmIdentityWithCode,
+        ConfirmTotpSetup, DisableTwoFactor, RegenerateBackupCodes,
+    };
+    use super::*;
+
+    /// What an island posts is what the server function reads: a field per argument, named as
+    /// the argument, holding its value.
+    fn assert_posted_as_arguments<T: FormFields + Serialize + Clone>(args: T) {
+        let arguments = serde_json::to_value(args.clone()).unwrap();
+        let arguments = arguments.as_object().unwrap();
+        let fields = args.fields();
+        assert_eq!(fields.len(), arguments.len(), "{fields:?}");
+        for (name, posted) in fields {
+            let value = &arguments[name];
+            let expected = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned);
+            assert_eq!(posted, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn every_island_posts_its_server_functions_arguments() {
+        let secret = |s: &str| Secret::new(s);
+        assert_posted_as_arguments(SignIn {
+            email: "ann@example.com".into(),
+            password: secret("pw"),
+        });
+        assert_posted_as_arguments(SignUp {
+            email: "ann@example.com".into(),
+            password: secret("pw"),
+            password_confirm: secret("pw2"),
+        });
+        for sign_out_other_sessions in [true, false] {
+            assert_posted_as_arguments(ChangePassword {
+                current_password: secret("a"),
+                new_password: secret("b"),
+                new_password_confirm: secret("c"),
+                sign_out_other_sessions,
+            });
+        }
+        assert_posted_as_arguments(ConfirmIdentity {
+            password: secret("pw"),
+        });
+        assert_posted_as_arguments(ConfirmIdentityWithCode {
+            code: secret("123456"),
+            use_backup_code: true,
+        });
+        assert_posted_as_arguments(ConfirmTotpSetup {
+            factor_id: "f".into(),
+            code: secret("123456"),
+        });
+        assert_posted_as_arguments(AnswerChallenge {
+            code: secret("a2b3c-d4e5f"),
+            use_backup_code: true,
+            trust_browser: false,
+        });
+        assert_posted_as_arguments(BeginTotpSetup {});
+        assert_posted_as_arguments(CancelTotpSetup {});
+        assert_posted_as_arguments(RegenerateBackupCodes {});
+        assert_posted_as_arguments(DisableTwoFactor {});
+    }
 }

@@ -10,6 +10,8 @@ pub use domain::StepUpProof;
 pub use domain::validation::FieldError;
 use domain::validation::Invalid;
 
+/// On the wire (postcard) a variant is its position: add new ones at the end, never reorder, or
+/// open pages and links carrying an error read another one (a test pins the positions).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum AppError {
     /// The user's input was refused; each entry names the field and says why.
@@ -106,6 +108,35 @@ impl FromServerFnError for AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variants_keep_their_place_on_the_wire() {
+        let first_byte = |e: AppError| e.ser()[0];
+        assert_eq!(first_byte(AppError::field("email", "x")), 0);
+        assert_eq!(first_byte(AppError::InvalidCredentials), 1);
+        assert_eq!(first_byte(AppError::Unauthenticated), 2);
+        assert_eq!(
+            first_byte(AppError::StepUpRequired {
+                proof: StepUpProof::SecondFactor
+            }),
+            3
+        );
+        assert_eq!(
+            first_byte(AppError::TooManyAttempts {
+                retry_after_secs: None
+            }),
+            4
+        );
+        assert_eq!(first_byte(AppError::AccountLocked), 5);
+        assert_eq!(
+            first_byte(AppError::Busy {
+                retry_after_secs: 1
+            }),
+            6
+        );
+        assert_eq!(first_byte(AppError::Internal), 7);
+        assert_eq!(first_byte(AppError::Transport(String::new())), 8);
+    }
 
     #[test]
     fn field_messages_are_found_by_name() {

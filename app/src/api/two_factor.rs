@@ -3,6 +3,7 @@
 
 #[cfg(feature = "ssr")]
 use crate::api::present;
+use crate::components::form_post::FormFields;
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
 use crate::routes::{Notice, Page};
@@ -397,4 +398,76 @@ fn read_proof(code: &Secret, use_backup_code: bool) -> Result<SecondFactorProof,
         code.expose(),
     )
     .map_err(|message| AppError::field("code", message))
+}
+
+// The arguments as the fields of each form (`FormFields`: what the islands post).
+
+impl FormFields for ConfirmIdentity {
+    fn fields(self) -> Vec<(&'static str, String)> {
+        let ConfirmIdentity { password } = self;
+        vec![("password", password.expose().to_owned())]
+    }
+}
+
+impl FormFields for ConfirmIdentityWithCode {
+    fn fields(self) -> Vec<(&'static str, String)> {
+        let ConfirmIdentityWithCode {
+            code,
+            use_backup_code,
+        } = self;
+        vec![
+            ("code", code.expose().to_owned()),
+            ("use_backup_code", use_backup_code.to_string()),
+        ]
+    }
+}
+
+impl FormFields for BeginTotpSetup {
+    fn fields(self) -> Vec<(&'static str, String)> {
+        let BeginTotpSetup {} = self;
+        vec![]
+    }
+}
+
+impl FormFields for ConfirmTotpSetup {
+    fn fields(self) -> Vec<(&'static str, String)> {
+        let ConfirmTotpSetup { factor_id, code } = self;
+        vec![("factor_id", factor_id), ("code", code.expose().to_owned())]
+    }
+}
+
+impl FormFields for CancelTotpSetup {
+    fn fields(self) -> Vec<(&'static str, String)> {
+        let CancelTotpSetup {} = self;
+        vec![]
+    }
+}
+
+impl FormFields for RegenerateBackupCodes {
+    fn fields(self) -> Vec<(&'static str, String)> {
+        let RegenerateBackupCodes {} = self;
+        vec![]
+    }
+}
+
+impl FormFields for DisableTwoFactor {
+    fn fields(self) -> Vec<(&'static str, String)> {
+        let DisableTwoFactor {} = self;
+        vec![]
+    }
+}
+
+impl FormFields for AnswerChallenge {
+    fn fields(self) -> Vec<(&'static str, String)> {
+        let AnswerChallenge {
+            code,
+            use_backup_code,
+            trust_browser,
+        } = self;
+        vec![
+            ("code", code.expose().to_owned()),
+            ("use_backup_code", use_backup_code.to_string()),
+            ("trust_browser", trust_browser.to_string()),
+        ]
+    }
 }

@@ -14,6 +14,14 @@ use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use serde::de::DeserializeOwned;
 
+/// A server function's arguments as the fields of its form: what a native post would send.
+/// Implementations (beside the server functions, in `api`) destructure the arguments without
+/// `..`, so a new argument does not compile until it is sent, and a test compares the names
+/// with the arguments' own.
+pub trait FormFields {
+    fn fields(self) -> Vec<(&'static str, String)>;
+}
+
 /// One form's server function: the last answer and whether a request is on its way.
 pub struct FormPost<S: ServerFn>
 where
@@ -36,7 +44,7 @@ impl<S: ServerFn> Copy for FormPost<S> where S::Output: Send + Sync + 'static {}
 
 impl<S> FormPost<S>
 where
-    S: ServerFn<Error = AppError>,
+    S: ServerFn<Error = AppError> + FormFields,
     S::Output: DeserializeOwned + Clone + Send + Sync + 'static,
 {
     /// On the server, the answer starts as the error a native (script-less) post of this form
@@ -70,17 +78,20 @@ where
         self.value.set(None);
     }
 
-    /// Posts `fields` (name and value, as the form's inputs would send them). A redirect in the
-    /// answer is followed with a full page load, as the server function asks.
-    pub fn send(self, fields: Vec<(&'static str, String)>) {
+    /// Posts `args` as the form's fields. A redirect in the answer is followed with a full page
+    /// load, as the server function asks; the form stays busy meanwhile, so a second click
+    /// cannot post it again.
+    pub fn send(self, args: S) {
         self.pending.set(true);
+        let fields = args.fields();
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
-            let answer = post::<S::Output>(S::PATH, &fields).await;
-            self.pending.set(false);
-            match answer {
+            match post::<S::Output>(S::PATH, &fields).await {
                 Answer::Redirect(location) => super::go_to(&location),
-                Answer::Done(result) => self.value.set(Some(result)),
+                Answer::Done(result) => {
+                    self.pending.set(false);
+                    self.value.set(Some(result));
+                }
             }
         });
         #[cfg(not(feature = "hydrate"))]
@@ -90,7 +101,7 @@ where
 
 impl<S> Default for FormPost<S>
 where
-    S: ServerFn<Error = AppError>,
+    S: ServerFn<Error = AppError> + FormFields,
     S::Output: DeserializeOwned + Clone + Send + Sync + 'static,
 {
     fn default() -> Self {
@@ -137,7 +148,22 @@ async fn post<T: DeserializeOwned>(path: &str, fields: &[(&'static str, String)]
         headers.get(leptos::server_fn::redirect::REDIRECT_HEADER),
         headers.get("Location"),
     ) {
-        return Answer::Redirect(location);
+        // Only to a page of this site: every redirect the server functions make is one of the
+        // route table's paths.
+        return if is_local_path(&location) {
+            Answer::Redirect(location)
+        } else {
+            failed("an unexpected redirect")
+        };
+    }
+    // An answer from the server function itself, not from a layer in front of it (the origin
+    // check's 403, a proxy's 502): only those carry an `AppError`.
+    let from_server_fn = matches!(
+        headers.get(leptos::server_fn::error::SERVER_FN_ERROR_HEADER),
+        Ok(Some(_))
+    );
+    if !response.ok() && !from_server_fn {
+        return failed(&format!("HTTP {}", response.status()));
     }
     let bytes = match response.array_buffer() {
         Ok(buffer) => match JsFuture::from(buffer).await {
@@ -153,14 +179,14 @@ async fn post<T: DeserializeOwned>(path: &str, fields: &[(&'static str, String)]
     })
 }
 
-/// Calls server function `S` with `fields` (name and value, as a native post of its form would
-/// send them). When the server function redirects, the page is left for the new address and
-/// the future never completes.
-pub async fn call<S>(fields: Vec<(&'static str, String)>) -> Result<S::Output, AppError>
+/// Calls server function `S` with `args`, sent as the fields of its form. When the server
+/// function redirects, the page is left for the new address and the future never completes.
+pub async fn call<S>(args: S) -> Result<S::Output, AppError>
 where
-    S: ServerFn<Error = AppError>,
+    S: ServerFn<Error = AppError> + FormFields,
     S::Output: DeserializeOwned,
 {
+    let fields = args.fields();
     #[cfg(feature = "hydrate")]
     {
         match post::<S::Output>(S::PATH, &fields).await {
@@ -175,5 +201,31 @@ where
     {
         let _ = fields;
         Err(AppError::Transport("not in a browser".to_owned()))
+    }
+}
+
+#[cfg(any(feature = "hydrate", test))]
+/// A path on this site: `/…`, but not `//host` or `/\host`, which browsers read as another site.
+fn is_local_path(location: &str) -> bool {
+    location.starts_with('/') && !location.starts_with("//") && !location.starts_with("/\\")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_path;
+
+    #[test]
+    fn only_paths_of_this_site_are_followed() {
+        assert!(is_local_path("/settings/security?done=enabled"));
+        assert!(is_local_path("/"));
+        for elsewhere in [
+            "//evil.example/",
+            "/\\evil.example",
+            "https://evil.example/",
+            "evil.example",
+            "",
+        ] {
+            assert!(!is_local_path(elsewhere), "{elsewhere}");
+        }
     }
 }

@@ -37,8 +37,8 @@ pub fn island_data<T: IslandData>() -> T {
     #[cfg(not(feature = "hydrate"))]
     let handed = use_context::<T>();
     handed.unwrap_or_else(|| {
-        // A page bug: the browser console (which the end-to-end tests watch) or the server log
-        // says so.
+        // A page bug: the browser console or the server log says so (a router test checks
+        // that the sign-up page hands over the configured policy).
         leptos::logging::error!("no island data #{} was handed over", T::ELEMENT_ID);
         T::default()
     })

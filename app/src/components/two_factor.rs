@@ -428,15 +428,12 @@ impl StepUpAnswer {
         use crate::api::two_factor::{ConfirmIdentity, ConfirmIdentityWithCode};
         use crate::components::form_post::call;
         match self {
-            StepUpAnswer::Password(password) => {
-                call::<ConfirmIdentity>(vec![("password", password.expose().to_owned())]).await
-            }
+            StepUpAnswer::Password(password) => call(ConfirmIdentity { password }).await,
             StepUpAnswer::SecondFactor(proof) => {
-                let use_backup_code = proof.kind() == ProofKind::BackupCode;
-                call::<ConfirmIdentityWithCode>(vec![
-                    ("code", proof.code().to_owned()),
-                    ("use_backup_code", use_backup_code.to_string()),
-                ])
+                call(ConfirmIdentityWithCode {
+                    code: Secret::new(proof.code()),
+                    use_backup_code: proof.kind() == ProofKind::BackupCode,
+                })
                 .await
             }
         }

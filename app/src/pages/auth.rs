@@ -58,10 +58,10 @@ fn SignInForm() -> impl IntoView {
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if feedback.ready_to_send() {
-            action.send(vec![
-                ("email", email.get_untracked()),
-                ("password", password.get_untracked()),
-            ]);
+            action.send(SignIn {
+                email: email.get_untracked(),
+                password: password.get_untracked().into(),
+            });
         }
     };
     let clear = Callback::new(move |()| action.clear());
@@ -115,9 +115,9 @@ pub fn SignUpPage() -> impl IntoView {
 }
 
 /// What the sign-up form needs from the server.
-#[derive(Clone, Default, Serialize, Deserialize)]
-struct SignUpData {
-    policy: PasswordPolicy,
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignUpData {
+    pub policy: PasswordPolicy,
 }
 
 impl IslandData for SignUpData {
@@ -150,11 +150,11 @@ fn SignUpForm() -> impl IntoView {
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if feedback.ready_to_send() {
-            action.send(vec![
-                ("email", email.get_untracked()),
-                ("password", password.get_untracked()),
-                ("password_confirm", confirm.get_untracked()),
-            ]);
+            action.send(SignUp {
+                email: email.get_untracked(),
+                password: password.get_untracked().into(),
+                password_confirm: confirm.get_untracked().into(),
+            });
         }
     };
     let clear = Callback::new(move |()| action.clear());
@@ -234,10 +234,10 @@ pub fn ChallengePage() -> impl IntoView {
 }
 
 /// What the challenge form needs from the server.
-#[derive(Clone, Default, Serialize, Deserialize)]
-struct ChallengeData {
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChallengeData {
     /// How long "Don't ask again on this browser" lasts.
-    trust_days: u64,
+    pub trust_days: u64,
 }
 
 impl IslandData for ChallengeData {
@@ -267,18 +267,11 @@ fn ChallengeForm() -> impl IntoView {
     let on_submit = Callback::new(move |ev: SubmitEvent| {
         ev.prevent_default();
         if feedback.ready_to_send() {
-            // The fields a native post of the form would send.
-            let mut fields = vec![
-                ("code", code.get_untracked()),
-                (
-                    "use_backup_code",
-                    use_backup_code.get_untracked().to_string(),
-                ),
-            ];
-            if trust_browser.get_untracked() {
-                fields.push(("trust_browser", "true".to_owned()));
-            }
-            action.send(fields);
+            action.send(AnswerChallenge {
+                code: code.get_untracked().into(),
+                use_backup_code: use_backup_code.get_untracked(),
+                trust_browser: trust_browser.get_untracked(),
+            });
         }
     });
     let clear = Callback::new(move |()| {

@@ -404,30 +404,28 @@ impl WizardUi {
                 self.call(async move {
                     match action {
                         WizardAction::Enable | WizardAction::Replace => {
-                            call::<api::BeginTotpSetup>(vec![])
-                                .await
-                                .map(Event::SetupBegun)
+                            call(api::BeginTotpSetup {}).await.map(Event::SetupBegun)
                         }
-                        WizardAction::Regenerate => call::<api::RegenerateBackupCodes>(vec![])
+                        WizardAction::Regenerate => call(api::RegenerateBackupCodes {})
                             .await
                             .map(Event::CodesIssued),
-                        WizardAction::Disable => call::<api::DisableTwoFactor>(vec![])
-                            .await
-                            .map(Event::TurnedOff),
+                        WizardAction::Disable => {
+                            call(api::DisableTwoFactor {}).await.map(Event::TurnedOff)
+                        }
                     }
                 });
             }
             Command::ConfirmSetup { factor_id, code } => self.call(async move {
-                call::<api::ConfirmTotpSetup>(vec![
-                    ("factor_id", factor_id),
-                    ("code", code.digits().to_owned()),
-                ])
+                call(api::ConfirmTotpSetup {
+                    factor_id,
+                    code: code.digits().into(),
+                })
                 .await
                 .map(Event::SetupConfirmed)
             }),
             Command::CancelSetup => leptos::task::spawn_local(async move {
                 // Leaving discards the pending authenticator either way (it also expires).
-                let _ = call::<api::CancelTotpSetup>(vec![]).await;
+                let _ = call(api::CancelTotpSetup {}).await;
                 leave(None);
             }),
             Command::Leave(notice) => leave(notice),

@@ -209,16 +209,12 @@ fn ChangePasswordCard(
         }
     });
     let send = move || {
-        // The fields a native post of the form would send.
-        let mut fields = vec![
-            ("current_password", current.get_untracked()),
-            ("new_password", new_password.get_untracked()),
-            ("new_password_confirm", confirm.get_untracked()),
-        ];
-        if sign_out_others.get_untracked() {
-            fields.push(("sign_out_other_sessions", "true".to_owned()));
-        }
-        action.send(fields);
+        action.send(ChangePassword {
+            current_password: current.get_untracked().into(),
+            new_password: new_password.get_untracked().into(),
+            new_password_confirm: confirm.get_untracked().into(),
+            sign_out_other_sessions: sign_out_others.get_untracked(),
+        });
     };
     let on_submit = move |ev: SubmitEvent| {
         ev.prevent_default();

@@ -142,7 +142,7 @@ pub fn native_form_post() -> bool {
 /// `Busy`), so that nothing a user does wrong is answered with a 500.
 ///
 /// A plain HTML form post (before the WebAssembly has loaded) keeps the framework's redirect back
-/// to the form instead: a status here would replace it with a page of raw JSON.
+/// to the form instead: a status here would replace it with the raw encoded error.
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if native_form_post() {
         return result;

@@ -153,9 +153,14 @@ async fn attack_is_refused_at_every_step(app: &Router, pool: &PgPool, cookies: &
             .await
             .unwrap();
         let status = response.status();
-        let text = text(response).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {text}");
-        assert!(text.contains(says), "{body}: {text}");
+        let error = app_error(response).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {error:?}"
+        );
+        let beside_the_field = error.message_for("code").unwrap_or_default();
+        assert!(beside_the_field.contains(says), "{body}: {error:?}");
     }
     let failed: i64 =
         sqlx::query_scalar("SELECT count(*) FROM security_events WHERE kind = 'step_up_failed'")

@@ -428,3 +428,45 @@ async fn built_files_are_kept_for_a_year_only_under_hashed_names(pool: PgPool) {
     }
     std::fs::remove_dir_all(site).unwrap();
 }
+
+/// The hidden element a page hands its island's data in: `T`, decoded as the island decodes it.
+fn island_data<T: leptos::server_fn::serde::de::DeserializeOwned>(
+    html: &str,
+    element_id: &str,
+) -> T {
+    use base64::Engine as _;
+    use leptos::server_fn::Decodes;
+    let element = html
+        .find(&format!("id=\"{element_id}\""))
+        .unwrap_or_else(|| panic!("no #{element_id} in {html}"));
+    let rest = &html[element..];
+    let start = rest.find("data-value=\"").unwrap() + "data-value=\"".len();
+    let encoded = &rest[start..start + rest[start..].find('"').unwrap()];
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded)
+        .unwrap();
+    leptos::server_fn::codec::PostcardEncoding::decode(bytes.into()).unwrap()
+}
+
+#[sqlx::test(migrator = "app::server::db::MIGRATOR")]
+async fn the_sign_up_island_is_handed_the_configured_password_policy(pool: PgPool) {
+    let app = router_with(
+        pool,
+        &[
+            ("password_min_length", "9"),
+            ("password_composition", "upper_lower_digit"),
+        ],
+    );
+    let response = app
+        .oneshot(Request::get("/signup").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let data: app::pages::auth::SignUpData =
+        island_data(&body_text(response).await, "sign-up-data");
+    assert_eq!(data.policy.min_length, 9);
+    assert_eq!(
+        data.policy.composition,
+        app::validation::CompositionRules::UpperLowerDigit
+    );
+}
