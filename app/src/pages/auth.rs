@@ -7,7 +7,7 @@ use crate::components::form_post::FormPost;
 use crate::components::island_data::{IslandData, hand_to_island, island_data};
 use crate::components::two_factor::ChallengeFields;
 use crate::components::{
-    CommonList, FormAlert, FormFeedback, PasswordFeedback, TextField, configured_password_policy,
+    CommonList, FormAlert, FormFeedback, NewPasswordField, TextField, configured_password_policy,
     configured_trusted_browser_days, load_common_passwords,
 };
 use crate::routes::{Notice, Page};
@@ -173,25 +173,18 @@ fn SignUpForm() -> impl IntoView {
                 on_edit=clear
                 autofocus=true
             />
-            <TextField
+            <NewPasswordField
                 label="Password"
                 name="password"
-                input_type="password"
-                autocomplete="new-password"
                 value=password
                 error=feedback.field("password")
                 on_edit=clear
                 on_focus=load_list
-                describedby="password-feedback"
-            >
-                <PasswordFeedback
-                    id="password-feedback"
-                    password=password
-                    email=email
-                    policy=policy
-                    common=common
-                />
-            </TextField>
+                feedback_id="password-feedback"
+                email=email
+                policy=policy
+                common=common
+            />
             <TextField
                 label="Confirm password"
                 name="password_confirm"

@@ -6,7 +6,7 @@ use crate::components::form_post::FormPost;
 use crate::components::island_data::{IslandData, hand_to_island, island_data};
 use crate::components::two_factor::{StepUpAnswer, StepUpForm};
 use crate::components::{
-    AccountNameField, CommonList, FormAlert, FormFeedback, PasswordFeedback, TextField,
+    AccountNameField, CommonList, FormAlert, FormFeedback, NewPasswordField, TextField,
     configured_password_policy, load_common_passwords,
 };
 use crate::error::{AppError, StepUpProof};
@@ -304,25 +304,18 @@ fn ChangePasswordCard(
                     error=feedback.field("current_password")
                     on_edit=clear
                 />
-                <TextField
+                <NewPasswordField
                     label="New password"
                     name="new_password"
-                    input_type="password"
-                    autocomplete="new-password"
                     value=new_password
                     error=feedback.field("new_password")
                     on_edit=clear
                     on_focus=load_list
-                    describedby="new-password-feedback"
-                >
-                    <PasswordFeedback
-                        id="new-password-feedback"
-                        password=new_password
-                        email=email
-                        policy=policy
-                        common=common
-                    />
-                </TextField>
+                    feedback_id="new-password-feedback"
+                    email=email
+                    policy=policy
+                    common=common
+                />
                 <TextField
                     label="Confirm new password"
                     name="new_password_confirm"
