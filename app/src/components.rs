@@ -9,16 +9,15 @@ use crate::api::SignOut;
 use crate::error::AppError;
 use crate::routes::Page;
 use crate::validation::{
-    CompositionRules, PasswordPolicy, estimate_strength, password_requirements,
+    CommonPasswordList, CompositionRules, PasswordPolicy, estimate_strength, password_requirements,
 };
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_router::components::A;
-use std::collections::HashSet;
 use std::sync::Arc;
 
 /// The common-password list in the browser: empty until downloaded, then shared by the checks.
-pub type CommonList = RwSignal<Option<Arc<HashSet<String>>>>;
+pub type CommonList = RwSignal<Option<Arc<CommonPasswordList>>>;
 
 /// The shipped list is served as a static file rather than compiled into the WASM, so it costs
 /// nothing until a new password is typed, and is cached after that.
@@ -36,7 +35,7 @@ pub fn load_common_passwords(list: CommonList) {
 }
 
 #[cfg(feature = "hydrate")]
-async fn fetch_common_passwords() -> Option<HashSet<String>> {
+async fn fetch_common_passwords() -> Option<CommonPasswordList> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let window = web_sys::window()?;

@@ -6,7 +6,8 @@
 //! page hands the island one value of the island's own data type: through the reactive context
 //! while the page renders on the server, and in the browser from a hidden element carrying the
 //! value in postcard (base64), the encoding the server functions answer in, whose decoder the
-//! WebAssembly has anyway.
+//! WebAssembly has anyway. The browser's own `atob` reads the base64, so no decoder for it is
+//! downloaded either.
 
 use leptos::prelude::*;
 use serde::Serialize;
@@ -48,16 +49,19 @@ fn encode<T: Serialize>(data: &T) -> String {
     use base64::Engine as _;
     // Encoding plain data into a vector cannot fail.
     let bytes = postcard::to_allocvec(data).unwrap_or_default();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 #[cfg(feature = "hydrate")]
 fn read_from_page<T: IslandData>() -> Option<T> {
-    use base64::Engine as _;
     let element = document().get_element_by_id(T::ELEMENT_ID)?;
     let encoded = element.get_attribute("data-value")?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(encoded)
+    // `atob` answers one character per byte (U+0000 to U+00FF).
+    let binary = window().atob(&encoded).ok()?;
+    let bytes: Vec<u8> = binary
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)))
+        .collect::<Result<_, _>>()
         .ok()?;
     postcard::from_bytes(&bytes).ok()
 }
@@ -80,14 +84,15 @@ mod tests {
             account: "ann@example.com".to_owned(),
         };
         let encoded = encode(&value);
+        // What the browser's `atob` reads.
         assert!(
             encoded
                 .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+                .all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c)),
             "{encoded}"
         );
         use base64::Engine as _;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        let bytes = base64::engine::general_purpose::STANDARD
             .decode(&encoded)
             .unwrap();
         assert_eq!(postcard::from_bytes::<Example>(&bytes).unwrap(), value);

@@ -3,7 +3,6 @@ use crate::infra::config::{ENCRYPTION_KEYS_VAR, Settings};
 use crate::primitives::crypto::KeyRing;
 use crate::primitives::password::PasswordHasher;
 use sqlx::PgPool;
-use std::collections::HashSet;
 use std::sync::Arc;
 
 /// What the services need: the database, settings, the hasher, keys and the clock. Built once
@@ -13,7 +12,7 @@ pub struct CoreState {
     pub pool: PgPool,
     pub settings: Arc<Settings>,
     pub hasher: PasswordHasher,
-    pub common_passwords: Arc<HashSet<String>>,
+    pub common_passwords: Arc<domain::validation::CommonPasswordList>,
     /// Seals TOTP secrets and keys backup-code hashes.
     pub keys: Arc<KeyRing>,
     pub clock: Clock,

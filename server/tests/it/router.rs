@@ -442,7 +442,7 @@ fn island_data<T: leptos::server_fn::serde::de::DeserializeOwned>(
     let rest = &html[element..];
     let start = rest.find("data-value=\"").unwrap() + "data-value=\"".len();
     let encoded = &rest[start..start + rest[start..].find('"').unwrap()];
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+    let bytes = base64::engine::general_purpose::STANDARD
         .decode(encoded)
         .unwrap();
     leptos::server_fn::codec::PostcardEncoding::decode(bytes.into()).unwrap()
