@@ -121,7 +121,7 @@ pub fn parse_common_passwords(text: &str) -> CommonPasswordList {
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty())
-        .map(|line| normalize_password(line).to_lowercase())
+        .map(|line| lowercase(&normalize_password(line)))
         .collect();
     entries.sort_unstable();
     entries.dedup();
@@ -172,6 +172,21 @@ pub fn normalize_password(password: &str) -> String {
     }
 }
 
+/// Unicode's default lower-casing (the full mapping, final sigma included), for comparing a
+/// password with the common list and the email address. In WASM the browser's own
+/// `toLowerCase`: Rust's is a 12 KB table that would sit in the main module of every page (data
+/// cannot be split into an island's chunk); both follow the same Unicode standard.
+pub fn lowercase(text: &str) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        String::from(js_sys::JsString::from(text).to_lower_case())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        text.to_lowercase()
+    }
+}
+
 /// Every rule of `policy` that `password` breaks, in the order a person should fix them.
 /// An empty list means the password is acceptable.
 pub fn password_problems(
@@ -182,7 +197,7 @@ pub fn password_problems(
 ) -> Vec<PasswordProblem> {
     let normalized = normalize_password(password);
     let length = normalized.chars().count();
-    let lowered = normalized.to_lowercase();
+    let lowered = lowercase(&normalized);
     let mut problems = Vec::new();
     if length_for_minimum(&normalized) < policy.min_length {
         problems.push(PasswordProblem::TooShort {
@@ -238,7 +253,7 @@ pub fn length_for_minimum(normalized: &str) -> usize {
 
 fn email_local_part(email: &str) -> Option<String> {
     let (local, _) = email.trim().rsplit_once('@')?;
-    Some(normalize_password(local).to_lowercase())
+    Some(lowercase(&normalize_password(local)))
 }
 
 /// One line of the live checklist shown under a new-password field.
@@ -327,7 +342,7 @@ impl Strength {
 
 pub fn estimate_strength(password: &str, common: &impl CommonPasswords) -> Strength {
     let normalized = normalize_password(password);
-    if normalized.is_empty() || common.contains(&normalized.to_lowercase()) {
+    if normalized.is_empty() || common.contains(&lowercase(&normalized)) {
         return Strength::VeryWeak;
     }
     let chars: Vec<char> = normalized.chars().collect();

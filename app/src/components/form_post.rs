@@ -86,11 +86,11 @@ where
         let fields = args.fields();
         #[cfg(feature = "hydrate")]
         leptos::task::spawn_local(async move {
-            match post::<S::Output>(S::PATH, &fields).await {
+            match post(S::PATH, &fields).await {
                 Answer::Redirect(location) => super::go_to(&location),
                 Answer::Done(result) => {
                     self.pending.set(false);
-                    self.value.set(Some(result));
+                    self.value.set(Some(decode(result)));
                 }
             }
         });
@@ -110,13 +110,22 @@ where
 }
 
 #[cfg(feature = "hydrate")]
-enum Answer<T> {
+enum Answer {
     Redirect(String),
-    Done(Result<T, AppError>),
+    /// The encoded answer of a server function that succeeded, or its error.
+    Done(Result<Vec<u8>, AppError>),
+}
+
+/// Reads a successful answer as the server function's output type. The only part of a call
+/// that depends on the server function: the request itself is [`post`], compiled once for all
+/// of them (generic, it was a copy of the whole `fetch` per server function in every island).
+#[cfg(feature = "hydrate")]
+fn decode<T: DeserializeOwned>(answer: Result<Vec<u8>, AppError>) -> Result<T, AppError> {
+    postcard::from_bytes(&answer?).map_err(|_| AppError::Transport("unreadable answer".into()))
 }
 
 #[cfg(feature = "hydrate")]
-async fn post<T: DeserializeOwned>(path: &str, fields: &[(&'static str, String)]) -> Answer<T> {
+async fn post(path: &str, fields: &[(&'static str, String)]) -> Answer {
     use leptos::server_fn::error::FromServerFnError;
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
@@ -173,7 +182,7 @@ async fn post<T: DeserializeOwned>(path: &str, fields: &[(&'static str, String)]
         Err(_) => return failed("the answer was cut off"),
     };
     Answer::Done(if response.ok() {
-        postcard::from_bytes(&bytes).map_err(|_| AppError::Transport("unreadable answer".into()))
+        Ok(bytes)
     } else {
         Err(AppError::de(bytes.into()))
     })
@@ -189,8 +198,8 @@ where
     let fields = args.fields();
     #[cfg(feature = "hydrate")]
     {
-        match post::<S::Output>(S::PATH, &fields).await {
-            Answer::Done(result) => result,
+        match post(S::PATH, &fields).await {
+            Answer::Done(result) => decode(result),
             Answer::Redirect(location) => {
                 super::go_to(&location);
                 std::future::pending().await
