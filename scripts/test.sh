@@ -64,7 +64,17 @@ if [ "$only" != dev ]; then
   step "test: Playwright end-to-end suite (Chromium, release build, throw-away database)"
   # Some specs let time pass by editing the throw-away database; they use this psql.
   E2E_PSQL="$(pg_bin_dir)/psql"
-  (cd end2end && E2E_DATABASE_URL="$E2E_DATABASE_URL" E2E_PSQL="$E2E_PSQL" npx playwright test "$@")
+  server_log="$(mktemp)"
+  (cd end2end && E2E_DATABASE_URL="$E2E_DATABASE_URL" E2E_PSQL="$E2E_PSQL" npx playwright test "$@") 2>&1 |
+    tee "$server_log"
+  # A panic in the server fails the run even when every spec passed: the page may have been
+  # sent before it (a panic while a response's owner is cleaned up), so no spec would notice.
+  if grep -q "panicked at" "$server_log"; then
+    rm -f "$server_log"
+    echo "error: the server panicked during the end-to-end suite (see the [WebServer] lines above)" >&2
+    exit 1
+  fi
+  rm -f "$server_log"
 fi
 
 # The designer's set-up (`make dev`'s watcher on ports of its own), when the whole suite runs or
