@@ -3,6 +3,7 @@
 
 pub mod form_post;
 pub mod island_data;
+pub mod lazy_slot;
 pub mod two_factor;
 
 use crate::api::SignOut;

@@ -3,6 +3,8 @@
 //! the challenge island and the design gallery (fixtures, no server) render the same markup.
 
 use crate::api::two_factor::{BackupCodeSet, TotpSetup};
+#[cfg(feature = "hydrate")]
+use crate::components::lazy_slot::Mounted;
 use crate::components::{AccountNameField, FormAlert, TextField};
 use crate::error::StepUpProof;
 use crate::secret::Secret;
@@ -438,6 +440,77 @@ impl StepUpAnswer {
             }
         }
     }
+}
+
+/// "Confirm it's you" with its own fields: the answer is read by the shared validator and sent,
+/// what went wrong is said beside the field, and `on_passed` runs once the server has accepted
+/// it. Mounted with [`mount_step_up_prompt`].
+#[component]
+pub fn StepUpPrompt(
+    proof: StepUpProof,
+    /// The signed-in account's address, for password managers.
+    account: String,
+    on_passed: Callback<()>,
+    on_cancel: Callback<()>,
+) -> impl IntoView {
+    let password = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let use_backup_code = RwSignal::new(false);
+    let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let busy = RwSignal::new(false);
+    let confirm = Callback::new(move |()| {
+        let answer = match StepUpAnswer::read(
+            proof,
+            &password.get_untracked(),
+            &code.get_untracked(),
+            use_backup_code.get_untracked(),
+        ) {
+            Ok(answer) => answer,
+            Err(message) => {
+                error.set(Some(message));
+                return;
+            }
+        };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = answer.send().await;
+            busy.set(false);
+            match result {
+                Ok(()) => on_passed.run(()),
+                Err(err) => error.set(Some(
+                    err.message_for("code")
+                        .or_else(|| err.message_for("password"))
+                        .unwrap_or_else(|| err.to_string()),
+                )),
+            }
+        });
+    });
+    view! {
+        <StepUpForm
+            proof
+            account
+            password
+            code
+            use_backup_code
+            error
+            busy
+            on_confirm=confirm
+            on_cancel
+            on_edit=Callback::new(move |()| error.set(None))
+        />
+    }
+}
+
+/// Mounts "Confirm it's you" (see `lazy_slot`): its views and sending the answer are a chunk of
+/// their own, downloaded the first time a change asks for it. Few visits to the account page or
+/// a wizard do, so those pages no longer download it up front (about 12 KB brotli of the
+/// account page). One split point only: each split point splits the code shared by the islands
+/// into more, smaller chunks (wizard steps split this way made every page heavier, the sign-in
+/// page by 14 KB).
+#[cfg(feature = "hydrate")]
+#[leptos::lazy]
+pub fn mount_step_up_prompt(host: web_sys::HtmlElement, props: StepUpPromptProps) -> Mounted {
+    Mounted::new(leptos::mount::mount_to(host, move || StepUpPrompt(props)))
 }
 
 /// A backup code, as the sign-in challenge and the step-up prompt ask for it.

@@ -10,9 +10,10 @@ use crate::api::two_factor::{
 };
 use crate::components::form_post::call;
 use crate::components::island_data::{IslandData, hand_to_island, island_data};
+use crate::components::lazy_slot::LazySlot;
 use crate::components::two_factor::{
-    ENABLE_STEPS, REGENERATE_STEPS, REPLACE_STEPS, SaveCodesStep, ScanStep, StepUpAnswer,
-    StepUpForm, VerifyStep, WizardProgress,
+    ENABLE_STEPS, REGENERATE_STEPS, REPLACE_STEPS, SaveCodesStep, ScanStep, VerifyStep,
+    WizardProgress,
 };
 use crate::components::{FormAlert, configured_trusted_browser_days, days_text, go_to};
 use crate::error::AppError;
@@ -358,9 +359,6 @@ struct WizardUi {
     /// An error about what was typed, beside the field.
     field_error: RwSignal<Option<String>>,
     code: RwSignal<String>,
-    password: RwSignal<String>,
-    step_up_code: RwSignal<String>,
-    step_up_backup: RwSignal<bool>,
     key_shown: RwSignal<bool>,
     copy_status: RwSignal<Option<String>>,
     saved: RwSignal<bool>,
@@ -371,26 +369,16 @@ impl WizardUi {
     /// command that comes out.
     fn dispatch(self, event: Event) {
         let scanned = matches!(event, Event::Scanned);
-        let step_up_passed = matches!(event, Event::StepUpPassed);
         let before = self.wizard.with_untracked(|w| w.panel().clone());
         let (wizard, command) = self.wizard.get_untracked().next(event);
         if *wizard.panel() != before {
             self.field_error.set(None);
             self.copy_status.set(None);
             match wizard.panel() {
-                Panel::StepUp(_) => {
-                    self.password.set(String::new());
-                    self.step_up_code.set(String::new());
-                    self.step_up_backup.set(false);
-                }
                 Panel::Verify(_) if scanned => self.code.set(String::new()),
                 Panel::SaveCodes(_) => self.saved.set(false),
                 _ => {}
             }
-        }
-        if step_up_passed {
-            self.password.set(String::new());
-            self.step_up_code.set(String::new());
         }
         self.wizard.set(wizard);
         self.perform(command);
@@ -509,9 +497,6 @@ fn TwoFactorWizard() -> impl IntoView {
         failure: RwSignal::new(None),
         field_error: RwSignal::new(None),
         code: RwSignal::new(String::new()),
-        password: RwSignal::new(String::new()),
-        step_up_code: RwSignal::new(String::new()),
-        step_up_backup: RwSignal::new(false),
         key_shown: RwSignal::new(false),
         copy_status: RwSignal::new(None),
         saved: RwSignal::new(false),
@@ -520,32 +505,6 @@ fn TwoFactorWizard() -> impl IntoView {
     Effect::new(move |_| ui.dispatch(Event::Opened));
 
     let on = move |event: Event| Callback::new(move |()| ui.dispatch(event.clone()));
-    let confirm_identity = Callback::new(move |()| {
-        let Panel::StepUp(proof) = ui.wizard.with_untracked(|w| w.panel().clone()) else {
-            return;
-        };
-        let answer = match StepUpAnswer::read(
-            proof,
-            &ui.password.get_untracked(),
-            &ui.step_up_code.get_untracked(),
-            ui.step_up_backup.get_untracked(),
-        ) {
-            Ok(answer) => answer,
-            Err(message) => {
-                ui.field_error.set(Some(message));
-                return;
-            }
-        };
-        ui.busy.set(true);
-        leptos::task::spawn_local(async move {
-            let result = answer.send().await;
-            ui.busy.set(false);
-            match result {
-                Ok(()) => ui.dispatch(Event::StepUpPassed),
-                Err(err) => ui.fail(err),
-            }
-        });
-    });
     let verify = Callback::new(move |()| match OtpCode::parse(&ui.code.get_untracked()) {
         Ok(typed) => ui.dispatch(Event::CodeEntered(typed)),
         Err(message) => ui.field_error.set(Some(message)),
@@ -573,20 +532,8 @@ fn TwoFactorWizard() -> impl IntoView {
                     {move || if busy.get() { "Working…" } else { "" }}
                 </p>
             }),
-            Panel::StepUp(proof) => EitherOf7::B(view! {
-                <StepUpForm
-                    proof
-                    account=account.get_value()
-                    password=ui.password
-                    code=ui.step_up_code
-                    use_backup_code=ui.step_up_backup
-                    error=field_error
-                    busy
-                    on_confirm=confirm_identity
-                    on_cancel=on(Event::Cancelled)
-                    on_edit=clear_field
-                />
-            }),
+            // Shown by the step-up slot below (its code is loaded when first needed).
+            Panel::StepUp(_) => EitherOf7::B(()),
             Panel::Scan(setup) => EitherOf7::C(view! {
                 <ScanStep
                     setup
@@ -632,6 +579,25 @@ fn TwoFactorWizard() -> impl IntoView {
         };
         (progress, view)
     };
+    let step_up = LazySlot::new();
+    let (passed, cancelled) = (on(Event::StepUpPassed), on(Event::Cancelled));
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| match panel.get().0 {
+        Panel::StepUp(proof) => step_up.show(move |host| {
+            crate::components::two_factor::mount_step_up_prompt(
+                host,
+                crate::components::two_factor::StepUpPromptProps {
+                    proof,
+                    account: account.get_value(),
+                    on_passed: passed,
+                    on_cancel: cancelled,
+                },
+            )
+        }),
+        _ => step_up.hide(),
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (account, passed, cancelled);
     let host = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
     {
@@ -659,6 +625,7 @@ fn TwoFactorWizard() -> impl IntoView {
 
     view! {
         <FormAlert message=ui.failure />
+        <div node_ref=step_up.host()></div>
         <div node_ref=host></div>
     }
 }

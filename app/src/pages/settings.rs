@@ -4,12 +4,12 @@
 use crate::api::{self, AccountOverview, ChangePassword};
 use crate::components::form_post::FormPost;
 use crate::components::island_data::{IslandData, hand_to_island, island_data};
-use crate::components::two_factor::{StepUpAnswer, StepUpForm};
+use crate::components::lazy_slot::LazySlot;
 use crate::components::{
     AccountNameField, CommonList, FormAlert, FormFeedback, NewPasswordField, TextField,
     configured_password_policy, load_common_passwords,
 };
-use crate::error::{AppError, StepUpProof};
+use crate::error::AppError;
 use crate::routes::{Notice, Page};
 use crate::validation::{PasswordPolicy, validate_password_change};
 use leptos::ev::SubmitEvent;
@@ -176,26 +176,14 @@ fn ChangePasswordCard(
         })
     };
     // "Confirm it's you" when the account has a second factor the session has not passed
-    // lately: the typed passwords wait in their fields, and the change is sent again after.
-    let step_up: RwSignal<Option<StepUpProof>> = RwSignal::new(None);
-    let step_up_password = RwSignal::new(String::new());
-    let step_up_code = RwSignal::new(String::new());
-    let step_up_backup = RwSignal::new(false);
-    let step_up_error: RwSignal<Option<String>> = RwSignal::new(None);
-    let step_up_busy = RwSignal::new(false);
+    // lately: the typed passwords wait in their (hidden) form, and the change is sent again
+    // once the prompt is answered.
+    let stepping_up = RwSignal::new(false);
+    let step_up = LazySlot::new();
     let alert = Signal::derive(move || match value.get() {
         Some(Ok(done)) => Some((true, password_changed_text(done.other_sessions_signed_out))),
         Some(Err(AppError::StepUpRequired { .. })) => None,
         _ => feedback.failure(),
-    });
-    Effect::new(move |_| {
-        if let Some(Err(AppError::StepUpRequired { proof })) = value.get() {
-            step_up_password.set(String::new());
-            step_up_code.set(String::new());
-            step_up_backup.set(false);
-            step_up_error.set(None);
-            step_up.set(Some(proof));
-        }
     });
     // A successful change empties the form, so the passwords do not linger in the page.
     Effect::new(move |_| {
@@ -222,76 +210,48 @@ fn ChangePasswordCard(
             send();
         }
     };
-    let confirm_identity = Callback::new(move |()| {
-        let Some(proof) = step_up.get_untracked() else {
-            return;
-        };
-        let answer = match StepUpAnswer::read(
-            proof,
-            &step_up_password.get_untracked(),
-            &step_up_code.get_untracked(),
-            step_up_backup.get_untracked(),
-        ) {
-            Ok(answer) => answer,
-            Err(message) => {
-                step_up_error.set(Some(message));
-                return;
-            }
-        };
-        step_up_busy.set(true);
-        leptos::task::spawn_local(async move {
-            let result = answer.send().await;
-            step_up_busy.set(false);
-            match result {
-                Ok(()) => {
-                    step_up.set(None);
-                    send();
-                }
-                Err(err) => step_up_error.set(Some(
-                    err.message_for("code")
-                        .or_else(|| err.message_for("password"))
-                        .unwrap_or_else(|| err.to_string()),
-                )),
-            }
-        });
+    let passed = Callback::new(move |()| {
+        stepping_up.set(false);
+        step_up.hide();
+        send();
     });
-    let cancel_step_up = Callback::new(move |()| {
-        step_up.set(None);
+    let cancelled = Callback::new(move |()| {
+        stepping_up.set(false);
+        step_up.hide();
         action.clear();
     });
-    let clear_step_up_error = Callback::new(move |()| step_up_error.set(None));
+    Effect::new(move |_| {
+        if let Some(Err(AppError::StepUpRequired { proof })) = value.get() {
+            stepping_up.set(true);
+            #[cfg(feature = "hydrate")]
+            step_up.show(move |host| {
+                crate::components::two_factor::mount_step_up_prompt(
+                    host,
+                    crate::components::two_factor::StepUpPromptProps {
+                        proof,
+                        account: account.get_value(),
+                        on_passed: passed,
+                        on_cancel: cancelled,
+                    },
+                )
+            });
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (proof, passed, cancelled);
+        }
+    });
     let clear = Callback::new(move |()| action.clear());
     let load_list = Callback::new(move |()| load_common_passwords(common));
 
     view! {
         <section class="card" aria-labelledby="password-title">
             <h2 id="password-title">"Change password"</h2>
-            {move || {
-                step_up
-                    .get()
-                    .map(|proof| {
-                        view! {
-                            <StepUpForm
-                                proof
-                                account=account.get_value()
-                                password=step_up_password
-                                code=step_up_code
-                                use_backup_code=step_up_backup
-                                error=step_up_error
-                                busy=step_up_busy
-                                on_confirm=confirm_identity
-                                on_cancel=cancel_step_up
-                                on_edit=clear_step_up_error
-                            />
-                        }
-                    })
-            }}
+            <div node_ref=step_up.host()></div>
             <form
                 method="post"
                 action=ChangePassword::url()
                 on:submit=on_submit
                 novalidate
-                hidden=move || step_up.get().is_some()
+                hidden=move || stepping_up.get()
             >
                 <FormAlert message=alert />
                 <AccountNameField id="change-password-account" account=account.get_value() />
