@@ -16,7 +16,9 @@ bash scripts/setup.sh
 export SQLX_OFFLINE=true
 
 e2e_db=""
+server_log=""
 cleanup() {
+  [ -n "$server_log" ] && rm -f "$server_log"
   [ -n "$e2e_db" ] && db_drop "$e2e_db"
   db_down
 }
@@ -69,12 +71,11 @@ if [ "$only" != dev ]; then
     tee "$server_log"
   # A panic in the server fails the run even when every spec passed: the page may have been
   # sent before it (a panic while a response's owner is cleaned up), so no spec would notice.
-  if grep -q "panicked at" "$server_log"; then
-    rm -f "$server_log"
+  # Only the server's lines count (a browser's console may say "panicked at" too).
+  if grep -qE '^\[WebServer\] .*panicked at' "$server_log"; then
     echo "error: the server panicked during the end-to-end suite (see the [WebServer] lines above)" >&2
     exit 1
   fi
-  rm -f "$server_log"
 fi
 
 # The designer's set-up (`make dev`'s watcher on ports of its own), when the whole suite runs or

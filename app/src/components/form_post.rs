@@ -214,9 +214,14 @@ where
 }
 
 #[cfg(any(feature = "hydrate", test))]
-/// A path on this site: `/…`, but not `//host` or `/\host`, which browsers read as another site.
+/// A path on this site: `/…`, but not `//host` or `/\host`, which browsers read as another site,
+/// and nothing with control characters (browsers drop tabs and line breaks: `/\t/host` is
+/// `//host`).
 fn is_local_path(location: &str) -> bool {
-    location.starts_with('/') && !location.starts_with("//") && !location.starts_with("/\\")
+    location.starts_with('/')
+        && !location.starts_with("//")
+        && !location.starts_with("/\\")
+        && !location.chars().any(char::is_control)
 }
 
 #[cfg(test)]
@@ -233,6 +238,10 @@ mod tests {
             "https://evil.example/",
             "evil.example",
             "",
+            // Browsers drop tabs and line breaks from a URL before reading it: "//evil".
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
         ] {
             assert!(!is_local_path(elsewhere), "{elsewhere}");
         }
