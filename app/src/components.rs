@@ -53,7 +53,7 @@ async fn fetch_common_passwords() -> Option<CommonPasswordList> {
         .await
         .ok()?
         .as_string()?;
-    Some(crate::validation::parse_common_passwords(&text))
+    Some(crate::validation::read_prepared_common_passwords(&text))
 }
 
 /// The password policy in force. Pages render on the server only (islands mode), where it comes

@@ -115,7 +115,15 @@ impl CommonPasswordList {
     }
 }
 
-/// Parses the shipped list (one password per line).
+/// Reads a list that is already in the form [`parse_common_passwords`] gives: one entry per
+/// line, normalised, lower-cased, sorted and without duplicates. The shipped file is (a test in
+/// `keyward-core` checks it), so the browser reads it as it arrives: no sorting or per-entry
+/// normalising code in its WebAssembly, and no work on 11,000 entries while the person types.
+pub fn read_prepared_common_passwords(text: &str) -> CommonPasswordList {
+    CommonPasswordList(text.lines().map(str::to_owned).collect())
+}
+
+/// Parses a list of passwords (one per line), in any order or case.
 pub fn parse_common_passwords(text: &str) -> CommonPasswordList {
     let mut entries: Vec<String> = text
         .lines()
@@ -175,8 +183,10 @@ pub fn normalize_password(password: &str) -> String {
 /// Unicode's default lower-casing (the full mapping, final sigma included), for comparing a
 /// password with the common list and the email address. In WASM the browser's own
 /// `toLowerCase`: Rust's is a 12 KB table that would sit in the main module of every page (data
-/// cannot be split into an island's chunk); both follow the same Unicode standard.
-pub fn lowercase(text: &str) -> String {
+/// cannot be split into an island's chunk). Same algorithm; the Unicode versions may differ by
+/// a few recent characters, and then the server's check, which decides, says so beside the
+/// field with what was typed kept.
+fn lowercase(text: &str) -> String {
     #[cfg(target_arch = "wasm32")]
     {
         String::from(js_sys::JsString::from(text).to_lower_case())

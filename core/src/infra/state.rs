@@ -45,3 +45,19 @@ impl CoreState {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::COMMON_PASSWORDS;
+    use domain::validation::{parse_common_passwords, read_prepared_common_passwords};
+
+    /// Browsers read the shipped file as it is (`read_prepared_common_passwords`), the server
+    /// parses it: both must find the same entries, so the file is kept normalised, lower-cased,
+    /// sorted and without duplicates (`scripts/common-passwords.sh` writes it so).
+    #[test]
+    fn the_shipped_list_is_in_the_form_browsers_read_it() {
+        let parsed = parse_common_passwords(COMMON_PASSWORDS);
+        assert_eq!(parsed.len(), 11_611);
+        assert_eq!(read_prepared_common_passwords(COMMON_PASSWORDS), parsed);
+    }
+}
