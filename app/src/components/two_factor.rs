@@ -442,9 +442,10 @@ impl StepUpAnswer {
     }
 }
 
-/// "Confirm it's you" with its own fields: the answer is read by the shared validator and sent,
-/// what went wrong is said beside the field, and `on_passed` runs once the server has accepted
-/// it. Mounted with [`mount_step_up_prompt`].
+/// "Confirm it's you" with its own fields: the answer is read by the shared validator and sent;
+/// what is wrong with what was typed is said beside the field, anything else (too many
+/// attempts, no connection) above it; `on_passed` runs once the server has accepted it.
+/// Mounted with [`mount_step_up_prompt`].
 #[component]
 pub fn StepUpPrompt(
     proof: StepUpProof,
@@ -457,6 +458,7 @@ pub fn StepUpPrompt(
     let code = RwSignal::new(String::new());
     let use_backup_code = RwSignal::new(false);
     let error: RwSignal<Option<String>> = RwSignal::new(None);
+    let alert: RwSignal<Option<(bool, String)>> = RwSignal::new(None);
     let busy = RwSignal::new(false);
     let confirm = Callback::new(move |()| {
         let answer = match StepUpAnswer::read(
@@ -471,21 +473,44 @@ pub fn StepUpPrompt(
                 return;
             }
         };
+        alert.set(None);
         busy.set(true);
         leptos::task::spawn_local(async move {
             let result = answer.send().await;
-            busy.set(false);
+            // Cancelled while the answer was on its way: the prompt is gone, nothing follows.
+            if busy.is_disposed() {
+                return;
+            }
             match result {
-                Ok(()) => on_passed.run(()),
-                Err(err) => error.set(Some(
-                    err.message_for("code")
+                Ok(()) => {
+                    // Stays busy until the caller takes it away: one confirmation, one change.
+                    password.set(String::new());
+                    code.set(String::new());
+                    on_passed.run(());
+                }
+                Err(err) => {
+                    busy.set(false);
+                    match err
+                        .message_for("code")
                         .or_else(|| err.message_for("password"))
-                        .unwrap_or_else(|| err.to_string()),
-                )),
+                    {
+                        Some(message) => error.set(Some(message)),
+                        None => alert.set(Some((
+                            false,
+                            err.message_for("two_factor")
+                                .unwrap_or_else(|| err.to_string()),
+                        ))),
+                    }
+                }
             }
         });
     });
+    let edited = Callback::new(move |()| {
+        error.set(None);
+        alert.set(None);
+    });
     view! {
+        <FormAlert message=alert />
         <StepUpForm
             proof
             account
@@ -496,22 +521,30 @@ pub fn StepUpPrompt(
             busy
             on_confirm=confirm
             on_cancel
-            on_edit=Callback::new(move |()| error.set(None))
+            on_edit=edited
         />
     }
 }
 
-/// Mounts "Confirm it's you" (see `lazy_slot`): its views and sending the answer are a chunk of
-/// their own, downloaded the first time a change asks for it. Few visits to the account page or
-/// a wizard do, so those pages no longer download it up front (about 12 KB brotli of the
-/// account page). One split point only: each split point splits the code shared by the islands
-/// into more, smaller chunks (wizard steps split this way made every page heavier, the sign-in
-/// page by 14 KB).
+/// Mounts "Confirm it's you" through a [`LazySlot`](crate::components::lazy_slot::LazySlot):
+/// its views and the sending of the answer are a chunk of their own, downloaded the first time
+/// a change asks for it. Few visits to the account page or a wizard do, so those pages do not
+/// download it up front (12 KB brotli of the account page). A failed download is an `Err`, not a
+/// panic, which would stop every island of the page.
 #[cfg(feature = "hydrate")]
-#[leptos::lazy]
-pub fn mount_step_up_prompt(host: web_sys::HtmlElement, props: StepUpPromptProps) -> Mounted {
-    Mounted::new(leptos::mount::mount_to(host, move || StepUpPrompt(props)))
+#[leptos::wasm_split::wasm_split(step_up_prompt, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn mount_step_up_prompt(
+    host: web_sys::HtmlElement,
+    props: StepUpPromptProps,
+) -> Result<Mounted, leptos::wasm_split::SplitLoaderError> {
+    Ok(Mounted::new(leptos::mount::mount_to(host, move || {
+        StepUpPrompt(props)
+    })))
 }
+
+/// Said when "Confirm it's you" cannot be shown because its code did not download.
+pub const STEP_UP_UNAVAILABLE: &str =
+    "Couldn't load \"Confirm it's you\". Check your connection and try again.";
 
 /// A backup code, as the sign-in challenge and the step-up prompt ask for it.
 #[component]

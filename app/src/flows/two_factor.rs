@@ -6,7 +6,8 @@
 //!                                                        (replace: leave at once)
 //! regenerate:        ConfirmRegenerate ─Confirmed→ (run) ─CodesIssued→ SaveCodes ─Finished→ leave
 //! disable:           ConfirmDisable ─Confirmed→ (run) ─TurnedOff→ leave
-//! any server call:   ─StepUpRequired→ StepUp ─StepUpPassed→ the call again
+//! any server call:   ─StepUpRequired→ StepUp ─StepUpPassed→ the call again (from Working, or
+//!                     Verify for a code waiting to be confirmed)
 //! ```
 
 use crate::api::two_factor::{BackupCodeSet, SetupConfirmed, SignedOutElsewhere, TotpSetup};
@@ -164,9 +165,7 @@ impl Wizard {
                 self.run()
             }
             (Panel::ConfirmRegenerate | Panel::ConfirmDisable, Event::Confirmed) => self.run(),
-            (Panel::Working | Panel::StepUp(_), Event::SetupBegun(setup)) => {
-                self.show(Panel::Scan(setup))
-            }
+            (Panel::Working, Event::SetupBegun(setup)) => self.show(Panel::Scan(setup)),
             (Panel::Scan(setup), Event::Scanned) => {
                 let setup = setup.clone();
                 self.show(Panel::Verify(setup))
@@ -200,19 +199,21 @@ impl Wizard {
                     ),
                 }
             }
-            (Panel::ConfirmRegenerate | Panel::StepUp(_), Event::CodesIssued(codes))
+            (Panel::ConfirmRegenerate | Panel::Working, Event::CodesIssued(codes))
                 if self.intent == WizardAction::Regenerate =>
             {
                 self.show(Panel::SaveCodes(codes))
             }
-            (Panel::ConfirmDisable | Panel::StepUp(_), Event::TurnedOff(ended))
+            (Panel::ConfirmDisable | Panel::Working, Event::TurnedOff(ended))
                 if self.intent == WizardAction::Disable =>
             {
                 (self, Command::Leave(Some(Notice::TwoFactorOff(ended))))
             }
             (_, Event::StepUpRequired(proof)) => self.show(Panel::StepUp(proof)),
             (Panel::StepUp(_), Event::StepUpPassed) => match self.pending.clone() {
-                Pending::Run => self.run(),
+                // The prompt goes away while the action runs: a second "Confirm" cannot run
+                // it twice (twice "new backup codes" would void the set being shown).
+                Pending::Run => self.show(Panel::Working).0.run(),
                 Pending::Confirm { setup, code } => {
                     let command = Command::ConfirmSetup {
                         factor_id: setup.factor_id.clone(),
@@ -394,7 +395,7 @@ mod tests {
                 Event::TurnedOff(ended(0)),
             ],
         );
-        assert_eq!(wizard.panel(), &Panel::StepUp(StepUpProof::SecondFactor));
+        assert_eq!(wizard.panel(), &Panel::Working);
         assert_eq!(
             commands,
             vec![
@@ -402,6 +403,31 @@ mod tests {
                 Command::Nothing,
                 Command::Run(WizardAction::Disable),
                 Command::Leave(Some(Notice::TwoFactorOff(ended(0)))),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_second_confirmation_does_not_run_the_action_twice() {
+        let (wizard, commands) = play(
+            WizardAction::Regenerate,
+            vec![
+                Event::Confirmed,
+                Event::StepUpRequired(StepUpProof::Password),
+                Event::StepUpPassed,
+                Event::StepUpPassed,
+                Event::CodesIssued(codes()),
+            ],
+        );
+        assert_eq!(wizard.panel(), &Panel::SaveCodes(codes()));
+        assert_eq!(
+            commands,
+            vec![
+                Command::Run(WizardAction::Regenerate),
+                Command::Nothing,
+                Command::Run(WizardAction::Regenerate),
+                Command::Nothing,
+                Command::Nothing,
             ]
         );
     }

@@ -4,9 +4,10 @@
 //! the route answers 404.
 
 use crate::api::two_factor::SignedOutElsewhere;
+use crate::components::FormAlert;
 use crate::components::two_factor::{
-    ChallengeFields, ENABLE_STEPS, REPLACE_STEPS, SaveCodesStep, ScanStep, StepUpForm, VerifyStep,
-    WizardProgress,
+    ChallengeFields, ENABLE_STEPS, REPLACE_STEPS, STEP_UP_UNAVAILABLE, SaveCodesStep, ScanStep,
+    StepUpForm, VerifyStep, WizardProgress,
 };
 use crate::error::StepUpProof;
 use crate::fixtures;
@@ -409,6 +410,22 @@ pub fn DesignGallery() -> impl IntoView {
                 err("That backup code didn't work. Check it, or use another one."),
             )} }
         }),
+        specimen("Step-up · too many attempts (above the form)", move || {
+            view! {
+                <FormAlert message=Signal::stored(
+                    Some((false, "Too many failed attempts. Try again in 5 minutes.".to_owned())),
+                ) />
+                {step_up(Method::AppCode, "123456", none())}
+            }
+        }),
+        specimen(
+            "Step-up · could not be loaded (the form it guards)",
+            move || {
+                view! {
+                    <FormAlert message=Signal::stored(Some((false, STEP_UP_UNAVAILABLE.to_owned()))) />
+                }
+            },
+        ),
         specimen("Security · turned on, signed out elsewhere", move || {
             view! { {notice(
                 Notice::TwoFactorOn(SignedOutElsewhere {

@@ -438,10 +438,7 @@ impl WizardUi {
 
     /// Errors about what was typed go beside the field; anything else above the card.
     fn fail(self, err: AppError) {
-        match err
-            .message_for("code")
-            .or_else(|| err.message_for("password"))
-        {
+        match err.message_for("code") {
             Some(message) => self.field_error.set(Some(message)),
             None => self.failure.set(Some((
                 false,
@@ -583,17 +580,25 @@ fn TwoFactorWizard() -> impl IntoView {
     let (passed, cancelled) = (on(Event::StepUpPassed), on(Event::Cancelled));
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| match panel.get().0 {
-        Panel::StepUp(proof) => step_up.show(move |host| {
-            crate::components::two_factor::mount_step_up_prompt(
-                host,
-                crate::components::two_factor::StepUpPromptProps {
-                    proof,
-                    account: account.get_value(),
-                    on_passed: passed,
-                    on_cancel: cancelled,
-                },
-            )
-        }),
+        Panel::StepUp(proof) => step_up.show(
+            move |host| {
+                crate::components::two_factor::mount_step_up_prompt(
+                    host,
+                    crate::components::two_factor::StepUpPromptProps {
+                        proof,
+                        account: account.get_value(),
+                        on_passed: passed,
+                        on_cancel: cancelled,
+                    },
+                )
+            },
+            move || {
+                ui.failure.set(Some((
+                    false,
+                    crate::components::two_factor::STEP_UP_UNAVAILABLE.to_owned(),
+                )))
+            },
+        ),
         _ => step_up.hide(),
     });
     #[cfg(not(feature = "hydrate"))]
@@ -625,7 +630,7 @@ fn TwoFactorWizard() -> impl IntoView {
 
     view! {
         <FormAlert message=ui.failure />
-        <div node_ref=step_up.host()></div>
+        {step_up.view()}
         <div node_ref=host></div>
     }
 }

@@ -5,6 +5,7 @@ use crate::api::{self, AccountOverview, ChangePassword};
 use crate::components::form_post::FormPost;
 use crate::components::island_data::{IslandData, hand_to_island, island_data};
 use crate::components::lazy_slot::LazySlot;
+use crate::components::two_factor::STEP_UP_UNAVAILABLE;
 use crate::components::{
     AccountNameField, CommonList, FormAlert, FormFeedback, NewPasswordField, TextField,
     configured_password_policy, load_common_passwords,
@@ -71,9 +72,15 @@ pub fn AccountPage() -> impl IntoView {
                 Suspend::new(async move {
                     match overview.await {
                         Ok(overview) => {
+                            let data = PasswordFormData {
+                                email: overview.email.clone(),
+                                other_sessions: overview.other_sessions,
+                                policy,
+                            };
                             view! {
-                                {hand_to_island(AccountData { overview, policy })}
-                                <AccountSettings />
+                                <AccountFacts overview />
+                                {hand_to_island(data)}
+                                <ChangePasswordForm />
                             }
                                 .into_any()
                         }
@@ -102,31 +109,18 @@ pub fn password_changed_text(other_sessions_signed_out: u64) -> String {
     format!("Your password has been changed.{others}")
 }
 
-/// The account facts and the password form. One island, because a password change that signs
-/// out other sessions changes the session count shown above it.
-/// What the account island needs from the server.
-#[derive(Clone, Default, Serialize, Deserialize)]
-struct AccountData {
-    overview: AccountOverview,
-    policy: PasswordPolicy,
-}
-
-impl IslandData for AccountData {
-    const ELEMENT_ID: &'static str = "account-data";
-}
-
-#[island(lazy)]
-fn AccountSettings() -> impl IntoView {
-    crate::components::island_hydrated();
-    let AccountData { overview, policy } = island_data();
-    let other_sessions = RwSignal::new(overview.other_sessions);
+/// The account facts, rendered on the server: nothing in them is interactive. The one that
+/// changes in the page, the number of other sessions, is updated by the password form when a
+/// change signs them out ([`show_other_sessions`]).
+#[component]
+fn AccountFacts(overview: AccountOverview) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="account-title">
             <h2 id="account-title">"Your account"</h2>
             <dl class="facts">
                 <div>
                     <dt>"Email address"</dt>
-                    <dd data-testid="account-email">{overview.email.clone()}</dd>
+                    <dd data-testid="account-email">{overview.email}</dd>
                 </div>
                 <div>
                     <dt>"Member since"</dt>
@@ -134,20 +128,53 @@ fn AccountSettings() -> impl IntoView {
                 </div>
                 <div>
                     <dt>"Other signed-in sessions"</dt>
-                    <dd data-testid="other-sessions">{move || other_sessions.get()}</dd>
+                    <dd id=OTHER_SESSIONS_ID data-testid="other-sessions">
+                        {overview.other_sessions}
+                    </dd>
                 </div>
             </dl>
         </section>
-        <ChangePasswordCard email=overview.email policy other_sessions />
     }
 }
 
-#[component]
-fn ChangePasswordCard(
+const OTHER_SESSIONS_ID: &str = "other-sessions";
+
+/// Writes the number of other sessions into the facts card, which is outside the island (an
+/// island around the card too would download its views to every visitor of the page: 2 KB
+/// brotli, measured, for three lines of text that never change otherwise).
+fn show_other_sessions(count: i64) {
+    #[cfg(feature = "hydrate")]
+    if let Some(element) = document().get_element_by_id(OTHER_SESSIONS_ID) {
+        element.set_text_content(Some(&count.to_string()));
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = count;
+}
+
+/// What the password form needs from the server.
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct PasswordFormData {
+    /// The signed-in account's address, for password managers and the password checks.
     email: String,
+    other_sessions: i64,
     policy: PasswordPolicy,
-    other_sessions: RwSignal<i64>,
-) -> impl IntoView {
+}
+
+impl IslandData for PasswordFormData {
+    const ELEMENT_ID: &'static str = "password-form-data";
+}
+
+/// "Change password": the current password, the new one with live feedback, and whether to
+/// sign out the other sessions; "Confirm it's you" first when the server asks for it.
+#[island(lazy)]
+fn ChangePasswordForm() -> impl IntoView {
+    crate::components::island_hydrated();
+    let PasswordFormData {
+        email,
+        other_sessions,
+        policy,
+    } = island_data();
+    let other_sessions = StoredValue::new(other_sessions);
     let action = FormPost::<ChangePassword>::new();
     let common: CommonList = RwSignal::new(None);
     let account = StoredValue::new(email.clone());
@@ -180,9 +207,12 @@ fn ChangePasswordCard(
     // once the prompt is answered.
     let stepping_up = RwSignal::new(false);
     let step_up = LazySlot::new();
+    let step_up_unavailable = RwSignal::new(false);
     let alert = Signal::derive(move || match value.get() {
         Some(Ok(done)) => Some((true, password_changed_text(done.other_sessions_signed_out))),
-        Some(Err(AppError::StepUpRequired { .. })) => None,
+        Some(Err(AppError::StepUpRequired { .. })) => step_up_unavailable
+            .get()
+            .then(|| (false, STEP_UP_UNAVAILABLE.to_owned())),
         _ => feedback.failure(),
     });
     // A successful change empties the form, so the passwords do not linger in the page.
@@ -193,7 +223,8 @@ fn ChangePasswordCard(
             confirm.set(String::new());
             feedback.reset();
             let ended = i64::try_from(done.other_sessions_signed_out).unwrap_or(i64::MAX);
-            other_sessions.update(|n| *n = n.saturating_sub(ended).max(0));
+            other_sessions.update_value(|n| *n = n.saturating_sub(ended).max(0));
+            show_other_sessions(other_sessions.get_value());
         }
     });
     let send = move || {
@@ -223,18 +254,26 @@ fn ChangePasswordCard(
     Effect::new(move |_| {
         if let Some(Err(AppError::StepUpRequired { proof })) = value.get() {
             stepping_up.set(true);
+            step_up_unavailable.set(false);
             #[cfg(feature = "hydrate")]
-            step_up.show(move |host| {
-                crate::components::two_factor::mount_step_up_prompt(
-                    host,
-                    crate::components::two_factor::StepUpPromptProps {
-                        proof,
-                        account: account.get_value(),
-                        on_passed: passed,
-                        on_cancel: cancelled,
-                    },
-                )
-            });
+            step_up.show(
+                move |host| {
+                    crate::components::two_factor::mount_step_up_prompt(
+                        host,
+                        crate::components::two_factor::StepUpPromptProps {
+                            proof,
+                            account: account.get_value(),
+                            on_passed: passed,
+                            on_cancel: cancelled,
+                        },
+                    )
+                },
+                // The form comes back as it was, with what was typed, and says why.
+                move || {
+                    stepping_up.set(false);
+                    step_up_unavailable.set(true);
+                },
+            );
             #[cfg(not(feature = "hydrate"))]
             let _ = (proof, passed, cancelled);
         }
@@ -245,7 +284,7 @@ fn ChangePasswordCard(
     view! {
         <section class="card" aria-labelledby="password-title">
             <h2 id="password-title">"Change password"</h2>
-            <div node_ref=step_up.host()></div>
+            {step_up.view()}
             <form
                 method="post"
                 action=ChangePassword::url()
