@@ -533,13 +533,29 @@ pub fn StepUpPrompt(
 /// panic, which would stop every island of the page.
 #[cfg(feature = "hydrate")]
 #[leptos::wasm_split::wasm_split(step_up_prompt, wasm_split_path = ::leptos::wasm_split, fallible)]
-pub fn mount_step_up_prompt(
+fn mount_step_up_prompt(
     host: web_sys::HtmlElement,
     props: StepUpPromptProps,
 ) -> Result<Mounted, leptos::wasm_split::SplitLoaderError> {
     Ok(Mounted::new(leptos::mount::mount_to(host, move || {
         StepUpPrompt(props)
     })))
+}
+
+/// Shows "Confirm it's you" in `slot` (the one way islands ask for it). `on_unavailable` runs
+/// instead when its code cannot be downloaded; the caller says [`STEP_UP_UNAVAILABLE`].
+pub fn show_step_up_prompt(
+    slot: crate::components::lazy_slot::LazySlot,
+    prompt: StepUpPromptProps,
+    on_unavailable: impl FnOnce() + 'static,
+) {
+    #[cfg(feature = "hydrate")]
+    slot.show(
+        move |host| mount_step_up_prompt(host, prompt),
+        on_unavailable,
+    );
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (slot, prompt, on_unavailable);
 }
 
 /// Said when "Confirm it's you" cannot be shown because its code did not download.

@@ -12,8 +12,8 @@ use crate::components::form_post::call;
 use crate::components::island_data::{IslandData, hand_to_island, island_data};
 use crate::components::lazy_slot::LazySlot;
 use crate::components::two_factor::{
-    ENABLE_STEPS, REGENERATE_STEPS, REPLACE_STEPS, SaveCodesStep, ScanStep, VerifyStep,
-    WizardProgress,
+    ENABLE_STEPS, REGENERATE_STEPS, REPLACE_STEPS, STEP_UP_UNAVAILABLE, SaveCodesStep, ScanStep,
+    StepUpPromptProps, VerifyStep, WizardProgress, show_step_up_prompt,
 };
 use crate::components::{FormAlert, configured_trusted_browser_days, days_text, go_to};
 use crate::error::AppError;
@@ -578,31 +578,21 @@ fn TwoFactorWizard() -> impl IntoView {
     };
     let step_up = LazySlot::new();
     let (passed, cancelled) = (on(Event::StepUpPassed), on(Event::Cancelled));
-    #[cfg(feature = "hydrate")]
     Effect::new(move |_| match panel.get().0 {
-        Panel::StepUp(proof) => step_up.show(
-            move |host| {
-                crate::components::two_factor::mount_step_up_prompt(
-                    host,
-                    crate::components::two_factor::StepUpPromptProps {
-                        proof,
-                        account: account.get_value(),
-                        on_passed: passed,
-                        on_cancel: cancelled,
-                    },
-                )
-            },
-            move || {
-                ui.failure.set(Some((
-                    false,
-                    crate::components::two_factor::STEP_UP_UNAVAILABLE.to_owned(),
-                )))
-            },
-        ),
+        Panel::StepUp(proof) => {
+            let prompt = StepUpPromptProps {
+                proof,
+                account: account.get_value(),
+                on_passed: passed,
+                on_cancel: cancelled,
+            };
+            show_step_up_prompt(step_up, prompt, move || {
+                ui.failure
+                    .set(Some((false, STEP_UP_UNAVAILABLE.to_owned())))
+            });
+        }
         _ => step_up.hide(),
     });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = (account, passed, cancelled);
     let host = NodeRef::<leptos::html::Div>::new();
     #[cfg(feature = "hydrate")]
     {

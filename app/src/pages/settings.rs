@@ -5,7 +5,7 @@ use crate::api::{self, AccountOverview, ChangePassword};
 use crate::components::form_post::FormPost;
 use crate::components::island_data::{IslandData, hand_to_island, island_data};
 use crate::components::lazy_slot::LazySlot;
-use crate::components::two_factor::STEP_UP_UNAVAILABLE;
+use crate::components::two_factor::{STEP_UP_UNAVAILABLE, StepUpPromptProps, show_step_up_prompt};
 use crate::components::{
     AccountNameField, CommonList, FormAlert, FormFeedback, NewPasswordField, TextField,
     configured_password_policy, load_common_passwords,
@@ -255,27 +255,17 @@ fn ChangePasswordForm() -> impl IntoView {
         if let Some(Err(AppError::StepUpRequired { proof })) = value.get() {
             stepping_up.set(true);
             step_up_unavailable.set(false);
-            #[cfg(feature = "hydrate")]
-            step_up.show(
-                move |host| {
-                    crate::components::two_factor::mount_step_up_prompt(
-                        host,
-                        crate::components::two_factor::StepUpPromptProps {
-                            proof,
-                            account: account.get_value(),
-                            on_passed: passed,
-                            on_cancel: cancelled,
-                        },
-                    )
-                },
-                // The form comes back as it was, with what was typed, and says why.
-                move || {
-                    stepping_up.set(false);
-                    step_up_unavailable.set(true);
-                },
-            );
-            #[cfg(not(feature = "hydrate"))]
-            let _ = (proof, passed, cancelled);
+            let prompt = StepUpPromptProps {
+                proof,
+                account: account.get_value(),
+                on_passed: passed,
+                on_cancel: cancelled,
+            };
+            // The form comes back as it was, with what was typed, and says why.
+            show_step_up_prompt(step_up, prompt, move || {
+                stepping_up.set(false);
+                step_up_unavailable.set(true);
+            });
         }
     });
     let clear = Callback::new(move |()| action.clear());
