@@ -161,3 +161,31 @@ test("changing the password with two-factor on asks for a code after a break, ke
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(atPath("/signin/challenge"));
 });
+
+test("when the prompt cannot be downloaded, the password form comes back with what was typed and says why", async ({
+  page,
+}) => {
+  const email = uniqueEmail("step-up-unavailable");
+  const password = "step up passphrase 5";
+  const newPassword = "a fresh passphrase 5";
+  await signUp(page, email, password);
+  await enableTotp(page, password);
+
+  ageAuthentication(email, 11);
+  // The prompt's own WebAssembly chunk fails, as after a deploy or with the connection gone.
+  await page.route("**/pkg/split_step_up_prompt.*", (route) => route.abort());
+  await gotoHydrated(page, "/settings/account");
+  await page.getByLabel("Current password").fill(password);
+  await page.getByLabel("New password", { exact: true }).fill(newPassword);
+  await page.getByLabel("Confirm new password").fill(newPassword);
+  await page.getByRole("button", { name: "Update password" }).click();
+
+  await expect(page.getByRole("alert")).toHaveText(
+    t(`Couldn't load "Confirm it's you". Check your connection and try again.`),
+  );
+  await expect(prompt(page)).toHaveCount(0);
+  await expect(page.getByLabel("Current password")).toHaveValue(password);
+  await expect(page.getByLabel("New password", { exact: true })).toHaveValue(newPassword);
+  await expect(page.getByRole("button", { name: "Update password" })).toBeEnabled();
+  await expectNoViolations(page);
+});
