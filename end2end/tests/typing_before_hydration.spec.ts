@@ -10,7 +10,9 @@ test("what is typed before the form is ready is kept and sent", async ({ page })
     release = resolve;
   });
   // Hold back the sign-up form's chunk until the person has typed.
+  let heldBack = false;
   await page.route(/\/pkg\/split_sign_up_form[^/]*\.wasm$/, async (route) => {
+    heldBack = true;
     await held;
     await route.continue();
   });
@@ -22,6 +24,8 @@ test("what is typed before the form is ready is kept and sent", async ({ page })
   await page.getByLabel("Confirm password").fill(password);
   await expect(page.locator("body[data-hydrated]")).toHaveCount(0);
 
+  // The hold was on the form's own chunk (a renamed island would let this pass by luck).
+  await expect.poll(() => heldBack).toBe(true);
   release();
   await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
   await expect(page.getByLabel("Email address")).toHaveValue(email);
@@ -49,7 +53,9 @@ test("a box unticked before the form is ready stays unticked", async ({ page }) 
     release = resolve;
   });
   // Hold back the password form's chunk until the person has chosen.
-  await page.route(/\/pkg\/split_account_settings[^/]*\.wasm$/, async (route) => {
+  let heldBack = false;
+  await page.route(/\/pkg\/split_change_password_form[^/]*\.wasm$/, async (route) => {
+    heldBack = true;
     await held;
     await route.continue();
   });
@@ -59,6 +65,8 @@ test("a box unticked before the form is ready stays unticked", async ({ page }) 
   await signOutOthers.uncheck();
   await expect(page.locator("body[data-hydrated]")).toHaveCount(0);
 
+  // The hold was on the form's own chunk (a renamed island would let this pass by luck).
+  await expect.poll(() => heldBack).toBe(true);
   release();
   await expect(page.locator("body[data-hydrated]")).toHaveCount(1);
   await expect(signOutOthers).not.toBeChecked();
