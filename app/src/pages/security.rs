@@ -518,10 +518,10 @@ fn TwoFactorWizard() -> impl IntoView {
     let (busy, field_error, code) = (ui.busy, ui.field_error, ui.code);
 
     // The panels exist only in the browser (each needs a server answer first), so they are
-    // mounted there rather than hydrated: no hydration code is compiled for them, which keeps
-    // the WebAssembly smaller.
-    let body = move || {
-        let (panel, step) = panel.get();
+    // mounted there rather than hydrated, and each panel is mounted afresh when the panel
+    // changes rather than patched into the one before: neither hydration nor update code is
+    // compiled for them, which keeps the WebAssembly smaller.
+    let body = move |panel: Panel, step: Option<usize>| {
         let progress = step.map(|current| view! { <WizardProgress steps current /> });
         let view = match panel {
             Panel::Working => EitherOf7::A(view! {
@@ -602,16 +602,18 @@ fn TwoFactorWizard() -> impl IntoView {
         let mounted = StoredValue::new_local(None::<Box<dyn std::any::Any>>);
         Effect::new(move |_| {
             use wasm_bindgen::JsCast;
+            let (panel, step) = panel.get();
             let Some(host) = host.get() else { return };
-            if mounted.with_value(Option::is_some) {
-                return;
-            }
-            let mount = move || leptos::mount::mount_to(host.unchecked_into(), move || body);
-            // The view is the closure itself, so it follows `panel`.
-            let handle = match &island {
+            // Dropping the panel before takes it out of the page.
+            mounted.set_value(None);
+            let mount =
+                move || leptos::mount::mount_to(host.unchecked_into(), move || body(panel, step));
+            // Only `panel` and `host` remount: what the panel reads while it is built is its
+            // own business.
+            let handle = untrack(|| match &island {
                 Some(owner) => owner.with(mount),
                 None => mount(),
-            };
+            });
             mounted.set_value(Some(Box::new(handle)));
         });
     }
